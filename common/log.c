@@ -1,0 +1,36 @@
+/* Leveled logging; see log.h. One fprintf per line keeps lines whole when
+ * several threads log at once. */
+#include "log.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+static atomic_int current_level = PL_LOG_WARN;
+static const char *const names[] = {"error", "warn", "info", "debug"};
+
+void pl_log_set_level(enum pl_log_level level) { atomic_store(&current_level, (int)level); }
+
+int pl_log_parse_level(const char *name, enum pl_log_level *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *out = (enum pl_log_level)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+void pl_log(enum pl_log_level level, const char *fmt, ...)
+{
+    if ((int)level > atomic_load(&current_level))
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "pushlab %s: %s\n", names[level], line);
+}

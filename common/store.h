@@ -1,0 +1,86 @@
+/* The message store: rooms, each with contiguous ids from 1 and a bounded
+ * ring of recent messages; cid de-duplication; waiters woken on publish.
+ * Thread-safe: a store-wide lock guards the room table, a per-room lock
+ * guards each history. Rooms live until pl_store_free(), so a pl_room
+ * pointer stays valid for the store's lifetime. No I/O happens here. */
+#ifndef PL_STORE_H
+#define PL_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "message.h"
+
+typedef struct pl_store pl_store;
+typedef struct pl_room pl_room;
+
+/* Someone waiting for the next message of one room (a suspended long poll
+ * or SSE stream). Embedded in the waiter's own state; the store only links
+ * it. `wake` runs once, with the room's lock held, after the waiter has been
+ * unlinked: it must be short and must not call back into this room. */
+typedef struct pl_waiter {
+    struct pl_waiter *prev, *next;
+    pl_room *room; /* set while linked */
+    void (*wake)(struct pl_waiter *w);
+} pl_waiter;
+
+/* What a scan saw of the room, read under the same lock as the messages. */
+typedef struct pl_scan {
+    uint64_t last_id;   /* newest id, 0 for an empty room */
+    uint64_t oldest_id; /* oldest id still held, 0 for an empty room */
+    bool gap;           /* messages after `since` were trimmed */
+} pl_scan;
+
+/* Called for each message of a scan, with the room locked. Returns false
+ * to stop before this message (it is then not counted as visited). */
+typedef bool (*pl_visit_fn)(void *ud, const pl_msg *m);
+
+/* Called after every stored publish, outside any store lock, from the
+ * publishing thread. */
+typedef void (*pl_publish_hook)(void *ud, pl_room *room, const pl_msg *m);
+
+/* A store keeping the last `history` messages of each of at most
+ * `max_rooms` rooms. Returns NULL on allocation failure or a zero size. */
+pl_store *pl_store_new(size_t history, size_t max_rooms);
+/* Frees every room and message. No waiter may still be linked. */
+void pl_store_free(pl_store *s);
+
+/* Adds a hook called after each publish (at most 4). Set hooks before
+ * other threads use the store. Returns 0 or -ENOSPC. */
+int pl_store_add_hook(pl_store *s, pl_publish_hook fn, void *ud);
+
+/* Finds room `name` (already validated). With `create`, makes it when
+ * absent. Returns 0, -ENOENT (absent, no create), -ENOSPC (max_rooms
+ * reached) or -ENOMEM. */
+int pl_store_room(pl_store *s, const char *name, bool create, pl_room **out);
+const char *pl_room_name(const pl_room *r);
+
+/* Stores a message in `r` with the next id and the current time, wakes the
+ * room's waiters, then runs the hooks. A `cid` already in the room's
+ * history returns that message instead, with *dup set and nothing woken.
+ * On success *out holds a new reference. Returns 0 or -ENOMEM. */
+int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out,
+                     bool *dup);
+
+/* Visits up to `limit` messages with id > since, oldest first. When none is
+ * visited and `w` is not NULL, links `w` to be woken by the next publish,
+ * atomically with the check, so no publish slips between them. `w` must not
+ * already be linked. Returns the number visited; fills *info if not NULL. */
+size_t pl_room_scan(pl_room *r, uint64_t since, size_t limit, pl_visit_fn fn, void *ud,
+                    pl_waiter *w, pl_scan *info);
+
+/* A new reference to the first message with id > since, or NULL when there
+ * is none yet. Sets *gap when messages after `since` were trimmed. */
+pl_msg *pl_room_next(pl_room *r, uint64_t since, bool *gap);
+
+/* Unlinks `w` from room `r` if it is still linked there; a no-op
+ * otherwise (it may have been woken meanwhile). */
+void pl_waiter_cancel(pl_room *r, pl_waiter *w);
+
+/* Wakes every linked waiter of every room (used at shutdown). */
+void pl_store_wake_all(pl_store *s);
+
+size_t pl_store_room_count(pl_store *s);
+uint64_t pl_store_published(pl_store *s);
+size_t pl_store_history(const pl_store *s);
+
+#endif
