@@ -25,8 +25,8 @@ int pl_msg_parse_body(const char *body, size_t len, json_t **out, pl_err *err)
 
 /* Reads string field `key` of 1..max bytes into *s / *len. Absent is an
  * error only when `required`. */
-static int get_string(json_t *obj, const char *key, size_t max, bool required,
-                      const char **s, size_t *len, pl_err *err)
+static int get_string(json_t *obj, const char *key, size_t max, bool required, const char **s,
+                      size_t *len, pl_err *err)
 {
     json_t *v = json_object_get(obj, key);
     *s = NULL;
@@ -158,8 +158,7 @@ void pl_msg_unref(pl_msg *m)
 
 char *pl_err_json(const pl_err *err, size_t *len)
 {
-    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", err->code, "message",
-                          err->message);
+    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", err->code, "message", err->message);
     if (!o)
         return NULL;
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

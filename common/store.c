@@ -15,8 +15,8 @@ struct pl_room {
     struct pl_room *hnext; /* hash chain, guarded by the store lock */
     pl_msg **ring;
     size_t cap, start, count; /* ring[start] holds the oldest message */
-    uint64_t next_id;      /* the id the next publish gets */
-    pl_waiter waiters;     /* sentinel of a circular list */
+    uint64_t next_id;         /* the id the next publish gets */
+    pl_waiter waiters;        /* sentinel of a circular list */
     char name[PL_ROOM_MAX + 1];
 };
 
@@ -248,8 +248,7 @@ size_t pl_room_scan(pl_room *r, uint64_t since, size_t limit, pl_visit_fn fn, vo
     size_t visited = 0;
     pthread_mutex_lock(&r->lock);
     fill_scan_locked(r, since, info);
-    for (uint64_t id = first_after_locked(r, since); id < r->next_id && visited < limit;
-         id++) {
+    for (uint64_t id = first_after_locked(r, since); id < r->next_id && visited < limit; id++) {
         if (!fn(ud, at_locked(r, id)))
             break;
         visited++;

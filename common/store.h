@@ -58,8 +58,7 @@ const char *pl_room_name(const pl_room *r);
  * room's waiters, then runs the hooks. A `cid` already in the room's
  * history returns that message instead, with *dup set and nothing woken.
  * On success *out holds a new reference. Returns 0 or -ENOMEM. */
-int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out,
-                     bool *dup);
+int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out, bool *dup);
 
 /* Visits up to `limit` messages with id > since, oldest first. When none is
  * visited and `w` is not NULL, links `w` to be woken by the next publish,

@@ -6,16 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PL_ROOM_MAX 64
-#define PL_USER_MAX 64
-#define PL_TEXT_MAX 4096
-#define PL_CID_MAX 64
-#define PL_META_MAX 1024
-#define PL_BODY_MAX 16384
-#define PL_LIMIT_DEFAULT 100
-#define PL_LIMIT_MAX 1000
+#define PL_ROOM_MAX        64
+#define PL_USER_MAX        64
+#define PL_TEXT_MAX        4096
+#define PL_CID_MAX         64
+#define PL_META_MAX        1024
+#define PL_BODY_MAX        16384
+#define PL_LIMIT_DEFAULT   100
+#define PL_LIMIT_MAX       1000
 #define PL_TIMEOUT_DEFAULT 25
-#define PL_TIMEOUT_MAX 60
+#define PL_TIMEOUT_MAX     60
 /* Ids and timeouts beyond this are refused: it is the largest integer a
  * JavaScript client can hold exactly. */
 #define PL_INT_MAX ((uint64_t)9007199254740991ULL)
@@ -31,8 +31,7 @@ typedef struct pl_err {
 /* Fills `err` with `status`, the protocol's code for that status and a
  * printf-style message. Always returns -EINVAL so callers can
  * `return pl_err_set(...)`. */
-int pl_err_set(pl_err *err, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int pl_err_set(pl_err *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "bad_request" for 400, "not_found" for 404 ... "internal" otherwise. */
 const char *pl_err_code(int status);
 

@@ -6,16 +6,26 @@
 #include <stdint.h>
 
 typedef struct pl_transport_stats {
-    atomic_uint_fast64_t requests;    /* HTTP requests (polling) */
-    atomic_int_fast64_t connections;  /* open now (SSE, WebSocket) */
-    atomic_int_fast64_t waiting;      /* suspended now (long polling) */
+    atomic_uint_fast64_t requests;   /* HTTP requests (polling) */
+    atomic_int_fast64_t connections; /* open now (SSE, WebSocket) */
+    atomic_int_fast64_t waiting;     /* suspended now (long polling) */
     atomic_uint_fast64_t messages_out;
     atomic_uint_fast64_t bytes_out;   /* handed to the socket, headers included */
     atomic_uint_fast64_t messages_in; /* WebSocket publishes */
 } pl_transport_stats;
 
-enum pl_err_kind { PL_ERR_400, PL_ERR_403, PL_ERR_404, PL_ERR_405, PL_ERR_413, PL_ERR_415,
-                   PL_ERR_429, PL_ERR_503, PL_ERR_WS_FRAME, PL_ERR_KINDS };
+enum pl_err_kind {
+    PL_ERR_400,
+    PL_ERR_403,
+    PL_ERR_404,
+    PL_ERR_405,
+    PL_ERR_413,
+    PL_ERR_415,
+    PL_ERR_429,
+    PL_ERR_503,
+    PL_ERR_WS_FRAME,
+    PL_ERR_KINDS
+};
 
 typedef struct pl_stats {
     pl_transport_stats short_poll, long_poll, sse, ws;

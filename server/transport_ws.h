@@ -9,11 +9,11 @@
 #include "store.h"
 
 typedef struct pl_ws_config {
-    const char *bind;             /* address to listen on, e.g. "127.0.0.1" */
-    int port;                     /* 0 = pick a free port */
-    int heartbeat_s;              /* ping a silent peer after this, drop it later */
+    const char *bind; /* address to listen on, e.g. "127.0.0.1" */
+    int port;         /* 0 = pick a free port */
+    int heartbeat_s;  /* ping a silent peer after this, drop it later */
     size_t max_connections;
-    const char *const *origins;   /* allowed browser Origins; "*" allows any */
+    const char *const *origins; /* allowed browser Origins; "*" allows any */
     size_t n_origins;
 } pl_ws_config;
 

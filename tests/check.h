@@ -12,51 +12,49 @@ static int check_run, check_failures;
 
 #define TEST(name) static void name(void)
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            printf("# %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);  \
-            check_failed_now = 1;                                              \
-            return;                                                            \
-        }                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("# %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);                      \
+            check_failed_now = 1;                                                                  \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                     \
-    do {                                                                       \
-        long long a_ = (long long)(a), b_ = (long long)(b);                    \
-        if (a_ != b_) {                                                        \
-            printf("# %s:%d: %s == %lld, expected %s == %lld\n", __FILE__,     \
-                   __LINE__, #a, a_, #b, b_);                                  \
-            check_failed_now = 1;                                              \
-            return;                                                            \
-        }                                                                      \
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            printf("# %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, #b,   \
+                   b_);                                                                            \
+            check_failed_now = 1;                                                                  \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_STR(a, b)                                                     \
-    do {                                                                       \
-        const char *a_ = (a), *b_ = (b);                                       \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                               \
-            printf("# %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,       \
-                   __LINE__, #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)");      \
-            check_failed_now = 1;                                              \
-            return;                                                            \
-        }                                                                      \
+#define CHECK_EQ_STR(a, b)                                                                         \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
+            printf("# %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a,             \
+                   a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                        \
+            check_failed_now = 1;                                                                  \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define RUN(name)                                                              \
-    do {                                                                       \
-        check_failed_now = 0;                                                  \
-        fflush(stdout);                                                        \
-        name();                                                                \
-        check_run++;                                                           \
-        if (check_failed_now)                                                  \
-            check_failures++;                                                  \
-        printf("%sok %d - %s\n", check_failed_now ? "not " : "", check_run,    \
-               #name);                                                         \
-        fflush(stdout);                                                        \
+#define RUN(name)                                                                                  \
+    do {                                                                                           \
+        check_failed_now = 0;                                                                      \
+        fflush(stdout);                                                                            \
+        name();                                                                                    \
+        check_run++;                                                                               \
+        if (check_failed_now)                                                                      \
+            check_failures++;                                                                      \
+        printf("%sok %d - %s\n", check_failed_now ? "not " : "", check_run, #name);                \
+        fflush(stdout);                                                                            \
     } while (0)
 
-#define CHECK_DONE()                                                           \
-    (printf("1..%d\n", check_run), check_failures ? 1 : 0)
+#define CHECK_DONE() (printf("1..%d\n", check_run), check_failures ? 1 : 0)
 
 #endif
