@@ -185,14 +185,19 @@ static void append_locked(pl_room *r, pl_msg *m)
     r->next_id++;
 }
 
+static void unlink_locked(pl_waiter *w)
+{
+    w->prev->next = w->next;
+    w->next->prev = w->prev;
+    w->next = w->prev = NULL;
+    w->room = NULL;
+}
+
 static void wake_locked(pl_room *r)
 {
     while (r->waiters.next != &r->waiters) {
         pl_waiter *w = r->waiters.next;
-        w->next->prev = &r->waiters;
-        r->waiters.next = w->next;
-        w->next = w->prev = NULL;
-        w->room = NULL;
+        unlink_locked(w);
         w->wake(w);
     }
 }
@@ -243,7 +248,7 @@ static uint64_t first_after_locked(const pl_room *r, uint64_t since)
 }
 
 size_t pl_room_scan(pl_room *r, uint64_t since, size_t limit, pl_visit_fn fn, void *ud,
-                    pl_waiter *w, pl_scan *info)
+                    pl_scan *info)
 {
     size_t visited = 0;
     pthread_mutex_lock(&r->lock);
@@ -253,15 +258,26 @@ size_t pl_room_scan(pl_room *r, uint64_t since, size_t limit, pl_visit_fn fn, vo
             break;
         visited++;
     }
-    if (visited == 0 && w && first_after_locked(r, since) >= r->next_id) {
+    pthread_mutex_unlock(&r->lock);
+    return visited;
+}
+
+bool pl_room_wait(pl_room *r, uint64_t since, pl_waiter *w)
+{
+    bool waiting = false;
+    pthread_mutex_lock(&r->lock);
+    if (first_after_locked(r, since) >= r->next_id) {
         w->room = r;
         w->prev = r->waiters.prev;
         w->next = &r->waiters;
         r->waiters.prev->next = w;
         r->waiters.prev = w;
+        waiting = w->park(w);
+        if (!waiting)
+            unlink_locked(w);
     }
     pthread_mutex_unlock(&r->lock);
-    return visited;
+    return waiting;
 }
 
 pl_msg *pl_room_next(pl_room *r, uint64_t since, bool *gap)
@@ -276,16 +292,15 @@ pl_msg *pl_room_next(pl_room *r, uint64_t since, bool *gap)
     return m;
 }
 
-void pl_waiter_cancel(pl_room *r, pl_waiter *w)
+bool pl_waiter_cancel(pl_room *r, pl_waiter *w)
 {
+    bool linked;
     pthread_mutex_lock(&r->lock);
-    if (w->room == r) {
-        w->prev->next = w->next;
-        w->next->prev = w->prev;
-        w->next = w->prev = NULL;
-        w->room = NULL;
-    }
+    linked = w->room == r;
+    if (linked)
+        unlink_locked(w);
     pthread_mutex_unlock(&r->lock);
+    return linked;
 }
 
 void pl_store_wake_all(pl_store *s)

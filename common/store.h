@@ -15,11 +15,15 @@ typedef struct pl_room pl_room;
 
 /* Someone waiting for the next message of one room (a suspended long poll
  * or SSE stream). Embedded in the waiter's own state; the store only links
- * it. `wake` runs once, with the room's lock held, after the waiter has been
- * unlinked: it must be short and must not call back into this room. */
+ * it. Both callbacks run with the room's lock held, so they must be short
+ * and must not call back into this room:
+ * - `park` right after linking; returning false refuses to wait (the
+ *   waiter is unlinked again), e.g. when the server is stopping;
+ * - `wake` once, after the waiter was unlinked by a publish. */
 typedef struct pl_waiter {
     struct pl_waiter *prev, *next;
     pl_room *room; /* set while linked */
+    bool (*park)(struct pl_waiter *w);
     void (*wake)(struct pl_waiter *w);
 } pl_waiter;
 
@@ -60,20 +64,24 @@ const char *pl_room_name(const pl_room *r);
  * On success *out holds a new reference. Returns 0 or -ENOMEM. */
 int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out, bool *dup);
 
-/* Visits up to `limit` messages with id > since, oldest first. When none is
- * visited and `w` is not NULL, links `w` to be woken by the next publish,
- * atomically with the check, so no publish slips between them. `w` must not
- * already be linked. Returns the number visited; fills *info if not NULL. */
+/* Visits up to `limit` messages with id > since, oldest first, with the
+ * room locked. Returns the number visited; fills *info if not NULL. */
 size_t pl_room_scan(pl_room *r, uint64_t since, size_t limit, pl_visit_fn fn, void *ud,
-                    pl_waiter *w, pl_scan *info);
+                    pl_scan *info);
+
+/* Links `w` to be woken by the next publish, but only if there is no
+ * message after `since` yet: the check and the link happen under one lock,
+ * so no publish slips between them. Returns true when `w` is now waiting,
+ * false when a message is already there (or `park` refused): read again. */
+bool pl_room_wait(pl_room *r, uint64_t since, pl_waiter *w);
 
 /* A new reference to the first message with id > since, or NULL when there
  * is none yet. Sets *gap when messages after `since` were trimmed. */
 pl_msg *pl_room_next(pl_room *r, uint64_t since, bool *gap);
 
-/* Unlinks `w` from room `r` if it is still linked there; a no-op
- * otherwise (it may have been woken meanwhile). */
-void pl_waiter_cancel(pl_room *r, pl_waiter *w);
+/* Unlinks `w` from room `r` if it is still linked there. Returns true when
+ * it was (so nobody else will wake it), false when it was not linked. */
+bool pl_waiter_cancel(pl_room *r, pl_waiter *w);
 
 /* Wakes every linked waiter of every room (used at shutdown). */
 void pl_store_wake_all(pl_store *s);
