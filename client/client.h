@@ -1,0 +1,219 @@
+/* pushlab client library: subscriptions over short polling, long polling,
+ * Server-Sent Events and WebSocket, and publishing, all driven by ONE
+ * event loop in one thread (libcurl multi + libwebsockets on one epoll).
+ * Everything here must be called from the thread that runs the loop. */
+#ifndef PL_CLIENT_H
+#define PL_CLIENT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- loop */
+
+typedef struct pl_loop pl_loop;
+typedef struct pl_timer pl_timer;
+
+/* Creates a loop (its epoll, a libcurl multi handle and a libwebsockets
+ * client context). Returns 0 and *out, or a negative errno-style code.
+ * Call pl_client_global_init() once per process first. */
+int pl_loop_new(pl_loop **out);
+/* Closes every subscription and pending publish still attached (their
+ * callbacks are NOT called), then frees the loop. NULL is a no-op. */
+void pl_loop_free(pl_loop *l);
+
+/* Runs the loop until pl_loop_stop() is called, or `timeout_ms` elapsed
+ * (-1: no limit). Sleeps in epoll_wait when there is nothing to do.
+ * Returns 0, 1 when stopped by pl_loop_stop(), or a negative code. */
+int pl_loop_run(pl_loop *l, int timeout_ms);
+/* Makes pl_loop_run() return after the current callback. */
+void pl_loop_stop(pl_loop *l);
+
+/* One-shot timers on the loop. A timer is created once and can be
+ * (re)started and stopped any number of times; `fn` runs from
+ * pl_loop_run(). pl_timer_new returns NULL on allocation failure. */
+typedef void (*pl_timer_fn)(pl_timer *t, void *ud);
+pl_timer *pl_timer_new(pl_loop *l, pl_timer_fn fn, void *ud);
+/* Arms the timer `delay_us` microseconds from now (replacing any earlier
+ * deadline). */
+void pl_timer_start(pl_timer *t, int64_t delay_us);
+void pl_timer_stop(pl_timer *t);
+bool pl_timer_active(const pl_timer *t);
+/* Stops and frees. NULL is a no-op. */
+void pl_timer_free(pl_timer *t);
+
+/* Watches a file descriptor the caller owns (e.g. stdin for `chat`).
+ * `fn` gets the ready events (PL_FD_READ/PL_FD_WRITE/PL_FD_ERROR). Returns
+ * 0 or a negative code; one watch per fd. Unwatch before closing it. */
+enum { PL_FD_READ = 1, PL_FD_WRITE = 2, PL_FD_ERROR = 4 };
+typedef void (*pl_fd_fn)(pl_loop *l, int fd, int events, void *ud);
+int pl_loop_watch_fd(pl_loop *l, int fd, int events, pl_fd_fn fn, void *ud);
+void pl_loop_unwatch_fd(pl_loop *l, int fd);
+
+/* Process-wide setup (libcurl, jansson seed, SIGPIPE ignored). Returns 0
+ * or a negative code. Call once, before any thread is started. */
+int pl_client_global_init(void);
+void pl_client_global_cleanup(void);
+
+/* ------------------------------------------------------------- errors */
+
+/* Why something failed. `status` is the HTTP status when the server
+ * answered with an error (0 otherwise), `code`/`message` the server's
+ * error code and message, or a local description (e.g. "connect",
+ * "connection refused"). Lives in the callback's frame; copy it to keep. */
+typedef struct pl_client_err {
+    int rc;     /* negative errno-style code, 0 for "no error" */
+    int status; /* HTTP status of a server error, else 0 */
+    char code[48];
+    char message[256];
+} pl_client_err;
+
+/* ------------------------------------------------------- subscriptions */
+
+typedef enum pl_transport {
+    PL_TRANSPORT_SHORT_POLL,
+    PL_TRANSPORT_LONG_POLL,
+    PL_TRANSPORT_SSE,
+    PL_TRANSPORT_WS,
+    PL_TRANSPORT_AUTO /* WebSocket, then SSE, long polling, short polling */
+} pl_transport;
+
+/* "short-poll", "long-poll", "sse", "ws", "auto". */
+const char *pl_transport_name(pl_transport t);
+/* Parses the names above. Returns 0 or -EINVAL. */
+int pl_transport_parse(const char *name, pl_transport *out);
+
+/* A delivered message. Every pointer borrows from the library's receive
+ * buffer and is valid only during the callback; strings are
+ * NUL-terminated. `meta` is the compact JSON text of the message's meta
+ * object, or NULL when it has none. */
+typedef struct pl_client_msg {
+    uint64_t id;
+    int64_t ts; /* server receive time, us since the epoch */
+    const char *room;
+    const char *user;
+    size_t user_len;
+    const char *text;
+    size_t text_len;
+    const char *cid; /* NULL when absent */
+    const char *meta;
+    size_t meta_len;
+} pl_client_msg;
+
+typedef enum pl_sub_state {
+    PL_SUB_CONNECTING,   /* opening a connection / sending a request */
+    PL_SUB_OPEN,         /* the transport works; `detail` names it */
+    PL_SUB_RECONNECTING, /* lost it; retrying after a backoff */
+    PL_SUB_FALLBACK,     /* auto: `detail` names the transport that failed */
+    PL_SUB_RESTARTED,    /* server's last_id < our cursor: resuming from 0 */
+    PL_SUB_FAILED        /* gave up (bad URL, protocol error): see err */
+} pl_sub_state;
+
+const char *pl_sub_state_name(pl_sub_state s);
+
+typedef struct pl_sub pl_sub;
+
+/* Callbacks of one subscription. All optional. They run from the loop; a
+ * callback may call pl_sub_close() on its own subscription. */
+typedef struct pl_sub_callbacks {
+    /* One call per message, in id order, each id at most once. */
+    void (*on_message)(pl_sub *s, const pl_client_msg *m, void *ud);
+    /* Messages first..last (inclusive) are lost: trimmed from the server's
+     * history or skipped by it. Delivery continues after `last`. */
+    void (*on_gap)(pl_sub *s, uint64_t first, uint64_t last, void *ud);
+    /* State changes; `err` is set for RECONNECTING/FALLBACK/FAILED. */
+    void (*on_state)(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *err,
+                     void *ud);
+} pl_sub_callbacks;
+
+#define PL_SINCE_NEW (-1) /* subscribe to new messages only */
+
+/* What to subscribe to. Strings are copied by pl_sub_open. Zero values
+ * pick the defaults noted. */
+typedef struct pl_sub_opts {
+    pl_transport transport;
+    const char *url;    /* HTTP base, e.g. "http://127.0.0.1:8080" (required) */
+    const char *ws_url; /* e.g. "ws://127.0.0.1:8081"; NULL: GET /api/config */
+    const char *room;   /* required, [A-Za-z0-9_-]{1,64} */
+    int64_t since;      /* deliver ids > since; PL_SINCE_NEW for new only */
+    int interval_ms;    /* short polling period (default 1000) */
+    int poll_timeout_s; /* long polling `timeout=` (default 25) */
+    int heartbeat_s;    /* server heartbeat (default 15); silent 2x = dead */
+    int backoff_min_ms; /* first reconnect delay (default 250) */
+    int backoff_max_ms; /* cap (default 15000) */
+    int max_fails;      /* FAILED after this many connects in a row that
+                           never opened (0: retry forever) */
+    const char *source_addr; /* local address to bind, e.g. "127.0.0.2" */
+    pl_sub_callbacks cb;
+    void *ud;
+} pl_sub_opts;
+
+/* Per-subscription counters. Wire bytes are the kernel's TCP_INFO
+ * (tcpi_bytes_received / tcpi_bytes_sent) of the sockets this subscription
+ * used, read before each socket closes, after each request and on demand. */
+typedef struct pl_sub_counters {
+    uint64_t messages;      /* delivered to on_message */
+    uint64_t duplicates;    /* dropped: id <= cursor */
+    uint64_t gaps;          /* on_gap calls */
+    uint64_t http_requests; /* HTTP requests made (incl. WS handshakes) */
+    uint64_t tcp_connects;  /* TCP connections opened */
+    uint64_t reconnects;    /* connections lost and retried */
+    uint64_t wire_rx;       /* bytes received, kernel-counted */
+    uint64_t wire_tx;       /* bytes sent, kernel-counted */
+} pl_sub_counters;
+
+/* Opens a subscription on `l`; it connects from the loop. Returns 0 and
+ * *out, or -EINVAL (bad URL, room or option) / -ENOMEM. The subscription
+ * belongs to the loop until pl_sub_close() or pl_loop_free(). */
+int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out);
+/* Closes the connection and frees the subscription; no callback runs
+ * after it. Safe inside this subscription's own callbacks. NULL: no-op. */
+void pl_sub_close(pl_sub *s);
+
+/* The transport in use (for auto: the current candidate). */
+pl_transport pl_sub_transport(const pl_sub *s);
+/* The last id delivered (or skipped as a gap); 0 before any. */
+uint64_t pl_sub_cursor(const pl_sub *s);
+/* Copies the counters, first reading TCP_INFO of the live socket. */
+void pl_sub_counters_get(pl_sub *s, pl_sub_counters *out);
+
+/* ------------------------------------------------------------ publish */
+
+/* A message to publish. Strings are copied before the call returns.
+ * `meta_json` is the text of a JSON object, or NULL. */
+typedef struct pl_pub_msg {
+    const char *user;
+    const char *text;
+    const char *cid;       /* NULL: none (retries are then not safe) */
+    const char *meta_json; /* NULL: none */
+} pl_pub_msg;
+
+/* Completion: err->rc == 0 on success, with the stored id (`dup` when the
+ * server answered 200 for a repeated cid). Otherwise err describes it. */
+typedef void (*pl_publish_fn)(void *ud, uint64_t id, bool dup, const pl_client_err *err);
+
+/* Optional settings of an HTTP publish. */
+typedef struct pl_pub_opts {
+    const char *source_addr; /* local address to bind, or NULL */
+    int timeout_ms;          /* whole request (default 10000) */
+} pl_pub_opts;
+
+/* Publishes over HTTP (POST /api/rooms/{room}/messages) asynchronously.
+ * `fn` runs exactly once from the loop (never from inside this call),
+ * unless the loop is freed first. `po` may be NULL. Returns 0, or
+ * -EINVAL (bad URL, room or message) / -ENOMEM, and then `fn` never runs. */
+int pl_publish_http(pl_loop *l, const char *url, const char *room, const pl_pub_msg *m,
+                    const pl_pub_opts *po, pl_publish_fn fn, void *ud);
+
+/* Publishes through a WebSocket subscription's connection (publish frame)
+ * and completes on its ack (or error frame). Needs the subscription OPEN on
+ * the WebSocket transport, else -ENOTCONN; at most 256 in flight, else
+ * -EAGAIN. `fn` runs once from the loop; if the connection drops first it
+ * runs with rc -ECONNRESET (retry with the same cid). */
+int pl_sub_publish(pl_sub *s, const pl_pub_msg *m, pl_publish_fn fn, void *ud);
+
+/* Fetches GET /api/config and hands its `ws_url` (or an error) to `fn`,
+ * once, from the loop. Returns 0 or a negative code. */
+typedef void (*pl_config_fn)(void *ud, const char *ws_url, const pl_client_err *err);
+int pl_fetch_config(pl_loop *l, const char *url, pl_config_fn fn, void *ud);
+
+#endif
