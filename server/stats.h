@@ -3,6 +3,7 @@
 #ifndef PL_STATS_H
 #define PL_STATS_H
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct pl_transport_stats {

@@ -1,0 +1,66 @@
+/* The plain endpoints: publish (POST /api/rooms/{room}/messages), stats,
+ * and config. Publishing is the same for every transport: it stores the
+ * message, and the store wakes whoever waits for that room. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include "server.h"
+
+enum MHD_Result pl_publish_handle(pl_req *q)
+{
+    pl_server *srv = q->srv;
+    pl_err err;
+    json_t *obj = NULL;
+    pl_publish in;
+    pl_room *room;
+    pl_msg *m = NULL;
+    bool dup;
+    enum MHD_Result ret;
+
+    if (q->u.pub.status == 413)
+        pl_err_set(&err, 413, "request body is over %d bytes", PL_BODY_MAX);
+    else if (q->u.pub.status)
+        pl_err_set(&err, 503, "out of memory");
+    if (q->u.pub.status)
+        return pl_http_error(q, &err);
+    if (pl_msg_parse_body(q->u.pub.body ? q->u.pub.body : "", q->u.pub.len, &obj, &err) ||
+        pl_msg_parse_publish(obj, &in, &err))
+        goto fail;
+    int rc = pl_store_room(srv->store, q->room_name, true, &room);
+    if (rc == 0)
+        rc = pl_store_publish(srv->store, room, &in, &m, &dup);
+    if (rc != 0) {
+        pl_err_set(&err, 503, rc == -ENOSPC ? "room limit reached" : "out of memory");
+        goto fail;
+    }
+    json_decref(obj);
+    char *body = strdup(m->json);
+    size_t len = m->json_len;
+    pl_msg_unref(m);
+    return pl_http_json(q, dup ? 200 : 201, body, len);
+fail:
+    ret = pl_http_error(q, &err);
+    json_decref(obj);
+    return ret;
+}
+
+enum MHD_Result pl_api_stats(pl_req *q)
+{
+    pl_server *srv = q->srv;
+    size_t len = 0;
+    char *body = pl_stats_json(&srv->stats, pl_store_room_count(srv->store),
+                               pl_store_published(srv->store), &len);
+    return pl_http_json(q, 200, body, len);
+}
+
+enum MHD_Result pl_api_config(pl_req *q)
+{
+    pl_server *srv = q->srv;
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:i}", "ws_url", srv->ws_url, "ws_path", "/ws/{room}",
+                          "version", PUSHLAB_VERSION, "history", (json_int_t)srv->cfg.history,
+                          "heartbeat_s", srv->cfg.heartbeat_s);
+    char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return pl_http_json(q, 200, body, body ? strlen(body) : 0);
+}

@@ -1,0 +1,326 @@
+/* The HTTP side: libmicrohttpd daemon setup, the router that maps each
+ * request to its transport, and the helpers every handler answers with.
+ * MHD runs its own epoll thread(s); waiting requests are suspended. */
+#include <errno.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include "log.h"
+#include "server.h"
+
+uint64_t pl_http_tcp_out(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    if (!ci || getsockopt(ci->connect_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return 0;
+    /* Handed to the kernel = sent once (less resends) + still queued. */
+    return ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans + ti.tcpi_notsent_bytes;
+}
+
+static enum MHD_Result queue(pl_req *q, int status, struct MHD_Response *r)
+{
+    if (!r)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(q->conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static struct MHD_Response *json_response(char *body, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return NULL;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return r;
+}
+
+enum MHD_Result pl_http_json(pl_req *q, int status, char *body, size_t len)
+{
+    if (!body)
+        return MHD_NO;
+    if (status >= 400)
+        pl_stats_count_status(&q->srv->stats, status);
+    return queue(q, status, json_response(body, len));
+}
+
+enum MHD_Result pl_http_error(pl_req *q, const pl_err *err)
+{
+    size_t len = 0;
+    char *body = pl_err_json(err, &len);
+    return pl_http_json(q, err->status, body, len);
+}
+
+static enum MHD_Result method_not_allowed(pl_req *q, const char *allow)
+{
+    pl_err err;
+    size_t len = 0;
+    pl_err_set(&err, 405, "method not allowed here; use %s", allow);
+    char *body = pl_err_json(&err, &len);
+    if (!body)
+        return MHD_NO;
+    pl_stats_count_status(&q->srv->stats, 405);
+    struct MHD_Response *r = json_response(body, len);
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    return queue(q, 405, r);
+}
+
+void pl_req_list_add(pl_req_list *l, pl_req *q)
+{
+    pthread_mutex_lock(&l->lock);
+    q->prev = NULL;
+    q->next = l->head;
+    if (l->head)
+        l->head->prev = q;
+    l->head = q;
+    q->listed = true;
+    pthread_mutex_unlock(&l->lock);
+}
+
+void pl_req_list_remove(pl_req_list *l, pl_req *q)
+{
+    pthread_mutex_lock(&l->lock);
+    if (q->listed) {
+        if (q->prev)
+            q->prev->next = q->next;
+        else
+            l->head = q->next;
+        if (q->next)
+            q->next->prev = q->prev;
+        q->listed = false;
+    }
+    pthread_mutex_unlock(&l->lock);
+}
+
+/* "application/json", any case, optionally followed by parameters. */
+static bool is_json_type(const char *ct)
+{
+    static const char want[] = "application/json";
+    if (!ct || strncasecmp(ct, want, sizeof want - 1) != 0)
+        return false;
+    char c = ct[sizeof want - 1];
+    return c == '\0' || c == ';' || c == ' ' || c == '\t';
+}
+
+/* Checks a publish's headers before its body is read. */
+static enum MHD_Result start_publish(pl_req *q)
+{
+    pl_err err;
+    const char *ct =
+        MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!is_json_type(ct)) {
+        pl_err_set(&err, 415, "Content-Type must be application/json");
+        return pl_http_error(q, &err);
+    }
+    const char *cl =
+        MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > PL_BODY_MAX) {
+        pl_err_set(&err, 413, "request body is over %d bytes", PL_BODY_MAX);
+        return pl_http_error(q, &err);
+    }
+    q->route = PL_ROUTE_PUBLISH;
+    return MHD_YES;
+}
+
+/* Takes body bytes as they stream in, keeping at most PL_BODY_MAX. */
+static void take_body(pl_req *q, const char *data, size_t len)
+{
+    if (q->u.pub.status)
+        return;
+    if (q->u.pub.len + len > PL_BODY_MAX) {
+        q->u.pub.status = 413;
+        return;
+    }
+    char *b = realloc(q->u.pub.body, q->u.pub.len + len + 1);
+    if (!b) {
+        q->u.pub.status = 503;
+        return;
+    }
+    memcpy(b + q->u.pub.len, data, len);
+    q->u.pub.len += len;
+    b[q->u.pub.len] = '\0';
+    q->u.pub.body = b;
+}
+
+/* Routes /api/rooms/{room}/{what}. */
+static enum MHD_Result route_room(pl_req *q, const char *rest, const char *method)
+{
+    pl_err err;
+    const char *slash = strchr(rest, '/');
+    size_t nlen = slash ? (size_t)(slash - rest) : strlen(rest);
+    const char *what = slash ? slash + 1 : "";
+    bool is_get = strcmp(method, "GET") == 0;
+    enum pl_route route = PL_ROUTE_NONE;
+    const char *allow = "GET";
+
+    if (strcmp(what, "messages") == 0) {
+        allow = "GET, POST";
+        route = is_get ? PL_ROUTE_SHORT_POLL : PL_ROUTE_NONE;
+        if (strcmp(method, "POST") == 0)
+            route = PL_ROUTE_PUBLISH;
+    } else if (strcmp(what, "poll") == 0) {
+        route = is_get ? PL_ROUTE_LONG_POLL : PL_ROUTE_NONE;
+    } else if (strcmp(what, "events") == 0) {
+        route = is_get ? PL_ROUTE_SSE : PL_ROUTE_NONE;
+    } else {
+        pl_err_set(&err, 404, "no such endpoint");
+        return pl_http_error(q, &err);
+    }
+    if (!pl_valid_room(rest, nlen)) {
+        pl_err_set(&err, 400, "room must match [A-Za-z0-9_-]{1,64}");
+        return pl_http_error(q, &err);
+    }
+    if (route == PL_ROUTE_NONE)
+        return method_not_allowed(q, allow);
+    memcpy(q->room_name, rest, nlen);
+    q->room_name[nlen] = '\0';
+    switch (route) {
+    case PL_ROUTE_PUBLISH: return start_publish(q);
+    case PL_ROUTE_SHORT_POLL: return pl_short_poll_handle(q);
+    case PL_ROUTE_LONG_POLL: q->route = route; return pl_long_poll_handle(q);
+    case PL_ROUTE_SSE: q->route = route; return pl_sse_handle(q);
+    default: return MHD_NO;
+    }
+}
+
+static enum MHD_Result route(pl_req *q, const char *url, const char *method)
+{
+    static const char rooms[] = "/api/rooms/";
+    pl_err err;
+    bool is_get = strcmp(method, "GET") == 0;
+    bool is_head = strcmp(method, "HEAD") == 0;
+
+    if (strncmp(url, rooms, sizeof rooms - 1) == 0)
+        return route_room(q, url + sizeof rooms - 1, method);
+    if (strcmp(url, "/api/stats") == 0)
+        return is_get ? pl_api_stats(q) : method_not_allowed(q, "GET");
+    if (strcmp(url, "/api/config") == 0)
+        return is_get ? pl_api_config(q) : method_not_allowed(q, "GET");
+    if (strcmp(url, "/healthz") == 0) {
+        if (!is_get)
+            return method_not_allowed(q, "GET");
+        static char ok[] = "ok\n";
+        struct MHD_Response *r = MHD_create_response_from_buffer(3, ok, MHD_RESPMEM_PERSISTENT);
+        if (r)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+        return queue(q, 200, r);
+    }
+    if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0) {
+        pl_err_set(&err, 404, "no such endpoint");
+        return pl_http_error(q, &err);
+    }
+    if (!is_get && !is_head)
+        return method_not_allowed(q, "GET, HEAD");
+    return pl_static_file(q, url);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **ctx)
+{
+    pl_req *q = *ctx;
+    (void)version;
+    if (!q) {
+        if (!(q = calloc(1, sizeof *q)))
+            return MHD_NO;
+        q->srv = cls;
+        q->conn = conn;
+        q->route = PL_ROUTE_OTHER;
+        q->tcp_out_start = pl_http_tcp_out(conn);
+        *ctx = q;
+        return route(q, url, method);
+    }
+    switch (q->route) {
+    case PL_ROUTE_PUBLISH:
+        if (*upload_size) {
+            take_body(q, upload_data, *upload_size);
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        return pl_publish_handle(q);
+    case PL_ROUTE_LONG_POLL: return pl_long_poll_handle(q);
+    default:
+        /* A body nobody asked for (e.g. on GET) is read and dropped. */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
+                         enum MHD_RequestTerminationCode toe)
+{
+    pl_req *q = *ctx;
+    (void)cls;
+    (void)toe;
+    if (!q)
+        return;
+    if (q->route == PL_ROUTE_LONG_POLL)
+        pl_long_poll_done(q);
+    else if (q->route == PL_ROUTE_SSE)
+        pl_sse_done(q);
+    else if (q->route == PL_ROUTE_PUBLISH)
+        free(q->u.pub.body);
+    if (q->ts) {
+        /* The kernel's count replaces our running estimate, so the figure
+         * includes status line, headers and chunk framing exactly. */
+        uint64_t out = pl_http_tcp_out(conn);
+        uint64_t sent = out > q->tcp_out_start ? out - q->tcp_out_start : 0;
+        if (sent > q->bytes_counted)
+            pl_stat_add(&q->ts->bytes_out, sent - q->bytes_counted);
+    }
+    free(q);
+    *ctx = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    pl_debug("mhd: %s", line);
+}
+
+int pl_http_start(pl_server *srv)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(srv->cfg.http_port)};
+    if (inet_pton(AF_INET, srv->cfg.bind, &addr.sin_addr) != 1)
+        return -EINVAL;
+    /* Suspended requests are not timed by MHD; this only reaps idle
+     * keep-alive connections. */
+    unsigned idle = (unsigned)(srv->cfg.heartbeat_s * 2 + 5);
+    if (idle < 60)
+        idle = 60;
+    srv->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        idle, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_END);
+    if (!srv->mhd)
+        return -EADDRINUSE;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    srv->http_port = di ? di->port : srv->cfg.http_port;
+    return 0;
+}
+
+void pl_http_stop(pl_server *srv)
+{
+    if (!srv->mhd)
+        return;
+    MHD_stop_daemon(srv->mhd);
+    srv->mhd = NULL;
+}

@@ -1,0 +1,222 @@
+/* pushlab-server: one chat feed over short polling, long polling, SSE
+ * (libmicrohttpd) and WebSocket (libwebsockets), sharing one store. This
+ * file reads the flags, starts both listeners, prints the listening line
+ * and shuts down cleanly on SIGINT/SIGTERM. */
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include "clock.h"
+#include "log.h"
+#include "server.h"
+
+#ifndef PL_WEB_ROOT
+#define PL_WEB_ROOT "web"
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pushlab-server [options]\n"
+            "One chat feed over short polling, long polling, SSE and WebSocket.\n\n"
+            "  --bind ADDR            listen address (default 127.0.0.1)\n"
+            "  --http-port N          HTTP port, 0 = any free port (default 8080)\n"
+            "  --ws-port N            WebSocket port, 0 = any free port (default 8081)\n"
+            "  --web-root DIR         files for the demo page (default %s)\n"
+            "  --history N            messages kept per room (default 1000)\n"
+            "  --max-rooms N          rooms at most (default 1000)\n"
+            "  --max-connections N    connections per listener (default 10000)\n"
+            "  --heartbeat S          SSE ping and WebSocket idle period (default 15)\n"
+            "  --allow-origin ORIGIN  browser Origin allowed on WebSocket; repeatable;\n"
+            "                         '*' allows any (default: the server's own HTTP origin)\n"
+            "  --http-threads N       HTTP event-loop threads (default 2)\n"
+            "  --log-level LEVEL      error, warn, info or debug (default warn)\n"
+            "  --help, --version\n",
+            PL_WEB_ROOT);
+}
+
+/* Parses a whole number in [min, max] for flag `name`; exits on error. */
+static long number(const char *name, const char *v, long min, long max)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < min || n > max) {
+        fprintf(stderr, "pushlab-server: --%s wants a number from %ld to %ld, got '%s'\n", name,
+                min, max, v);
+        exit(2);
+    }
+    return n;
+}
+
+static void parse_args(int argc, char **argv, pl_server_config *cfg)
+{
+    static const struct option opts[] = {{"bind", 1, 0, 'b'},
+                                         {"http-port", 1, 0, 'p'},
+                                         {"ws-port", 1, 0, 'w'},
+                                         {"web-root", 1, 0, 'r'},
+                                         {"history", 1, 0, 'H'},
+                                         {"max-rooms", 1, 0, 'R'},
+                                         {"max-connections", 1, 0, 'c'},
+                                         {"heartbeat", 1, 0, 'h'},
+                                         {"allow-origin", 1, 0, 'o'},
+                                         {"http-threads", 1, 0, 't'},
+                                         {"log-level", 1, 0, 'l'},
+                                         {"help", 0, 0, '?'},
+                                         {"version", 0, 0, 'V'},
+                                         {0, 0, 0, 0}};
+    enum pl_log_level level;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': cfg->bind = optarg; break;
+        case 'p': cfg->http_port = (int)number("http-port", optarg, 0, 65535); break;
+        case 'w': cfg->ws_port = (int)number("ws-port", optarg, 0, 65535); break;
+        case 'r': cfg->web_root = optarg; break;
+        case 'H': cfg->history = (size_t)number("history", optarg, 1, 1000000); break;
+        case 'R': cfg->max_rooms = (size_t)number("max-rooms", optarg, 1, 1000000); break;
+        case 'c':
+            cfg->max_connections = (size_t)number("max-connections", optarg, 1, 1000000);
+            break;
+        case 'h': cfg->heartbeat_s = (int)number("heartbeat", optarg, 1, 3600); break;
+        case 't': cfg->http_threads = (int)number("http-threads", optarg, 1, 64); break;
+        case 'o':
+            if (cfg->n_origins == PL_MAX_ORIGINS) {
+                fprintf(stderr, "pushlab-server: at most %d --allow-origin\n", PL_MAX_ORIGINS);
+                exit(2);
+            }
+            cfg->origins[cfg->n_origins++] = optarg;
+            break;
+        case 'l':
+            if (pl_log_parse_level(optarg, &level) != 0) {
+                fprintf(stderr, "pushlab-server: unknown --log-level '%s'\n", optarg);
+                exit(2);
+            }
+            pl_log_set_level(level);
+            break;
+        case 'V': printf("pushlab-server %s\n", PUSHLAB_VERSION); exit(0);
+        default:
+            usage(c == '?' && optopt == 0 && strcmp(argv[optind - 1], "--help") == 0 ? stdout
+                                                                                     : stderr);
+            exit(strcmp(argv[optind - 1], "--help") == 0 ? 0 : 2);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pushlab-server: unexpected argument '%s'\n", argv[optind]);
+        exit(2);
+    }
+}
+
+/* Without --allow-origin, a browser may connect from the server's own page:
+ * its HTTP origin, and the localhost spelling of it on loopback. */
+static void default_origins(pl_server *srv, char bufs[2][96])
+{
+    if (srv->cfg.n_origins)
+        return;
+    snprintf(bufs[0], 96, "http://%s:%d", srv->cfg.bind, srv->http_port);
+    srv->cfg.origins[srv->cfg.n_origins++] = bufs[0];
+    if (strncmp(srv->cfg.bind, "127.", 4) == 0) {
+        snprintf(bufs[1], 96, "http://localhost:%d", srv->http_port);
+        srv->cfg.origins[srv->cfg.n_origins++] = bufs[1];
+    }
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* Lets open streams end and waiting polls answer, then stops MHD, which
+ * would abort with a connection still suspended. */
+static void drain_http(pl_server *srv)
+{
+    MHD_socket lsock = MHD_quiesce_daemon(srv->mhd);
+    pl_store_wake_all(srv->store);
+    for (int i = 0; i < 300; i++) {
+        if (atomic_load(&srv->stats.sse.connections) == 0 &&
+            atomic_load(&srv->stats.long_poll.waiting) == 0)
+            break;
+        usleep(10000);
+    }
+    pl_http_stop(srv);
+    if (lsock != MHD_INVALID_SOCKET)
+        close(lsock);
+}
+
+static int start(pl_server *srv, char origin_bufs[2][96])
+{
+    if (!(srv->store = pl_store_new(srv->cfg.history, srv->cfg.max_rooms)))
+        return -1;
+    srv->stats.started_mono_us = pl_clock_mono_us();
+    pthread_mutex_init(&srv->long_polls.lock, NULL);
+    pthread_mutex_init(&srv->sse_streams.lock, NULL);
+    if (pl_http_start(srv) != 0) {
+        pl_error("cannot listen for HTTP on %s:%d", srv->cfg.bind, srv->cfg.http_port);
+        return -1;
+    }
+    default_origins(srv, origin_bufs);
+    pl_ws_config wc = {.bind = srv->cfg.bind,
+                       .port = srv->cfg.ws_port,
+                       .heartbeat_s = srv->cfg.heartbeat_s,
+                       .max_connections = srv->cfg.max_connections,
+                       .origins = srv->cfg.origins,
+                       .n_origins = srv->cfg.n_origins};
+    if (pl_ws_start(&srv->ws, &wc, srv->store, &srv->stats) != 0) {
+        pl_error("cannot listen for WebSocket on %s:%d", srv->cfg.bind, srv->cfg.ws_port);
+        return -1;
+    }
+    srv->ws_port = pl_ws_port(srv->ws);
+    snprintf(srv->http_url, sizeof srv->http_url, "http://%s:%d", srv->cfg.bind, srv->http_port);
+    snprintf(srv->ws_url, sizeof srv->ws_url, "ws://%s:%d", srv->cfg.bind, srv->ws_port);
+    return pl_ticker_start(srv);
+}
+
+int main(int argc, char **argv)
+{
+    static pl_server srv;
+    char origin_bufs[2][96];
+    sigset_t sigs;
+    int sig, rc = 1;
+
+    srv.cfg = (pl_server_config){.bind = "127.0.0.1",
+                                 .http_port = 8080,
+                                 .ws_port = 8081,
+                                 .web_root = PL_WEB_ROOT,
+                                 .history = 1000,
+                                 .max_rooms = 1000,
+                                 .max_connections = 10000,
+                                 .heartbeat_s = 15,
+                                 .http_threads = 2};
+    parse_args(argc, argv, &srv.cfg);
+    raise_fd_limit();
+    json_object_seed(0); /* before any thread touches jansson */
+    signal(SIGPIPE, SIG_IGN);
+    /* Every thread inherits this mask, so only sigwait() below sees them. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    if (start(&srv, origin_bufs) == 0) {
+        printf("pushlab-server listening http=%s ws=%s\n", srv.http_url, srv.ws_url);
+        fflush(stdout);
+        sigwait(&sigs, &sig);
+        pl_info("signal %d: stopping", sig);
+        atomic_store(&srv.stopping, true);
+        drain_http(&srv);
+        pl_ticker_stop(&srv);
+        rc = 0;
+    } else if (srv.mhd) {
+        pl_http_stop(&srv);
+    }
+    pl_ws_stop(srv.ws);
+    pl_store_free(srv.store);
+    return rc;
+}

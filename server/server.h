@@ -1,0 +1,146 @@
+/* The server's shared state: configuration, the store, counters, and the
+ * HTTP side's request context. Internal to server/; the transports and the
+ * router include it. */
+#ifndef PL_SERVER_H
+#define PL_SERVER_H
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "stats.h"
+#include "store.h"
+#include "transport_ws.h"
+
+#define PL_MAX_ORIGINS 16
+
+typedef struct pl_server_config {
+    const char *bind;
+    int http_port, ws_port;
+    const char *web_root;
+    size_t history, max_rooms, max_connections;
+    int heartbeat_s;
+    int http_threads;
+    const char *origins[PL_MAX_ORIGINS];
+    size_t n_origins;
+} pl_server_config;
+
+typedef struct pl_req pl_req;
+
+/* A list of in-flight requests the ticker looks after (long polls with a
+ * deadline, SSE streams needing heartbeats). */
+typedef struct pl_req_list {
+    pthread_mutex_t lock;
+    pl_req *head;
+} pl_req_list;
+
+typedef struct pl_server {
+    pl_server_config cfg;
+    pl_store *store;
+    pl_stats stats;
+    struct MHD_Daemon *mhd;
+    pl_ws *ws;
+    int http_port, ws_port;
+    char http_url[96], ws_url[96];
+    atomic_bool stopping;
+    pl_req_list long_polls, sse_streams;
+    pthread_t ticker;
+    pthread_mutex_t tick_lock;
+    pthread_cond_t tick_cond;
+    int64_t next_deadline_us; /* earliest long-poll deadline, under tick_lock */
+} pl_server;
+
+enum pl_route {
+    PL_ROUTE_NONE,
+    PL_ROUTE_PUBLISH,
+    PL_ROUTE_SHORT_POLL,
+    PL_ROUTE_LONG_POLL,
+    PL_ROUTE_SSE,
+    PL_ROUTE_OTHER, /* answered at once: stats, config, files, errors */
+};
+
+/* One HTTP request, from its first byte to MHD's "completed" notice, which
+ * frees it. Transports keep their own state in the union. */
+struct pl_req {
+    pl_server *srv;
+    struct MHD_Connection *conn;
+    enum pl_route route;
+    pl_room *room;
+    pl_transport_stats *ts; /* the counters this request's bytes go to */
+    uint64_t tcp_out_start; /* socket bytes handed over before this request */
+    uint64_t bytes_counted; /* bytes already added to ts->bytes_out live */
+    pl_req *next, *prev;    /* in a pl_req_list, when on one */
+    bool listed;
+    pl_waiter waiter;
+    char room_name[PL_ROOM_MAX + 1];
+    union {
+        struct { /* publish */
+            char *body;
+            size_t len;
+            int status; /* an error found while the body streamed in */
+        } pub;
+        struct { /* long poll */
+            uint64_t since;
+            size_t limit;
+            int64_t deadline_us;
+            atomic_bool expired;
+            bool waited;
+        } lp;
+        struct { /* SSE */
+            uint64_t cursor;
+            pl_msg *cur; /* the message being written, a reference */
+            size_t cur_off;
+            bool started;
+            atomic_bool ping_due;
+        } sse;
+    } u;
+};
+
+/* Queues a JSON error response for `err` and counts it. */
+enum MHD_Result pl_http_error(pl_req *q, const pl_err *err);
+/* Queues `body` (malloc'ed, ownership taken) with `status` as JSON. */
+enum MHD_Result pl_http_json(pl_req *q, int status, char *body, size_t len);
+
+/* Socket bytes handed to the kernel so far on this request's connection,
+ * from TCP_INFO; 0 when unknown. */
+uint64_t pl_http_tcp_out(struct MHD_Connection *conn);
+
+/* Reads the optional query integer `key` into *out, leaving it unchanged
+ * when absent. Returns 0, or -EINVAL with a 400 in `err`. */
+int pl_query_uint(pl_req *q, const char *key, uint64_t *out, pl_err *err);
+
+/* Adds/removes `q` on a ticker list. */
+void pl_req_list_add(pl_req_list *l, pl_req *q);
+void pl_req_list_remove(pl_req_list *l, pl_req *q);
+
+/* Tells the ticker a long poll will expire at `deadline_us` (monotonic). */
+void pl_ticker_note_deadline(pl_server *srv, int64_t deadline_us);
+int pl_ticker_start(pl_server *srv);
+void pl_ticker_stop(pl_server *srv);
+
+/* The page JSON builder shared by short and long polling: visits the room
+ * after `since` and returns the malloc'ed page, or NULL on allocation
+ * failure. `room` may be NULL (a room nobody used yet: an empty page). */
+char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limit, size_t *len,
+                    size_t *count);
+
+/* Transports on the HTTP side. Each handles a request once its headers (and
+ * body, for a publish) are in; `done` releases its state when MHD reports
+ * the request completed. */
+enum MHD_Result pl_publish_handle(pl_req *q);
+enum MHD_Result pl_short_poll_handle(pl_req *q);
+enum MHD_Result pl_long_poll_handle(pl_req *q);
+void pl_long_poll_done(pl_req *q);
+void pl_long_poll_tick(pl_server *srv, int64_t now_us, int64_t *next_deadline_us);
+enum MHD_Result pl_sse_handle(pl_req *q);
+void pl_sse_done(pl_req *q);
+void pl_sse_heartbeat(pl_server *srv);
+/* Answers GET /api/stats, /api/config, /healthz and static files. */
+enum MHD_Result pl_api_stats(pl_req *q);
+enum MHD_Result pl_api_config(pl_req *q);
+enum MHD_Result pl_static_file(pl_req *q, const char *url);
+
+/* Starts and stops the HTTP daemon (router in http.c). */
+int pl_http_start(pl_server *srv);
+void pl_http_stop(pl_server *srv);
+
+#endif

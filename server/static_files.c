@@ -1,0 +1,78 @@
+/* Static files from --web-root for the demo page. Only plain names are
+ * served ([A-Za-z0-9._-] segments, no dot-files, no ".."), so a request can
+ * never leave the web root. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "server.h"
+
+static const char *content_type(const char *path)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".md", "text/markdown; charset=utf-8"},
+    };
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+static bool safe_path(const char *url)
+{
+    if (url[0] != '/' || strlen(url) > 200)
+        return false;
+    for (const char *p = url; *p; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-' || c == '/';
+        if (!ok || (c == '/' && p[1] == '.') || (c == '/' && p[1] == '/'))
+            return false;
+    }
+    return true;
+}
+
+enum MHD_Result pl_static_file(pl_req *q, const char *url)
+{
+    pl_err err;
+    char path[512];
+    struct stat st;
+    if (strcmp(url, "/") == 0)
+        url = "/index.html";
+    if (!safe_path(url)) {
+        pl_err_set(&err, 404, "no such file");
+        return pl_http_error(q, &err);
+    }
+    snprintf(path, sizeof path, "%s%s", q->srv->cfg.web_root, url);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        pl_err_set(&err, 404, "no such file");
+        return pl_http_error(q, &err);
+    }
+    struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    if (!r) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(path));
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result ret = MHD_queue_response(q->conn, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}

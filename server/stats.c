@@ -1,0 +1,90 @@
+/* Counters for GET /api/stats; see stats.h. Process CPU and memory are read
+ * when asked, so keeping them costs nothing. */
+#include "stats.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include "clock.h"
+
+static const struct {
+    int status;
+    const char *key;
+} kinds[PL_ERR_KINDS] = {
+    [PL_ERR_400] = {400, "400"}, [PL_ERR_403] = {403, "403"}, [PL_ERR_404] = {404, "404"},
+    [PL_ERR_405] = {405, "405"}, [PL_ERR_413] = {413, "413"}, [PL_ERR_415] = {415, "415"},
+    [PL_ERR_429] = {429, "429"}, [PL_ERR_503] = {503, "503"}, [PL_ERR_WS_FRAME] = {0, "ws_frame"},
+};
+
+void pl_stats_count_status(pl_stats *st, int status)
+{
+    for (int i = 0; i < PL_ERR_KINDS; i++) {
+        if (kinds[i].status == status) {
+            pl_stat_add(&st->errors[i], 1);
+            return;
+        }
+    }
+}
+
+static long rss_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+static json_t *transport_json(pl_transport_stats *t, const char *shape)
+{
+    json_t *o = json_object();
+    /* `shape` lists which counters this transport reports, in order. */
+    for (const char *k = shape; *k; k++) {
+        switch (*k) {
+        case 'r': json_object_set_new(o, "requests", json_integer((json_int_t)t->requests)); break;
+        case 'c':
+            json_object_set_new(o, "connections", json_integer((json_int_t)t->connections));
+            break;
+        case 'w': json_object_set_new(o, "waiting", json_integer((json_int_t)t->waiting)); break;
+        case 'm':
+            json_object_set_new(o, "messages_out", json_integer((json_int_t)t->messages_out));
+            break;
+        case 'b':
+            json_object_set_new(o, "bytes_out", json_integer((json_int_t)t->bytes_out));
+            break;
+        case 'i':
+            json_object_set_new(o, "messages_in", json_integer((json_int_t)t->messages_in));
+            break;
+        }
+    }
+    return o;
+}
+
+char *pl_stats_json(pl_stats *st, size_t rooms, uint64_t published, size_t *len)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    json_t *errors = json_object();
+    for (int i = 0; i < PL_ERR_KINDS; i++)
+        json_object_set_new(errors, kinds[i].key, json_integer((json_int_t)st->errors[i]));
+    json_t *o = json_pack(
+        "{s:f,s:I,s:I,s:f,s:f,s:I,s:{s:o,s:o,s:o,s:o},s:o}", "uptime_s",
+        (double)(pl_clock_mono_us() - st->started_mono_us) / 1e6, "rooms", (json_int_t)rooms,
+        "messages_published", (json_int_t)published, "cpu_user_s",
+        ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "cpu_sys_s",
+        ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "rss_bytes", (json_int_t)rss_bytes(),
+        "transports", "short_poll", transport_json(&st->short_poll, "rmb"), "long_poll",
+        transport_json(&st->long_poll, "rwmb"), "sse", transport_json(&st->sse, "crmb"), "ws",
+        transport_json(&st->ws, "cmbi"), "errors", errors);
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (s)
+        *len = strlen(s);
+    return s;
+}

@@ -1,0 +1,118 @@
+/* Long polling: GET /api/rooms/{room}/poll?since=&timeout= answers as soon
+ * as the room holds a message after `since`, or after `timeout` seconds
+ * with an empty page. A waiting request is a suspended MHD connection
+ * linked as a store waiter: no thread and no CPU while it waits. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include "clock.h"
+#include "server.h"
+
+#define REQ_OF(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
+
+static bool lp_park(pl_waiter *w)
+{
+    pl_req *q = REQ_OF(w);
+    if (atomic_load(&q->srv->stopping))
+        return false;
+    MHD_suspend_connection(q->conn);
+    atomic_fetch_add(&q->srv->stats.long_poll.waiting, 1);
+    return true;
+}
+
+static void lp_wake(pl_waiter *w)
+{
+    pl_req *q = REQ_OF(w);
+    atomic_store(&q->u.lp.expired, true); /* the ticker may skip it now */
+    MHD_resume_connection(q->conn);
+}
+
+static enum MHD_Result answer(pl_req *q)
+{
+    pl_err err;
+    size_t len, count;
+    char *page = pl_page_build(q->room, q->room_name, q->u.lp.since, q->u.lp.limit, &len, &count);
+    if (!page) {
+        pl_err_set(&err, 503, "out of memory");
+        return pl_http_error(q, &err);
+    }
+    pl_stat_add(&q->ts->messages_out, count);
+    return pl_http_json(q, 200, page, len);
+}
+
+/* The first call: validates, then answers or parks. */
+static enum MHD_Result start(pl_req *q)
+{
+    pl_server *srv = q->srv;
+    pl_err err;
+    uint64_t since = 0, limit = PL_LIMIT_DEFAULT, timeout = PL_TIMEOUT_DEFAULT;
+    pl_scan info;
+
+    q->ts = &srv->stats.long_poll;
+    pl_stat_add(&q->ts->requests, 1);
+    if (pl_query_uint(q, "since", &since, &err) || pl_query_uint(q, "limit", &limit, &err) ||
+        pl_query_uint(q, "timeout", &timeout, &err))
+        return pl_http_error(q, &err);
+    q->u.lp.since = since;
+    q->u.lp.limit = limit > PL_LIMIT_MAX ? PL_LIMIT_MAX : (size_t)limit;
+    if (timeout > PL_TIMEOUT_MAX)
+        timeout = PL_TIMEOUT_MAX;
+    /* Waiting needs the room to exist, so a long poll may create it. */
+    int rc = pl_store_room(srv->store, q->room_name, true, &q->room);
+    if (rc != 0) {
+        pl_err_set(&err, 503, rc == -ENOSPC ? "room limit reached" : "out of memory");
+        return pl_http_error(q, &err);
+    }
+    pl_room_scan(q->room, since, 0, NULL, NULL, &info);
+    if (timeout == 0 || info.last_id > since || atomic_load(&srv->stopping))
+        return answer(q);
+    q->waiter.park = lp_park;
+    q->waiter.wake = lp_wake;
+    q->u.lp.deadline_us = pl_clock_mono_us() + (int64_t)timeout * 1000000;
+    q->u.lp.waited = true;
+    pl_req_list_add(&srv->long_polls, q);
+    if (!pl_room_wait(q->room, since, &q->waiter))
+        return answer(q); /* a message arrived in between */
+    pl_ticker_note_deadline(srv, q->u.lp.deadline_us);
+    return MHD_YES;
+}
+
+enum MHD_Result pl_long_poll_handle(pl_req *q)
+{
+    if (!q->u.lp.waited)
+        return start(q);
+    /* Resumed by a publish, the deadline or shutdown: answer with what is
+     * there now, possibly an empty page. */
+    atomic_fetch_sub(&q->srv->stats.long_poll.waiting, 1);
+    return answer(q);
+}
+
+void pl_long_poll_done(pl_req *q)
+{
+    if (q->u.lp.waited) {
+        pl_req_list_remove(&q->srv->long_polls, q);
+        pl_waiter_cancel(q->room, &q->waiter);
+    }
+}
+
+void pl_long_poll_tick(pl_server *srv, int64_t now_us, int64_t *next_deadline_us)
+{
+    int64_t next = INT64_MAX;
+    pthread_mutex_lock(&srv->long_polls.lock);
+    for (pl_req *q = srv->long_polls.head; q; q = q->next) {
+        if (atomic_load(&q->u.lp.expired))
+            continue;
+        /* Slack merges deadlines a few ms apart into one wake-up. */
+        if (q->u.lp.deadline_us <= now_us + 5000) {
+            if (pl_waiter_cancel(q->room, &q->waiter)) {
+                atomic_store(&q->u.lp.expired, true);
+                MHD_resume_connection(q->conn);
+                continue;
+            }
+        }
+        if (q->u.lp.deadline_us < next)
+            next = q->u.lp.deadline_us;
+    }
+    pthread_mutex_unlock(&srv->long_polls.lock);
+    *next_deadline_us = next;
+}

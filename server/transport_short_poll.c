@@ -1,0 +1,104 @@
+/* Short polling: GET /api/rooms/{room}/messages?since=&limit= answers at
+ * once with a page of what the room holds after `since`. The page builder
+ * here is shared with long polling, which answers with the same page. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "server.h"
+
+/* A growing output buffer; `failed` latches an allocation failure. */
+typedef struct page_buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} page_buf;
+
+static void put(page_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static bool visit(void *ud, const pl_msg *m)
+{
+    page_buf *b = ud;
+    if (b->len && b->p[b->len - 1] != '[')
+        put(b, ",", 1);
+    put(b, m->json, m->json_len);
+    return !b->failed;
+}
+
+char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limit, size_t *len,
+                    size_t *count)
+{
+    page_buf b = {0};
+    pl_scan info = {0};
+    char head[PL_ROOM_MAX + 32], tail[128];
+    int n = snprintf(head, sizeof head, "{\"room\":\"%s\",\"messages\":[", name);
+    put(&b, head, (size_t)n);
+    *count = room ? pl_room_scan(room, since, limit, visit, &b, &info) : 0;
+    n = snprintf(tail, sizeof tail,
+                 "],\"last_id\":%" PRIu64 ",\"oldest_id\":%" PRIu64 ",\"gap\":%s}", info.last_id,
+                 info.oldest_id, info.gap ? "true" : "false");
+    put(&b, tail, (size_t)n);
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
+}
+
+/* Reads optional query integer `key` into *out (kept when absent). */
+int pl_query_uint(pl_req *q, const char *key, uint64_t *out, pl_err *err)
+{
+    const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, key);
+    bool present = v || MHD_lookup_connection_value_n(q->conn, MHD_GET_ARGUMENT_KIND, key,
+                                                      strlen(key), NULL, NULL) == MHD_YES;
+    if (!present)
+        return 0;
+    if (pl_parse_uint(v, out) != 0)
+        return pl_err_set(err, 400, "%s must be a non-negative decimal integer", key);
+    return 0;
+}
+
+enum MHD_Result pl_short_poll_handle(pl_req *q)
+{
+    pl_server *srv = q->srv;
+    pl_err err;
+    uint64_t since = 0, limit = PL_LIMIT_DEFAULT;
+    pl_room *room = NULL;
+    size_t len, count;
+
+    q->ts = &srv->stats.short_poll;
+    pl_stat_add(&q->ts->requests, 1);
+    if (pl_query_uint(q, "since", &since, &err) || pl_query_uint(q, "limit", &limit, &err))
+        return pl_http_error(q, &err);
+    if (limit > PL_LIMIT_MAX)
+        limit = PL_LIMIT_MAX;
+    /* Reading never creates a room: a typo'd name costs no memory. */
+    pl_store_room(srv->store, q->room_name, false, &room);
+    char *page = pl_page_build(room, q->room_name, since, (size_t)limit, &len, &count);
+    if (!page) {
+        pl_err_set(&err, 503, "out of memory");
+        return pl_http_error(q, &err);
+    }
+    pl_stat_add(&q->ts->messages_out, count);
+    return pl_http_json(q, 200, page, len);
+}

@@ -1,0 +1,169 @@
+/* Server-Sent Events: GET /api/rooms/{room}/events keeps one response open
+ * and writes each message as an event. MHD pulls bytes through sse_read();
+ * when the stream has caught up, the connection is suspended as a store
+ * waiter and resumed by the next publish or heartbeat. */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include "server.h"
+
+#define REQ_OF(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
+#define SSE_BLOCK 4096
+
+static const char preamble[] = "retry: 2000\n\n";
+static const char ping[] = ": ping\n\n";
+
+static bool sse_park(pl_waiter *w)
+{
+    pl_req *q = REQ_OF(w);
+    if (atomic_load(&q->srv->stopping))
+        return false;
+    MHD_suspend_connection(q->conn);
+    return true;
+}
+
+static void sse_wake(pl_waiter *w) { MHD_resume_connection(REQ_OF(w)->conn); }
+
+/* Bytes of chunked framing MHD adds around a chunk of n bytes. */
+static size_t chunk_overhead(size_t n)
+{
+    size_t digits = 1;
+    while (n >>= 4)
+        digits++;
+    return digits + 4;
+}
+
+/* Copies as much of the current message as fits; true when it is done. */
+static bool copy_current(pl_req *q, char *buf, size_t max, size_t *n)
+{
+    pl_msg *m = q->u.sse.cur;
+    size_t left = m->sse_len - q->u.sse.cur_off, take = max - *n;
+    if (take > left)
+        take = left;
+    memcpy(buf + *n, m->sse + q->u.sse.cur_off, take);
+    *n += take;
+    q->u.sse.cur_off += take;
+    if (q->u.sse.cur_off < m->sse_len)
+        return false;
+    q->u.sse.cursor = m->id;
+    pl_msg_unref(m);
+    q->u.sse.cur = NULL;
+    q->u.sse.cur_off = 0;
+    pl_stat_add(&q->ts->messages_out, 1);
+    return true;
+}
+
+static size_t fill(pl_req *q, char *buf, size_t max)
+{
+    size_t n = 0;
+    bool gap;
+    if (!q->u.sse.started && max >= sizeof preamble) {
+        memcpy(buf, preamble, sizeof preamble - 1);
+        n = sizeof preamble - 1;
+        q->u.sse.started = true;
+    }
+    if (atomic_exchange(&q->u.sse.ping_due, false) && max - n >= sizeof ping) {
+        memcpy(buf + n, ping, sizeof ping - 1);
+        n += sizeof ping - 1;
+    }
+    while (n < max) {
+        if (!q->u.sse.cur && !(q->u.sse.cur = pl_room_next(q->room, q->u.sse.cursor, &gap)))
+            break;
+        if (!copy_current(q, buf, max, &n))
+            break;
+    }
+    return n;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    pl_req *q = cls;
+    (void)pos;
+    for (;;) {
+        if (atomic_load(&q->srv->stopping) && !q->u.sse.cur)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        size_t n = fill(q, buf, max);
+        if (n > 0) {
+            size_t wire = n + chunk_overhead(n);
+            q->bytes_counted += wire;
+            pl_stat_add(&q->ts->bytes_out, wire);
+            return (ssize_t)n;
+        }
+        /* Returning 0 without suspending makes MHD spin; park instead. */
+        if (pl_room_wait(q->room, q->u.sse.cursor, &q->waiter))
+            return 0;
+    }
+}
+
+/* The resume point: Last-Event-ID, else ?since=, else the room's end. */
+static int start_cursor(pl_req *q, pl_err *err)
+{
+    const char *lei = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    pl_scan info;
+    if (lei && *lei) {
+        if (pl_parse_uint(lei, &q->u.sse.cursor) != 0)
+            return pl_err_set(err, 400, "Last-Event-ID must be a message id");
+        return 0;
+    }
+    uint64_t since = UINT64_MAX;
+    if (pl_query_uint(q, "since", &since, err))
+        return -EINVAL;
+    if (since == UINT64_MAX) {
+        pl_room_scan(q->room, 0, 0, NULL, NULL, &info);
+        since = info.last_id;
+    }
+    q->u.sse.cursor = since;
+    return 0;
+}
+
+enum MHD_Result pl_sse_handle(pl_req *q)
+{
+    pl_server *srv = q->srv;
+    pl_err err;
+    q->ts = &srv->stats.sse;
+    pl_stat_add(&q->ts->requests, 1);
+    int rc = pl_store_room(srv->store, q->room_name, true, &q->room);
+    if (rc != 0) {
+        q->route = PL_ROUTE_OTHER;
+        pl_err_set(&err, 503, rc == -ENOSPC ? "room limit reached" : "out of memory");
+        return pl_http_error(q, &err);
+    }
+    if (start_cursor(q, &err) != 0) {
+        q->route = PL_ROUTE_OTHER;
+        return pl_http_error(q, &err);
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, q, NULL);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    q->waiter.park = sse_park;
+    q->waiter.wake = sse_wake;
+    atomic_fetch_add(&q->ts->connections, 1);
+    pl_req_list_add(&srv->sse_streams, q);
+    enum MHD_Result ret = MHD_queue_response(q->conn, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+void pl_sse_done(pl_req *q)
+{
+    pl_req_list_remove(&q->srv->sse_streams, q);
+    pl_waiter_cancel(q->room, &q->waiter);
+    pl_msg_unref(q->u.sse.cur);
+    atomic_fetch_sub(&q->ts->connections, 1);
+}
+
+void pl_sse_heartbeat(pl_server *srv)
+{
+    pthread_mutex_lock(&srv->sse_streams.lock);
+    for (pl_req *q = srv->sse_streams.head; q; q = q->next) {
+        atomic_store(&q->u.sse.ping_due, true);
+        /* Only a parked stream needs a push; a busy one sends it soon. */
+        if (pl_waiter_cancel(q->room, &q->waiter))
+            MHD_resume_connection(q->conn);
+    }
+    pthread_mutex_unlock(&srv->sse_streams.lock);
+}
