@@ -1,0 +1,158 @@
+/* Specification of common/message: what a publish may hold, and the three
+ * encodings of a stored message. */
+#include <stdlib.h>
+#include "check.h"
+#include "message.h"
+
+/* Parses `body` as a publish; returns the status (0 when accepted). */
+static int parse(const char *body)
+{
+    json_t *obj = NULL;
+    pl_publish p;
+    pl_err err = {0};
+    int rc = pl_msg_parse_body(body, strlen(body), &obj, &err);
+    if (rc == 0)
+        rc = pl_msg_parse_publish(obj, &p, &err);
+    json_decref(obj);
+    return rc == 0 ? 0 : err.status;
+}
+
+static char *repeat(char c, size_t n, const char *pre, const char *post)
+{
+    static char buf[20000];
+    size_t a = strlen(pre);
+    memcpy(buf, pre, a);
+    memset(buf + a, c, n);
+    strcpy(buf + a + n, post);
+    return buf;
+}
+
+TEST(publish_with_user_and_text_is_accepted)
+{
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":\"hi\"}"), 0);
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":\"hi\",\"cid\":\"c1\",\"meta\":{\"t\":1}}"), 0);
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":\"a\\tb\\nc\",\"extra\":true}"), 0);
+}
+
+TEST(malformed_json_and_non_objects_are_400)
+{
+    CHECK_EQ_INT(parse("{\"user\":"), 400);
+    CHECK_EQ_INT(parse("[1,2]"), 400);
+    CHECK_EQ_INT(parse("\"text\""), 400);
+    CHECK_EQ_INT(parse(""), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"a\",\"user\":\"b\",\"text\":\"x\"}"), 400);
+}
+
+TEST(missing_empty_or_mistyped_fields_are_400)
+{
+    CHECK_EQ_INT(parse("{\"text\":\"hi\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"ann\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"\",\"text\":\"hi\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":\"\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":7,\"text\":\"hi\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":[\"hi\"]}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":\"hi\",\"cid\":5}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":\"hi\",\"cid\":\"\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":\"hi\",\"meta\":[1]}"), 400);
+}
+
+TEST(sizes_are_bounded)
+{
+    CHECK_EQ_INT(parse(repeat('u', 64, "{\"text\":\"x\",\"user\":\"", "\"}")), 0);
+    CHECK_EQ_INT(parse(repeat('u', 65, "{\"text\":\"x\",\"user\":\"", "\"}")), 400);
+    CHECK_EQ_INT(parse(repeat('t', 4096, "{\"user\":\"a\",\"text\":\"", "\"}")), 0);
+    CHECK_EQ_INT(parse(repeat('t', 4097, "{\"user\":\"a\",\"text\":\"", "\"}")), 400);
+    CHECK_EQ_INT(parse(repeat('c', 65, "{\"user\":\"a\",\"text\":\"x\",\"cid\":\"", "\"}")), 400);
+    CHECK_EQ_INT(
+        parse(repeat('m', 1020, "{\"user\":\"a\",\"text\":\"x\",\"meta\":{\"k\":\"", "\"}}")), 400);
+    CHECK_EQ_INT(parse(repeat(' ', 16400, "{\"user\":\"a\",\"text\":\"x\"", "}")), 413);
+}
+
+TEST(invalid_utf8_nul_and_control_characters_in_user_are_400)
+{
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":\"\xc3\x28\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"ann\",\"text\":\"a\\u0000b\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"a\\u001bb\",\"text\":\"hi\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"a\\rb\",\"text\":\"hi\"}"), 400);
+    CHECK_EQ_INT(parse("{\"user\":\"a\\tb\",\"text\":\"hi\"}"), 0);
+}
+
+static pl_msg *make(const char *body)
+{
+    json_t *obj;
+    pl_publish p;
+    pl_err err;
+    if (pl_msg_parse_body(body, strlen(body), &obj, &err) || pl_msg_parse_publish(obj, &p, &err))
+        return NULL;
+    pl_msg *m = pl_msg_new("lobby", 42, 1764140000123456, &p);
+    json_decref(obj);
+    return m;
+}
+
+TEST(stored_message_json_has_the_protocol_shape)
+{
+    pl_msg *m = make("{\"user\":\"ann\",\"text\":\"hi\"}");
+    CHECK(m != NULL);
+    CHECK_EQ_STR(m->json, "{\"id\":42,\"room\":\"lobby\",\"user\":\"ann\",\"text\":\"hi\","
+                          "\"ts\":1764140000123456}");
+    CHECK_EQ_INT(m->json_len, strlen(m->json));
+    pl_msg_unref(m);
+}
+
+TEST(cid_and_meta_are_carried_through)
+{
+    pl_msg *m = make("{\"user\":\"ann\",\"text\":\"hi\",\"cid\":\"c-9\",\"meta\":{\"seq\":3}}");
+    CHECK(m != NULL);
+    CHECK(strstr(m->json, "\"cid\":\"c-9\"") != NULL);
+    CHECK(strstr(m->json, "\"meta\":{\"seq\":3}") != NULL);
+    CHECK_EQ_STR(m->cid, "c-9");
+    CHECK(m->cid_hash == pl_cid_hash("c-9", 3));
+    pl_msg_unref(m);
+}
+
+TEST(sse_event_is_id_event_data_and_a_blank_line)
+{
+    pl_msg *m = make("{\"user\":\"ann\",\"text\":\"two\\nlines\"}");
+    CHECK(m != NULL);
+    char want[512];
+    snprintf(want, sizeof want, "id: 42\nevent: message\ndata: %s\n\n", m->json);
+    CHECK_EQ_STR(m->sse, want);
+    CHECK_EQ_INT(m->sse_len, strlen(want));
+    pl_msg_unref(m);
+}
+
+TEST(websocket_frame_is_the_message_with_type_first)
+{
+    pl_msg *m = make("{\"user\":\"ann\",\"text\":\"hi\"}");
+    CHECK(m != NULL);
+    CHECK_EQ_STR(m->ws, "{\"type\":\"message\",\"id\":42,\"room\":\"lobby\",\"user\":\"ann\","
+                        "\"text\":\"hi\",\"ts\":1764140000123456}");
+    CHECK_EQ_INT(m->ws_len, strlen(m->ws));
+    pl_msg_unref(m);
+}
+
+TEST(error_body_is_the_protocol_json)
+{
+    pl_err e;
+    size_t len;
+    pl_err_set(&e, 400, "text is empty");
+    char *s = pl_err_json(&e, &len);
+    CHECK_EQ_STR(s, "{\"error\":{\"code\":\"bad_request\",\"message\":\"text is empty\"}}");
+    CHECK_EQ_INT(len, strlen(s));
+    free(s);
+}
+
+int main(void)
+{
+    RUN(publish_with_user_and_text_is_accepted);
+    RUN(malformed_json_and_non_objects_are_400);
+    RUN(missing_empty_or_mistyped_fields_are_400);
+    RUN(sizes_are_bounded);
+    RUN(invalid_utf8_nul_and_control_characters_in_user_are_400);
+    RUN(stored_message_json_has_the_protocol_shape);
+    RUN(cid_and_meta_are_carried_through);
+    RUN(sse_event_is_id_event_data_and_a_blank_line);
+    RUN(websocket_frame_is_the_message_with_type_first);
+    RUN(error_body_is_the_protocol_json);
+    return CHECK_DONE();
+}

@@ -1,0 +1,354 @@
+/* Specification of common/store: ids, history trimming, gaps, cid
+ * de-duplication, paging, waiters and concurrent publishers. */
+#include <pthread.h>
+#include <errno.h>
+#include <stdlib.h>
+#include "check.h"
+#include "store.h"
+
+static pl_publish pub(const char *text, const char *cid)
+{
+    pl_publish p = {.user = "ann", .user_len = 3, .text = text, .text_len = strlen(text)};
+    if (cid) {
+        p.cid = cid;
+        p.cid_len = strlen(cid);
+    }
+    return p;
+}
+
+static uint64_t publish(pl_store *s, pl_room *r, const char *text, const char *cid)
+{
+    pl_publish p = pub(text, cid);
+    pl_msg *m;
+    bool dup;
+    if (pl_store_publish(s, r, &p, &m, &dup) != 0)
+        return 0;
+    uint64_t id = m->id;
+    pl_msg_unref(m);
+    return id;
+}
+
+typedef struct seen {
+    uint64_t ids[64];
+    size_t n;
+} seen;
+
+static bool collect(void *ud, const pl_msg *m)
+{
+    seen *s = ud;
+    s->ids[s->n++] = m->id;
+    return true;
+}
+
+TEST(ids_start_at_one_and_are_contiguous_per_room)
+{
+    pl_store *s = pl_store_new(10, 4);
+    pl_room *a, *b;
+    CHECK(pl_store_room(s, "a", true, &a) == 0);
+    CHECK(pl_store_room(s, "b", true, &b) == 0);
+    CHECK_EQ_INT(publish(s, a, "1", NULL), 1);
+    CHECK_EQ_INT(publish(s, a, "2", NULL), 2);
+    CHECK_EQ_INT(publish(s, b, "1", NULL), 1);
+    CHECK_EQ_INT(publish(s, a, "3", NULL), 3);
+    pl_store_free(s);
+}
+
+TEST(reading_a_room_does_not_create_it)
+{
+    pl_store *s = pl_store_new(10, 4);
+    pl_room *r = NULL;
+    CHECK_EQ_INT(pl_store_room(s, "nobody", false, &r), -ENOENT);
+    CHECK(r == NULL);
+    CHECK_EQ_INT(pl_store_room_count(s), 0);
+    pl_store_free(s);
+}
+
+TEST(room_limit_is_enforced)
+{
+    pl_store *s = pl_store_new(10, 2);
+    pl_room *r;
+    CHECK(pl_store_room(s, "a", true, &r) == 0);
+    CHECK(pl_store_room(s, "b", true, &r) == 0);
+    CHECK_EQ_INT(pl_store_room(s, "c", true, &r), -ENOSPC);
+    CHECK(pl_store_room(s, "a", true, &r) == 0); /* existing rooms still work */
+    pl_store_free(s);
+}
+
+TEST(history_is_trimmed_to_its_size_and_reports_a_gap)
+{
+    pl_store *s = pl_store_new(3, 1);
+    pl_room *r;
+    pl_scan info;
+    seen got = {0};
+    pl_store_room(s, "a", true, &r);
+    for (int i = 0; i < 5; i++)
+        publish(s, r, "x", NULL);
+    size_t n = pl_room_scan(r, 0, 100, collect, &got, &info);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(got.ids[0], 3);
+    CHECK_EQ_INT(got.ids[2], 5);
+    CHECK_EQ_INT(info.last_id, 5);
+    CHECK_EQ_INT(info.oldest_id, 3);
+    CHECK(info.gap);
+    pl_store_free(s);
+}
+
+TEST(no_gap_when_since_is_just_before_the_oldest_held)
+{
+    pl_store *s = pl_store_new(3, 1);
+    pl_room *r;
+    pl_scan info;
+    pl_store_room(s, "a", true, &r);
+    for (int i = 0; i < 5; i++)
+        publish(s, r, "x", NULL);
+    pl_room_scan(r, 2, 100, collect, &(seen){0}, &info);
+    CHECK(!info.gap);
+    pl_room_scan(r, 1, 100, collect, &(seen){0}, &info);
+    CHECK(info.gap);
+    pl_store_free(s);
+}
+
+TEST(empty_room_scan_reports_zero_ids)
+{
+    pl_store *s = pl_store_new(3, 1);
+    pl_room *r;
+    pl_scan info;
+    pl_store_room(s, "a", true, &r);
+    CHECK_EQ_INT(pl_room_scan(r, 0, 10, collect, &(seen){0}, &info), 0);
+    CHECK_EQ_INT(info.last_id, 0);
+    CHECK_EQ_INT(info.oldest_id, 0);
+    CHECK(!info.gap);
+    pl_store_free(s);
+}
+
+TEST(repeated_cid_returns_the_stored_message)
+{
+    pl_store *s = pl_store_new(10, 1);
+    pl_room *r;
+    pl_msg *m;
+    bool dup;
+    pl_store_room(s, "a", true, &r);
+    CHECK_EQ_INT(publish(s, r, "first", "c-1"), 1);
+    CHECK_EQ_INT(publish(s, r, "other", NULL), 2);
+    pl_publish p = pub("retry", "c-1");
+    CHECK(pl_store_publish(s, r, &p, &m, &dup) == 0);
+    CHECK(dup);
+    CHECK_EQ_INT(m->id, 1);
+    CHECK(strstr(m->json, "\"text\":\"first\"") != NULL);
+    pl_msg_unref(m);
+    CHECK_EQ_INT(pl_store_published(s), 2);
+    pl_store_free(s);
+}
+
+TEST(cid_trimmed_from_history_is_stored_again)
+{
+    pl_store *s = pl_store_new(2, 1);
+    pl_room *r;
+    pl_store_room(s, "a", true, &r);
+    publish(s, r, "x", "c-1");
+    publish(s, r, "y", NULL);
+    publish(s, r, "z", NULL);
+    CHECK_EQ_INT(publish(s, r, "x", "c-1"), 4);
+    pl_store_free(s);
+}
+
+TEST(scan_pages_after_since_with_limit)
+{
+    pl_store *s = pl_store_new(100, 1);
+    pl_room *r;
+    seen got = {0};
+    pl_store_room(s, "a", true, &r);
+    for (int i = 0; i < 10; i++)
+        publish(s, r, "x", NULL);
+    CHECK_EQ_INT(pl_room_scan(r, 4, 3, collect, &got, NULL), 3);
+    CHECK_EQ_INT(got.ids[0], 5);
+    CHECK_EQ_INT(got.ids[2], 7);
+    CHECK_EQ_INT(pl_room_scan(r, 10, 3, collect, &got, NULL), 0);
+    pl_store_free(s);
+}
+
+TEST(next_finds_the_message_after_a_cursor)
+{
+    pl_store *s = pl_store_new(3, 1);
+    pl_room *r;
+    bool gap;
+    pl_store_room(s, "a", true, &r);
+    CHECK(pl_room_next(r, 0, &gap) == NULL);
+    for (int i = 0; i < 5; i++)
+        publish(s, r, "x", NULL);
+    pl_msg *m = pl_room_next(r, 3, &gap);
+    CHECK(m && m->id == 4 && !gap);
+    pl_msg_unref(m);
+    m = pl_room_next(r, 0, &gap);
+    CHECK(m && m->id == 3 && gap);
+    pl_msg_unref(m);
+    pl_store_free(s);
+}
+
+static int woken;
+static bool park_yes(pl_waiter *w) { return (void)w, true; }
+static bool park_no(pl_waiter *w) { return (void)w, false; }
+static void wake_count(pl_waiter *w) { (void)w, woken++; }
+
+TEST(waiter_is_woken_once_by_the_next_publish)
+{
+    pl_store *s = pl_store_new(10, 1);
+    pl_room *r;
+    pl_waiter w = {.park = park_yes, .wake = wake_count};
+    pl_store_room(s, "a", true, &r);
+    woken = 0;
+    CHECK(pl_room_wait(r, 0, &w));
+    publish(s, r, "x", NULL);
+    publish(s, r, "y", NULL);
+    CHECK_EQ_INT(woken, 1);
+    CHECK(!pl_waiter_cancel(r, &w)); /* already unlinked */
+    pl_store_free(s);
+}
+
+TEST(wait_refuses_when_a_message_is_already_there)
+{
+    pl_store *s = pl_store_new(10, 1);
+    pl_room *r;
+    pl_waiter w = {.park = park_yes, .wake = wake_count};
+    pl_store_room(s, "a", true, &r);
+    publish(s, r, "x", NULL);
+    CHECK(!pl_room_wait(r, 0, &w));
+    CHECK(pl_room_wait(r, 1, &w));
+    CHECK(pl_waiter_cancel(r, &w));
+    pl_store_free(s);
+}
+
+TEST(park_may_refuse_to_wait)
+{
+    pl_store *s = pl_store_new(10, 1);
+    pl_room *r;
+    pl_waiter w = {.park = park_no, .wake = wake_count};
+    pl_store_room(s, "a", true, &r);
+    woken = 0;
+    CHECK(!pl_room_wait(r, 0, &w));
+    publish(s, r, "x", NULL);
+    CHECK_EQ_INT(woken, 0);
+    pl_store_free(s);
+}
+
+TEST(cancelled_waiter_is_not_woken)
+{
+    pl_store *s = pl_store_new(10, 1);
+    pl_room *r;
+    pl_waiter w = {.park = park_yes, .wake = wake_count};
+    pl_store_room(s, "a", true, &r);
+    woken = 0;
+    CHECK(pl_room_wait(r, 0, &w));
+    CHECK(pl_waiter_cancel(r, &w));
+    publish(s, r, "x", NULL);
+    CHECK_EQ_INT(woken, 0);
+    pl_store_free(s);
+}
+
+TEST(wake_all_wakes_every_room)
+{
+    pl_store *s = pl_store_new(10, 2);
+    pl_room *a, *b;
+    pl_waiter wa = {.park = park_yes, .wake = wake_count}, wb = wa;
+    pl_store_room(s, "a", true, &a);
+    pl_store_room(s, "b", true, &b);
+    woken = 0;
+    pl_room_wait(a, 0, &wa);
+    pl_room_wait(b, 0, &wb);
+    pl_store_wake_all(s);
+    CHECK_EQ_INT(woken, 2);
+    pl_store_free(s);
+}
+
+static int hook_calls;
+static uint64_t hook_last_id;
+static void hook(void *ud, pl_room *r, const pl_msg *m)
+{
+    (void)ud, (void)r;
+    hook_calls++;
+    hook_last_id = m->id;
+}
+
+TEST(hooks_run_for_new_messages_but_not_for_duplicates)
+{
+    pl_store *s = pl_store_new(10, 1);
+    pl_room *r;
+    hook_calls = 0;
+    CHECK(pl_store_add_hook(s, hook, NULL) == 0);
+    pl_store_room(s, "a", true, &r);
+    publish(s, r, "x", "c");
+    publish(s, r, "x", "c");
+    CHECK_EQ_INT(hook_calls, 1);
+    CHECK_EQ_INT(hook_last_id, 1);
+    pl_store_free(s);
+}
+
+#define THREADS    4
+#define PER_THREAD 5000
+
+typedef struct worker {
+    pl_store *s;
+    pl_room *r;
+    uint64_t *ids;
+} worker;
+
+static void *publisher(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < PER_THREAD; i++)
+        w->ids[i] = publish(w->s, w->r, "concurrent", NULL);
+    return NULL;
+}
+
+TEST(concurrent_publishers_lose_no_id_and_duplicate_none)
+{
+    pl_store *s = pl_store_new(THREADS * PER_THREAD, 1);
+    pl_room *r;
+    pthread_t t[THREADS];
+    worker w[THREADS];
+    static uint64_t ids[THREADS][PER_THREAD];
+    static unsigned char hit[THREADS * PER_THREAD + 1];
+    pl_store_room(s, "a", true, &r);
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker){s, r, ids[i]};
+        pthread_create(&t[i], NULL, publisher, &w[i]);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    memset(hit, 0, sizeof hit);
+    for (int i = 0; i < THREADS; i++) {
+        uint64_t prev = 0;
+        for (int k = 0; k < PER_THREAD; k++) {
+            uint64_t id = ids[i][k];
+            CHECK(id >= 1 && id <= THREADS * PER_THREAD);
+            CHECK(id > prev); /* each publisher sees its own ids rise */
+            CHECK(!hit[id]);
+            hit[id] = 1;
+            prev = id;
+        }
+    }
+    CHECK_EQ_INT(pl_store_published(s), THREADS * PER_THREAD);
+    pl_store_free(s);
+}
+
+int main(void)
+{
+    RUN(ids_start_at_one_and_are_contiguous_per_room);
+    RUN(reading_a_room_does_not_create_it);
+    RUN(room_limit_is_enforced);
+    RUN(history_is_trimmed_to_its_size_and_reports_a_gap);
+    RUN(no_gap_when_since_is_just_before_the_oldest_held);
+    RUN(empty_room_scan_reports_zero_ids);
+    RUN(repeated_cid_returns_the_stored_message);
+    RUN(cid_trimmed_from_history_is_stored_again);
+    RUN(scan_pages_after_since_with_limit);
+    RUN(next_finds_the_message_after_a_cursor);
+    RUN(waiter_is_woken_once_by_the_next_publish);
+    RUN(wait_refuses_when_a_message_is_already_there);
+    RUN(park_may_refuse_to_wait);
+    RUN(cancelled_waiter_is_not_woken);
+    RUN(wake_all_wakes_every_room);
+    RUN(hooks_run_for_new_messages_but_not_for_duplicates);
+    RUN(concurrent_publishers_lose_no_id_and_duplicate_none);
+    return CHECK_DONE();
+}
