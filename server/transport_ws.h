@@ -1,7 +1,12 @@
 /* WebSocket transport (libwebsockets): its own listener and service thread.
  * Each connection keeps a cursor into its room's history and writes what is
  * after it whenever lws says it is writable; a publish from any thread wakes
- * the service thread with lws_cancel_service(). */
+ * the service thread with lws_cancel_service().
+ *
+ * Refused handshakes (no 101, the TCP connection is closed; counted with
+ * pl_stats_count_status): a foreign Origin (403), a path other than
+ * /ws/{room} (404), a bad room name or `since` (400), max_connections
+ * reached or the store's room limit hit (503). */
 #ifndef PL_TRANSPORT_WS_H
 #define PL_TRANSPORT_WS_H
 #include <stddef.h>
@@ -11,8 +16,8 @@
 typedef struct pl_ws_config {
     const char *bind; /* address to listen on, e.g. "127.0.0.1" */
     int port;         /* 0 = pick a free port */
-    int heartbeat_s;  /* ping a silent peer after this, drop it later */
-    size_t max_connections;
+    int heartbeat_s;  /* ping a peer silent this long; drop it after 2*heartbeat_s+5 */
+    size_t max_connections;     /* open WebSockets; 0 = 10000 */
     const char *const *origins; /* allowed browser Origins; "*" allows any */
     size_t n_origins;
 } pl_ws_config;
@@ -22,7 +27,10 @@ typedef struct pl_ws pl_ws;
 /* Creates the listener and starts its service thread. Borrows `store` and
  * `stats` (they must outlive the pl_ws) and copies what it needs of `cfg`.
  * Registers a publish hook on the store: call before other threads publish.
- * Returns 0 and *out, or a negative errno-style code. */
+ * The store cannot unregister hooks, so once pl_ws_stop() ran nobody may
+ * publish into that store any more (stop the publishers first).
+ * Returns 0 and *out, or a negative errno-style code (-EADDRINUSE when the
+ * listener could not be created). */
 int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_store *store, pl_stats *st);
 /* The port actually bound (useful with port 0). */
 int pl_ws_port(const pl_ws *ws);

@@ -1,0 +1,641 @@
+/* WebSocket transport: ws://HOST:PORT/ws/{room}?since=ID on its own lws
+ * context and service thread. Fan-out is one cursor per connection into the
+ * store's history; publishers only mark rooms dirty and wake this thread. */
+#include "transport_ws.h"
+#include <errno.h>
+#include <libwebsockets.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "log.h"
+#include "message.h"
+#include "validate.h"
+
+#define PL_WS_PROTOCOL    "pushlab.v1"
+#define REPLY_QUEUE_MAX   64   /* pending ack/pong/error per connection */
+#define REPLY_MAX         512  /* one reply frame, JSON text */
+#define DIRTY_SLOTS       1024 /* power of two; rooms marked between wake-ups */
+#define DIRTY_FILL_MAX    (DIRTY_SLOTS / 2)
+#define SUB_BUCKETS       1024 /* power of two; rooms with subscribers */
+#define FRAME_BUF_DEFAULT 65536
+
+struct conn;
+
+/* The connections of one room, touched only on the service thread. */
+struct room_subs {
+    pl_room *room;
+    struct conn *head;
+    struct room_subs *next; /* hash chain */
+};
+
+/* One reply waiting for a writable callback: LWS_PRE head room, then text. */
+struct reply {
+    size_t len;
+    unsigned char buf[LWS_PRE + REPLY_MAX];
+};
+
+/* One WebSocket peer: lws per-session data, zeroed by lws. */
+struct conn {
+    struct lws *wsi;
+    pl_room *room;
+    struct room_subs *subs;
+    struct conn *prev, *next; /* in subs->head */
+    uint64_t cursor;          /* last message id sent */
+    struct reply *replies[REPLY_QUEUE_MAX];
+    unsigned rq_head, rq_len;
+    char *rx;         /* fragments of the message being received */
+    size_t rx_len;    /* bytes received so far (may exceed what rx holds) */
+    bool rx_binary;   /* the message being received is binary */
+    bool established; /* counted in st->ws.connections */
+    bool closing;     /* flooded: input ignored, next writable closes */
+};
+
+struct pl_ws {
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    pthread_t thread;
+    atomic_bool stopping;
+    pl_store *store;
+    pl_stats *st;
+    int port;
+    char bind[64];
+    char **origins;
+    size_t n_origins;
+    bool any_origin;
+    size_t max_connections;
+    size_t n_conns; /* handshakes accepted and not closed (service thread) */
+    lws_retry_bo_t retry;
+    struct lws_protocols protocols[2];
+
+    /* Rooms with new messages since the last wake-up: filled by publishers,
+     * drained by the service thread. Full means "wake every connection". */
+    pthread_mutex_t dirty_lock;
+    pl_room *dirty[DIRTY_SLOTS];
+    size_t n_dirty;
+    bool dirty_all;
+    pl_room *drain[DIRTY_SLOTS]; /* service thread's copy of dirty */
+
+    struct room_subs *subs[SUB_BUCKETS]; /* service thread only */
+    unsigned char *frame_buf;            /* LWS_PRE + FRAME_BUF_DEFAULT */
+};
+
+static size_t ptr_hash(const void *p)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x;
+}
+
+/* ---- dirty rooms: the only state shared with publishing threads ---- */
+
+/* Store hook, on the publishing thread: mark the room and wake lws only
+ * when the set was empty (a wake-up is already pending otherwise). */
+static void on_publish(void *ud, pl_room *room, const pl_msg *m)
+{
+    (void)m;
+    pl_ws *ws = ud;
+    bool wake;
+    pthread_mutex_lock(&ws->dirty_lock);
+    wake = ws->n_dirty == 0 && !ws->dirty_all;
+    if (!ws->dirty_all) {
+        size_t i = ptr_hash(room) & (DIRTY_SLOTS - 1);
+        while (ws->dirty[i] && ws->dirty[i] != room)
+            i = (i + 1) & (DIRTY_SLOTS - 1);
+        if (!ws->dirty[i]) {
+            if (ws->n_dirty == DIRTY_FILL_MAX) {
+                ws->dirty_all = true;
+            } else {
+                ws->dirty[i] = room;
+                ws->n_dirty++;
+            }
+        }
+    }
+    pthread_mutex_unlock(&ws->dirty_lock);
+    if (wake)
+        lws_cancel_service(ws->ctx);
+}
+
+/* Moves the dirty set into ws->drain; returns how many rooms, or SIZE_MAX
+ * when every connection must be woken. */
+static size_t take_dirty(pl_ws *ws)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&ws->dirty_lock);
+    bool all = ws->dirty_all;
+    if (!all) {
+        for (size_t i = 0; i < DIRTY_SLOTS && n < ws->n_dirty; i++)
+            if (ws->dirty[i])
+                ws->drain[n++] = ws->dirty[i];
+    }
+    memset(ws->dirty, 0, sizeof ws->dirty);
+    ws->n_dirty = 0;
+    ws->dirty_all = false;
+    pthread_mutex_unlock(&ws->dirty_lock);
+    return all ? SIZE_MAX : n;
+}
+
+/* ---- per-room connection lists (service thread) ---- */
+
+static struct room_subs **subs_slot(pl_ws *ws, const pl_room *room)
+{
+    struct room_subs **p = &ws->subs[ptr_hash(room) & (SUB_BUCKETS - 1)];
+    while (*p && (*p)->room != room)
+        p = &(*p)->next;
+    return p;
+}
+
+static int subs_join(pl_ws *ws, struct conn *c)
+{
+    struct room_subs **p = subs_slot(ws, c->room);
+    if (!*p) {
+        *p = calloc(1, sizeof **p);
+        if (!*p)
+            return -ENOMEM;
+        (*p)->room = c->room;
+    }
+    c->subs = *p;
+    c->prev = NULL;
+    c->next = c->subs->head;
+    if (c->next)
+        c->next->prev = c;
+    c->subs->head = c;
+    return 0;
+}
+
+static void subs_leave(pl_ws *ws, struct conn *c)
+{
+    if (!c->subs)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->subs->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    if (!c->subs->head) {
+        struct room_subs **p = subs_slot(ws, c->room);
+        *p = c->subs->next;
+        free(c->subs);
+    }
+    c->subs = NULL;
+}
+
+static void wake_dirty_rooms(pl_ws *ws)
+{
+    size_t n = take_dirty(ws);
+    if (n == SIZE_MAX) {
+        lws_callback_on_writable_all_protocol(ws->ctx, &ws->protocols[0]);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct room_subs *s = *subs_slot(ws, ws->drain[i]);
+        for (struct conn *c = s ? s->head : NULL; c; c = c->next)
+            lws_callback_on_writable(c->wsi);
+    }
+}
+
+/* ---- handshake ---- */
+
+static bool origin_allowed(const pl_ws *ws, struct lws *wsi)
+{
+    char origin[256];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
+        return true; /* not a browser: curl, websocat, our own client */
+    if (ws->any_origin)
+        return true;
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+        return false;
+    for (size_t i = 0; i < ws->n_origins; i++)
+        if (strcmp(origin, ws->origins[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Reads "since" from the query string: absent leaves *since alone. Only
+ * one, all digits. Returns 0 or -EINVAL. */
+static int parse_since(struct lws *wsi, uint64_t *since, bool *given)
+{
+    char arg[96];
+    *given = false;
+    for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0;
+         i++) {
+        if (strncmp(arg, "since", 5) != 0 || (arg[5] != '=' && arg[5] != '\0'))
+            continue;
+        if (*given || arg[5] != '=' || pl_parse_uint(arg + 6, since) != 0)
+            return -EINVAL;
+        *given = true;
+    }
+    return 0;
+}
+
+static uint64_t room_last_id(pl_room *room)
+{
+    pl_scan info;
+    pl_room_scan(room, 0, 0, NULL, NULL, &info); /* limit 0: visits none */
+    return info.last_id;
+}
+
+/* Decides on an upgrade request; on success fills the connection's room
+ * and cursor. Returns 0 or the HTTP status it is refused with. */
+static int check_handshake(pl_ws *ws, struct lws *wsi, struct conn *c)
+{
+    char uri[128];
+    uint64_t since = 0;
+    bool given;
+    if (!origin_allowed(ws, wsi))
+        return 403;
+    int n = lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
+    if (n <= 4 || strncmp(uri, "/ws/", 4) != 0)
+        return 404;
+    if (!pl_valid_room(uri + 4, (size_t)n - 4) || parse_since(wsi, &since, &given) != 0)
+        return 400;
+    if (ws->n_conns >= ws->max_connections)
+        return 503;
+    if (pl_store_room(ws->store, uri + 4, true, &c->room) != 0)
+        return 503;
+    c->cursor = given ? since : room_last_id(c->room);
+    return 0;
+}
+
+/* Adds what the kernel has sent on this socket so far: at this point that
+ * is exactly the 101 response. */
+static void count_handshake_bytes(pl_ws *ws, struct lws *wsi)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    int fd = lws_get_socket_fd(wsi);
+    if (fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+        len >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof ti.tcpi_bytes_sent)
+        pl_stat_add(&ws->st->ws.bytes_out, ti.tcpi_bytes_sent);
+}
+
+/* ---- writing ---- */
+
+/* Server frames are unmasked: 2, 4 or 10 header bytes. */
+static size_t frame_header_len(size_t payload)
+{
+    return payload < 126 ? 2 : payload <= 0xffff ? 4 : 10;
+}
+
+/* One text frame from `buf` (which has LWS_PRE bytes before it). Returns 0
+ * or -1 to close. */
+static int write_text(pl_ws *ws, struct lws *wsi, unsigned char *buf, size_t len)
+{
+    if (lws_write(wsi, buf, len, LWS_WRITE_TEXT) < (int)len)
+        return -1;
+    pl_stat_add(&ws->st->ws.bytes_out, frame_header_len(len) + len);
+    return 0;
+}
+
+static int write_reply(pl_ws *ws, struct conn *c)
+{
+    struct reply *r = c->replies[c->rq_head];
+    c->replies[c->rq_head] = NULL;
+    c->rq_head = (c->rq_head + 1) % REPLY_QUEUE_MAX;
+    c->rq_len--;
+    int rc = write_text(ws, c->wsi, r->buf + LWS_PRE, r->len);
+    free(r);
+    return rc;
+}
+
+/* Sends the message after the cursor, if any. Returns 0 or -1 to close. */
+static int write_next_message(pl_ws *ws, struct conn *c)
+{
+    bool gap;
+    pl_msg *m = pl_room_next(c->room, c->cursor, &gap);
+    if (!m)
+        return 0;
+    unsigned char *buf = ws->frame_buf;
+    if (m->ws_len > FRAME_BUF_DEFAULT && !(buf = malloc(LWS_PRE + m->ws_len))) {
+        pl_msg_unref(m);
+        return -1;
+    }
+    memcpy(buf + LWS_PRE, m->ws, m->ws_len);
+    int rc = write_text(ws, c->wsi, buf + LWS_PRE, m->ws_len);
+    if (buf != ws->frame_buf)
+        free(buf);
+    c->cursor = m->id;
+    pl_msg_unref(m);
+    if (rc == 0)
+        pl_stat_add(&ws->st->ws.messages_out, 1);
+    return rc;
+}
+
+/* One lws_write per writable callback: replies first, then one message. */
+static int on_writable(pl_ws *ws, struct conn *c)
+{
+    if (c->closing) {
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                         (unsigned char *)"too many pending replies", 24);
+        return -1;
+    }
+    int rc = c->rq_len ? write_reply(ws, c) : write_next_message(ws, c);
+    if (rc != 0)
+        return rc;
+    if (c->rq_len || room_last_id(c->room) > c->cursor)
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+/* ---- replies to client frames ---- */
+
+/* Queues one reply frame; a full queue means the peer floods: close 1008.
+ * Returns 0, or -1 to close the connection. */
+static int queue_text(struct conn *c, const char *text, size_t len)
+{
+    if (c->rq_len == REPLY_QUEUE_MAX) {
+        /* Closing from the writable callback lets lws send the close frame. */
+        c->closing = true;
+        lws_rx_flow_control(c->wsi, 0);
+        lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    struct reply *r = len <= REPLY_MAX ? malloc(sizeof *r) : NULL;
+    if (!r)
+        return -1;
+    memcpy(r->buf + LWS_PRE, text, len);
+    r->len = len;
+    c->replies[(c->rq_head + c->rq_len) % REPLY_QUEUE_MAX] = r;
+    c->rq_len++;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+/* Queues `obj` serialized; takes the reference (NULL means no memory). */
+static int queue_json(struct conn *c, json_t *obj)
+{
+    char text[REPLY_MAX];
+    size_t len = obj ? json_dumpb(obj, text, sizeof text, JSON_COMPACT) : 0;
+    json_decref(obj);
+    if (len == 0 || len > sizeof text)
+        return -1;
+    return queue_text(c, text, len);
+}
+
+static int reply_error(pl_ws *ws, struct conn *c, const pl_err *err)
+{
+    pl_stat_add(&ws->st->errors[PL_ERR_WS_FRAME], 1);
+    return queue_json(c, json_pack("{s:s, s:s, s:s}", "type", "error", "code", err->code, "message",
+                                   err->message));
+}
+
+static int handle_publish(pl_ws *ws, struct conn *c, json_t *obj)
+{
+    pl_publish pub;
+    pl_err err;
+    pl_msg *m;
+    bool dup;
+    if (pl_msg_parse_publish(obj, &pub, &err) != 0)
+        return reply_error(ws, c, &err);
+    if (pl_store_publish(ws->store, c->room, &pub, &m, &dup) != 0) {
+        pl_err_set(&err, 503, "out of memory");
+        return reply_error(ws, c, &err);
+    }
+    pl_stat_add(&ws->st->ws.messages_in, 1);
+    json_t *ack = json_pack("{s:s, s:I}", "type", "ack", "id", (json_int_t)m->id);
+    if (ack && m->cid)
+        json_object_set_new(ack, "cid", json_string(m->cid));
+    pl_msg_unref(m);
+    return queue_json(c, ack);
+}
+
+/* One complete client message. Returns 0, or -1 to close. */
+static int handle_message(pl_ws *ws, struct conn *c, const char *in, size_t len)
+{
+    json_t *obj;
+    pl_err err;
+    if (len == 4 && memcmp(in, "ping", 4) == 0)
+        return queue_text(c, "pong", 4);
+    if (pl_msg_parse_body(in, len, &obj, &err) != 0)
+        return reply_error(ws, c, &err);
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    int rc;
+    if (!type) {
+        pl_err_set(&err, 400, "\"type\" must be a string");
+        rc = reply_error(ws, c, &err);
+    } else if (strcmp(type, "publish") == 0) {
+        rc = handle_publish(ws, c, obj);
+    } else if (strcmp(type, "ping") == 0) {
+        rc = queue_json(c, json_pack("{s:s}", "type", "pong"));
+    } else {
+        pl_err_set(&err, 400, "unknown type \"%.64s\"", type);
+        rc = reply_error(ws, c, &err);
+    }
+    json_decref(obj);
+    return rc;
+}
+
+/* Reassembles fragments up to PL_BODY_MAX; past it the rest is counted but
+ * dropped and the message answered with payload_too_large. */
+static int on_receive(pl_ws *ws, struct conn *c, const char *in, size_t len)
+{
+    bool first = lws_is_first_fragment(c->wsi), final = lws_is_final_fragment(c->wsi);
+    pl_err err;
+    if (c->closing)
+        return 0;
+    if (first) {
+        c->rx_len = 0;
+        c->rx_binary = lws_frame_is_binary(c->wsi);
+    }
+    if (first && final && !c->rx_binary && len <= PL_BODY_MAX)
+        return handle_message(ws, c, in, len); /* the common case: no copy */
+    if (!c->rx_binary && c->rx_len + len <= PL_BODY_MAX) {
+        if (!c->rx && !(c->rx = malloc(PL_BODY_MAX)))
+            return -1;
+        memcpy(c->rx + c->rx_len, in, len);
+    }
+    c->rx_len += len;
+    if (!final)
+        return 0;
+    if (c->rx_binary)
+        pl_err_set(&err, 400, "binary frames are not supported");
+    else if (c->rx_len > PL_BODY_MAX)
+        pl_err_set(&err, 413, "message over %d bytes", PL_BODY_MAX);
+    else
+        return handle_message(ws, c, c->rx, c->rx_len);
+    return reply_error(ws, c, &err);
+}
+
+/* ---- connection life ---- */
+
+static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
+{
+    c->wsi = wsi;
+    if (subs_join(ws, c) != 0)
+        return -1;
+    c->established = true;
+    ws->n_conns++;
+    atomic_fetch_add(&ws->st->ws.connections, 1);
+    count_handshake_bytes(ws, wsi);
+    /* A since= behind the room's head has messages to send right away. */
+    if (room_last_id(c->room) > c->cursor)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* Frees everything a connection owns; runs once per accepted handshake. */
+static void on_closed(pl_ws *ws, struct conn *c)
+{
+    subs_leave(ws, c);
+    atomic_fetch_sub(&ws->st->ws.connections, 1);
+    c->established = false;
+    while (c->rq_len) {
+        free(c->replies[c->rq_head]);
+        c->replies[c->rq_head] = NULL;
+        c->rq_head = (c->rq_head + 1) % REPLY_QUEUE_MAX;
+        c->rq_len--;
+    }
+    free(c->rx);
+    c->rx = NULL;
+    ws->n_conns--;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    pl_ws *ws = lws_context_user(lws_get_context(wsi));
+    struct conn *c = user;
+    int status;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        status = c ? check_handshake(ws, wsi, c) : 503;
+        if (status) {
+            pl_stats_count_status(ws->st, status);
+            return 1;
+        }
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED: return on_established(ws, c, wsi);
+    case LWS_CALLBACK_CLOSED:
+        if (c && c->established)
+            on_closed(ws, c);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: return on_writable(ws, c);
+    case LWS_CALLBACK_RECEIVE: return on_receive(ws, c, in, len);
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (ws && !atomic_load(&ws->stopping))
+            wake_dirty_rooms(ws);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        /* Only upgrades are served here; plain HTTP lives on the other port. */
+        lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
+        return -1;
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+/* ---- start and stop ---- */
+
+static void *service_main(void *arg)
+{
+    pl_ws *ws = arg;
+    while (!atomic_load(&ws->stopping))
+        if (lws_service(ws->ctx, 0) < 0)
+            break;
+    return NULL;
+}
+
+static int copy_origins(pl_ws *ws, const pl_ws_config *cfg)
+{
+    if (cfg->n_origins && !(ws->origins = calloc(cfg->n_origins, sizeof *ws->origins)))
+        return -ENOMEM;
+    for (size_t i = 0; i < cfg->n_origins; i++) {
+        if (strcmp(cfg->origins[i], "*") == 0)
+            ws->any_origin = true;
+        if (!(ws->origins[i] = strdup(cfg->origins[i])))
+            return -ENOMEM;
+        ws->n_origins = i + 1;
+    }
+    return 0;
+}
+
+static void free_ws(pl_ws *ws)
+{
+    for (size_t i = 0; i < ws->n_origins; i++)
+        free(ws->origins[i]);
+    free(ws->origins);
+    free(ws->frame_buf);
+    pthread_mutex_destroy(&ws->dirty_lock);
+    free(ws);
+}
+
+static int create_context(pl_ws *ws, const pl_ws_config *cfg)
+{
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    ws->protocols[0] = (struct lws_protocols){
+        .name = PL_WS_PROTOCOL,
+        .callback = callback,
+        .per_session_data_size = sizeof(struct conn),
+        .rx_buffer_size = 4096,
+    };
+    /* Ping after heartbeat_s of silence; hang up if that ping is not
+     * answered within heartbeat_s + 5 more seconds. */
+    int hb = cfg->heartbeat_s > 0 ? cfg->heartbeat_s : 15;
+    ws->retry.secs_since_valid_ping = (uint16_t)hb;
+    ws->retry.secs_since_valid_hangup = (uint16_t)(2 * hb + 5);
+    info.port = cfg->port;
+    info.iface = ws->bind;
+    info.protocols = ws->protocols;
+    info.retry_and_idle_policy = &ws->retry;
+    info.user = ws;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    lws_set_log_level(LLL_ERR, NULL);
+    ws->ctx = lws_create_context(&info);
+    if (!ws->ctx)
+        return -EADDRINUSE;
+    ws->vhost = lws_get_vhost_by_name(ws->ctx, "default");
+    ws->port = ws->vhost ? lws_get_vhost_listen_port(ws->vhost) : cfg->port;
+    return 0;
+}
+
+int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_store *store, pl_stats *st)
+{
+    int rc = -ENOMEM;
+    pl_ws *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return -ENOMEM;
+    pthread_mutex_init(&ws->dirty_lock, NULL);
+    ws->store = store;
+    ws->st = st;
+    ws->max_connections = cfg->max_connections ? cfg->max_connections : 10000;
+    snprintf(ws->bind, sizeof ws->bind, "%s", cfg->bind ? cfg->bind : "127.0.0.1");
+    if (!(ws->frame_buf = malloc(LWS_PRE + FRAME_BUF_DEFAULT)) || copy_origins(ws, cfg) != 0)
+        goto fail;
+    if ((rc = create_context(ws, cfg)) != 0)
+        goto fail;
+    if ((rc = -pthread_create(&ws->thread, NULL, service_main, ws)) != 0)
+        goto fail_ctx;
+    if ((rc = pl_store_add_hook(store, on_publish, ws)) != 0)
+        goto fail_thread;
+    *out = ws;
+    return 0;
+fail_thread:
+    atomic_store(&ws->stopping, true);
+    lws_cancel_service(ws->ctx);
+    pthread_join(ws->thread, NULL);
+fail_ctx:
+    lws_context_destroy(ws->ctx);
+fail:
+    free_ws(ws);
+    return rc;
+}
+
+int pl_ws_port(const pl_ws *ws) { return ws->port; }
+
+void pl_ws_stop(pl_ws *ws)
+{
+    if (!ws)
+        return;
+    atomic_store(&ws->stopping, true);
+    lws_cancel_service(ws->ctx);
+    pthread_join(ws->thread, NULL);
+    /* Closes every connection (CLOSED callbacks run here) and the listener. */
+    lws_context_destroy(ws->ctx);
+    free_ws(ws);
+}

@@ -1,0 +1,608 @@
+/* The WebSocket transport (server/transport_ws.c), in process: a store, a
+ * pl_ws on a free port, and raw sockets (ws_raw.h) that check the exact
+ * bytes on the wire and send what a well-behaved client never would. */
+#include <stdlib.h>
+#include <time.h>
+#include "check.h"
+#include "stats.h"
+#include "store.h"
+#include "transport_ws.h"
+#include "ws_raw.h"
+
+#define WAIT_MS     5000 /* generous: only reached when something is broken */
+#define MAX_CLIENTS 8
+
+static const char *const own_origin[] = {"http://127.0.0.1:8080"};
+
+static pl_store *store;
+static pl_stats st;
+static pl_ws *ws;
+static int port;
+static ws_raw *clients[MAX_CLIENTS];
+static int n_clients;
+
+static int start_with(const char *const *origins, size_t n, size_t max_conns, size_t history)
+{
+    pl_ws_config cfg = {.bind = "127.0.0.1",
+                        .port = 0,
+                        .heartbeat_s = 15,
+                        .max_connections = max_conns,
+                        .origins = origins,
+                        .n_origins = n};
+    memset(&st, 0, sizeof st);
+    store = pl_store_new(history, 16);
+    if (!store || pl_ws_start(&ws, &cfg, store, &st) != 0)
+        return -1;
+    port = pl_ws_port(ws);
+    return port > 0 ? 0 : -1;
+}
+
+static void stop(void)
+{
+    for (int i = 0; i < n_clients; i++) {
+        ws_raw_close(clients[i]);
+        free(clients[i]);
+    }
+    n_clients = 0;
+    pl_ws_stop(ws);
+    pl_store_free(store);
+    ws = NULL;
+    store = NULL;
+}
+
+/* A test body run between a fresh server start and its stop, so a failed
+ * CHECK (which returns from the body) still cleans up. */
+#define WS_TEST_WITH(name, origins, n, max_conns, history)                                         \
+    static void name##_body(void);                                                                 \
+    TEST(name)                                                                                     \
+    {                                                                                              \
+        int up_ = start_with(origins, n, max_conns, history);                                      \
+        if (up_ == 0)                                                                              \
+            name##_body();                                                                         \
+        stop();                                                                                    \
+        CHECK(up_ == 0);                                                                           \
+    }                                                                                              \
+    static void name##_body(void)
+#define WS_TEST(name) WS_TEST_WITH(name, own_origin, 1, 0, 100)
+
+/* A new raw client (freed at stop); *status gets the handshake's status. */
+static ws_raw *open_client(const char *path, const char *origin, const char *protocol, int *status)
+{
+    if (n_clients == MAX_CLIENTS)
+        return NULL;
+    ws_raw *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    clients[n_clients++] = c;
+    *status = ws_raw_connect(c, port, path, origin, protocol);
+    return c;
+}
+
+/* A client whose handshake succeeded, or NULL. */
+static ws_raw *subscribe(const char *path)
+{
+    int status;
+    ws_raw *c = open_client(path, NULL, NULL, &status);
+    return status == 101 ? c : NULL;
+}
+
+static pl_msg *publish(const char *room, const char *text)
+{
+    pl_room *r;
+    pl_msg *m;
+    bool dup;
+    pl_publish in = {.user = "ann", .user_len = 3, .text = text, .text_len = strlen(text)};
+    if (pl_store_room(store, room, true, &r) != 0 || pl_store_publish(store, r, &in, &m, &dup))
+        return NULL;
+    return m;
+}
+
+/* Publishes and returns the message's frame text (what the wire must carry). */
+static const char *publish_frame(const char *room, const char *text, char *out, size_t cap)
+{
+    pl_msg *m = publish(room, text);
+    if (!m || m->ws_len >= cap)
+        return NULL;
+    memcpy(out, m->ws, m->ws_len + 1);
+    pl_msg_unref(m);
+    return out;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Counters move on the service thread just after the bytes leave: wait
+ * (bounded) for `counter` to reach `want`. */
+static long long wait_counter(const void *counter, bool is_signed, long long want)
+{
+    long long v = 0;
+    for (int i = 0; i < WAIT_MS / 10; i++) {
+        v = is_signed ? (long long)atomic_load((atomic_int_fast64_t *)counter)
+                      : (long long)atomic_load((atomic_uint_fast64_t *)counter);
+        if (v == want)
+            break;
+        sleep_ms(10);
+    }
+    return v;
+}
+
+static bool no_frame_pending(ws_raw *c)
+{
+    ws_frame f;
+    return ws_raw_recv(c, 200, &f) == -ETIMEDOUT;
+}
+
+/* ---- handshake ---- */
+
+WS_TEST(handshake_without_subprotocol_is_accepted)
+{
+    int status;
+    ws_raw *c = open_client("/ws/lobby", NULL, NULL, &status);
+    CHECK(c);
+    CHECK_EQ_INT(status, 101);
+    CHECK(strstr(c->response, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")); /* RFC 6455's sample key */
+    CHECK(!strcasestr(c->response, "Sec-WebSocket-Protocol"));
+}
+
+WS_TEST(handshake_with_pushlab_v1_echoes_it)
+{
+    int status;
+    ws_raw *c = open_client("/ws/lobby", NULL, "pushlab.v1", &status);
+    CHECK(c);
+    CHECK_EQ_INT(status, 101);
+    CHECK(strcasestr(c->response, "Sec-WebSocket-Protocol: pushlab.v1\r\n"));
+}
+
+WS_TEST(foreign_origin_is_refused_and_counted_as_403)
+{
+    int status;
+    CHECK(open_client("/ws/lobby", "http://evil.example", NULL, &status));
+    CHECK(status != 101);
+    CHECK_EQ_INT(atomic_load(&st.errors[PL_ERR_403]), 1);
+    CHECK_EQ_INT(atomic_load(&st.ws.connections), 0);
+}
+
+WS_TEST(allowed_origin_is_accepted)
+{
+    int status;
+    CHECK(open_client("/ws/lobby", "http://127.0.0.1:8080", NULL, &status));
+    CHECK_EQ_INT(status, 101);
+}
+
+WS_TEST(origin_must_match_exactly)
+{
+    int status;
+    CHECK(open_client("/ws/lobby", "http://127.0.0.1:80800", NULL, &status));
+    CHECK(status != 101);
+    CHECK(open_client("/ws/lobby", "http://127.0.0.1", NULL, &status));
+    CHECK(status != 101);
+}
+
+static const char *const any_origin[] = {"*"};
+WS_TEST_WITH(star_allows_any_origin, any_origin, 1, 0, 100)
+{
+    int status;
+    CHECK(open_client("/ws/lobby", "http://evil.example", NULL, &status));
+    CHECK_EQ_INT(status, 101);
+}
+
+WS_TEST(path_other_than_ws_room_is_refused)
+{
+    static const char *const paths[] = {"/",           "/ws",     "/ws/",   "/other/lobby",
+                                        "/ws/lobby/x", "/ws/a.b", "/ws/%20"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        int status;
+        ws_raw c;
+        status = ws_raw_connect(&c, port, paths[i], NULL, NULL);
+        ws_raw_close(&c);
+        if (status == 101)
+            printf("# %s was accepted\n", paths[i]);
+        CHECK(status != 101);
+    }
+}
+
+WS_TEST(bad_since_is_refused)
+{
+    static const char *const paths[] = {"/ws/lobby?since=", "/ws/lobby?since=abc",
+                                        "/ws/lobby?since=-1", "/ws/lobby?since=1&since=2",
+                                        "/ws/lobby?since=99999999999999999999"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        int status;
+        ws_raw c;
+        status = ws_raw_connect(&c, port, paths[i], NULL, NULL);
+        ws_raw_close(&c);
+        if (status == 101)
+            printf("# %s was accepted\n", paths[i]);
+        CHECK(status != 101);
+    }
+    CHECK_EQ_INT(atomic_load(&st.errors[PL_ERR_400]), 5);
+}
+
+WS_TEST_WITH(connections_past_max_are_refused, own_origin, 1, 2, 100)
+{
+    int status;
+    CHECK(subscribe("/ws/lobby"));
+    CHECK(subscribe("/ws/lobby"));
+    CHECK(open_client("/ws/lobby", NULL, NULL, &status));
+    CHECK(status != 101);
+    CHECK_EQ_INT(atomic_load(&st.errors[PL_ERR_503]), 1);
+}
+
+/* ---- fan-out ---- */
+
+WS_TEST(published_message_arrives_as_its_frame)
+{
+    char want[512], got[512];
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK(publish_frame("lobby", "hello", want, sizeof want));
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, want);
+    CHECK(strncmp(got, "{\"type\":\"message\",\"id\":1,", 25) == 0);
+}
+
+WS_TEST(every_subscriber_of_the_room_gets_it_and_no_other_room_does)
+{
+    char want[512], got[512];
+    ws_raw *a = subscribe("/ws/lobby"), *b = subscribe("/ws/lobby"), *other = subscribe("/ws/x");
+    CHECK(a && b && other);
+    CHECK(publish_frame("lobby", "to both", want, sizeof want));
+    CHECK_EQ_INT(ws_raw_recv_text(a, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, want);
+    CHECK_EQ_INT(ws_raw_recv_text(b, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, want);
+    CHECK(no_frame_pending(other));
+}
+
+WS_TEST(since_replays_the_messages_after_it_in_order)
+{
+    char want[5][512], got[512];
+    for (int i = 0; i < 5; i++)
+        CHECK(publish_frame("lobby", "old", want[i], sizeof want[i]));
+    ws_raw *c = subscribe("/ws/lobby?since=2");
+    CHECK(c);
+    for (int i = 2; i < 5; i++) {
+        CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+        CHECK_EQ_STR(got, want[i]);
+    }
+    CHECK(no_frame_pending(c));
+}
+
+WS_TEST(without_since_only_new_messages_arrive)
+{
+    char want[512], got[512];
+    CHECK(publish_frame("lobby", "before", want, sizeof want));
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK(publish_frame("lobby", "after", want, sizeof want));
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, want);
+}
+
+WS_TEST_WITH(cursor_behind_trimmed_history_continues_from_oldest_held, own_origin, 1, 0, 3)
+{
+    char want[5][512], got[512];
+    for (int i = 0; i < 5; i++)
+        CHECK(publish_frame("lobby", "m", want[i], sizeof want[i]));
+    ws_raw *c = subscribe("/ws/lobby?since=0");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, want[2]); /* id 3: the jump from 0 tells the client */
+}
+
+WS_TEST_WITH(a_burst_arrives_complete_and_in_order, own_origin, 1, 0, 1000)
+{
+    char got[512], prefix[64];
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    for (int i = 0; i < 500; i++) {
+        pl_msg *m = publish("lobby", "burst");
+        CHECK(m);
+        pl_msg_unref(m);
+    }
+    for (int i = 1; i <= 500; i++) {
+        CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+        snprintf(prefix, sizeof prefix, "{\"type\":\"message\",\"id\":%d,", i);
+        CHECK_EQ_STR(strncmp(got, prefix, strlen(prefix)) == 0 ? prefix : got, prefix);
+    }
+}
+
+/* ---- client frames ---- */
+
+WS_TEST(publish_is_acked_with_id_and_cid_then_delivered)
+{
+    char got[512];
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_send_text(
+                     c, "{\"type\":\"publish\",\"user\":\"ann\",\"text\":\"hi\",\"cid\":\"c-1\"}"),
+                 0);
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, "{\"type\":\"ack\",\"id\":1,\"cid\":\"c-1\"}");
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK(strncmp(got, "{\"type\":\"message\",\"id\":1,", 25) == 0);
+    CHECK(strstr(got, "\"text\":\"hi\""));
+}
+
+WS_TEST(publish_without_cid_is_acked_without_cid)
+{
+    char got[512];
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_send_text(c, "{\"type\":\"publish\",\"user\":\"ann\",\"text\":\"hi\"}"), 0);
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, "{\"type\":\"ack\",\"id\":1}");
+}
+
+WS_TEST(repeated_cid_is_acked_with_the_same_id_and_stored_once)
+{
+    char got[512];
+    const char *pub = "{\"type\":\"publish\",\"user\":\"ann\",\"text\":\"hi\",\"cid\":\"again\"}";
+    ws_raw *c = subscribe("/ws/lobby?since=0");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_send_text(c, pub), 0);
+    CHECK_EQ_INT(ws_raw_send_text(c, pub), 0);
+    int acks = 0;
+    while (acks < 2) {
+        CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+        if (strstr(got, "\"type\":\"ack\"")) {
+            CHECK_EQ_STR(got, "{\"type\":\"ack\",\"id\":1,\"cid\":\"again\"}");
+            acks++;
+        }
+    }
+    CHECK_EQ_INT(pl_store_published(store), 1);
+}
+
+WS_TEST(json_ping_gets_json_pong)
+{
+    char got[64];
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_send_text(c, "{\"type\":\"ping\"}"), 0);
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, "{\"type\":\"pong\"}");
+}
+
+WS_TEST(bare_ping_gets_bare_pong)
+{
+    char got[64];
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_send_text(c, "ping"), 0);
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, "pong");
+}
+
+WS_TEST(rfc6455_ping_gets_pong_with_same_payload)
+{
+    ws_frame f;
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_send_frame(c, WS_OP_PING, true, "abc", 3), 0);
+    CHECK_EQ_INT(ws_raw_recv(c, WAIT_MS, &f), 0);
+    CHECK_EQ_INT(f.opcode, WS_OP_PONG);
+    CHECK_EQ_INT(f.len, 3);
+    CHECK(memcmp(f.data, "abc", 3) == 0);
+}
+
+/* Sends `frame`, expects an error frame with `code`, then checks the
+ * connection still answers a ping. */
+static int error_then_alive(ws_raw *c, int opcode, const char *frame, const char *code)
+{
+    char got[512], want[64];
+    if (ws_raw_send_frame(c, opcode, true, frame, strlen(frame)) != 0 ||
+        ws_raw_recv_text(c, WAIT_MS, got, sizeof got) != 0)
+        return -1;
+    snprintf(want, sizeof want, "{\"type\":\"error\",\"code\":\"%s\",\"message\":\"", code);
+    if (strncmp(got, want, strlen(want)) != 0) {
+        printf("# got %s\n", got);
+        return -1;
+    }
+    if (ws_raw_send_text(c, "ping") != 0 || ws_raw_recv_text(c, WAIT_MS, got, sizeof got) != 0)
+        return -1;
+    return strcmp(got, "pong") == 0 ? 0 : -1;
+}
+
+WS_TEST(bad_json_gets_bad_request_and_connection_stays_open)
+{
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(error_then_alive(c, WS_OP_TEXT, "{nope", "bad_request"), 0);
+    CHECK_EQ_INT(atomic_load(&st.errors[PL_ERR_WS_FRAME]), 1);
+}
+
+WS_TEST(unknown_type_gets_bad_request)
+{
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(error_then_alive(c, WS_OP_TEXT, "{\"type\":\"subscribe\"}", "bad_request"), 0);
+}
+
+WS_TEST(missing_type_gets_bad_request)
+{
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(
+        error_then_alive(c, WS_OP_TEXT, "{\"user\":\"ann\",\"text\":\"hi\"}", "bad_request"), 0);
+}
+
+WS_TEST(publish_without_text_gets_bad_request_and_stores_nothing)
+{
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(
+        error_then_alive(c, WS_OP_TEXT, "{\"type\":\"publish\",\"user\":\"ann\"}", "bad_request"),
+        0);
+    CHECK_EQ_INT(pl_store_published(store), 0);
+}
+
+WS_TEST(binary_frame_gets_bad_request)
+{
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(error_then_alive(c, WS_OP_BINARY, "{\"type\":\"ping\"}", "bad_request"), 0);
+}
+
+/* Sends `text` as fragments of at most `piece` bytes. */
+static int send_fragmented(ws_raw *c, const char *text, size_t len, size_t piece)
+{
+    for (size_t off = 0; off < len; off += piece) {
+        size_t n = len - off < piece ? len - off : piece;
+        if (ws_raw_send_frame(c, off ? WS_OP_CONT : WS_OP_TEXT, off + n == len, text + off, n))
+            return -1;
+    }
+    return 0;
+}
+
+WS_TEST(fragmented_publish_is_reassembled)
+{
+    char got[512];
+    char *pub = malloc(8192);
+    CHECK(pub);
+    int n = snprintf(pub, 8192, "{\"type\":\"publish\",\"user\":\"ann\",\"text\":\"");
+    memset(pub + n, 'x', 4000);
+    strcpy(pub + n + 4000, "\"}");
+    ws_raw *c = subscribe("/ws/lobby");
+    int rc = c ? send_fragmented(c, pub, strlen(pub), 1000) : -1;
+    free(pub);
+    CHECK(c);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, "{\"type\":\"ack\",\"id\":1}");
+}
+
+WS_TEST(message_over_16k_in_fragments_gets_payload_too_large)
+{
+    char got[512];
+    size_t len = 17 * 1024;
+    char *big = malloc(len);
+    CHECK(big);
+    memset(big, ' ', len);
+    big[0] = '{';
+    big[len - 1] = '}';
+    ws_raw *c = subscribe("/ws/lobby");
+    int rc = c ? send_fragmented(c, big, len, 4096) : -1;
+    free(big);
+    CHECK(c);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK(strncmp(got, "{\"type\":\"error\",\"code\":\"payload_too_large\"", 41) == 0);
+    CHECK_EQ_INT(ws_raw_send_text(c, "ping"), 0);
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, "pong");
+}
+
+WS_TEST(flooding_client_is_closed_with_1008)
+{
+    enum { PINGS = 2000 };
+    ws_frame f;
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    /* All in one write, never reading: replies pile up faster than they go. */
+    static unsigned char flood[PINGS * 10];
+    for (int i = 0; i < PINGS; i++) {
+        unsigned char *p = flood + i * 10;
+        p[0] = 0x81;
+        p[1] = 0x80 | 4;
+        memset(p + 2, 0, 4); /* a zero mask leaves the payload as is */
+        memcpy(p + 6, "ping", 4);
+    }
+    CHECK_EQ_INT(ws_raw_send_all(c->fd, flood, sizeof flood), 0);
+    int rc, texts = 0;
+    while ((rc = ws_raw_recv(c, WAIT_MS, &f)) == 0 && f.opcode == WS_OP_TEXT)
+        texts++;
+    printf("# %d texts\n", texts);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(f.opcode, WS_OP_CLOSE);
+    CHECK(f.len >= 2);
+    CHECK_EQ_INT((f.data[0] << 8) | f.data[1], 1008);
+}
+
+/* ---- stats ---- */
+
+WS_TEST(connections_gauge_follows_open_sockets)
+{
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(wait_counter(&st.ws.connections, true, 1), 1);
+    ws_raw_close(c);
+    CHECK_EQ_INT(wait_counter(&st.ws.connections, true, 0), 0);
+}
+
+WS_TEST(bytes_out_is_handshake_plus_frame_header_and_payload)
+{
+    char want[512], got[512];
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK(publish_frame("lobby", "count me", want, sizeof want));
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    long long expect = (long long)(strlen(c->response) + 2 + strlen(want));
+    CHECK_EQ_INT(wait_counter(&st.ws.bytes_out, false, expect), expect);
+    CHECK_EQ_INT(wait_counter(&st.ws.messages_out, false, 1), 1);
+}
+
+WS_TEST(publishes_received_are_counted_as_messages_in)
+{
+    char got[512];
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_send_text(c, "{\"type\":\"publish\",\"user\":\"ann\",\"text\":\"hi\"}"), 0);
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_INT(atomic_load(&st.ws.messages_in), 1);
+}
+
+WS_TEST(stop_closes_open_connections)
+{
+    ws_frame f;
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    pl_ws_stop(ws);
+    ws = NULL;
+    int rc;
+    while ((rc = ws_raw_recv(c, WAIT_MS, &f)) == 0 && f.opcode != WS_OP_CLOSE)
+        ;
+    CHECK(rc == -EPIPE || (rc == 0 && f.opcode == WS_OP_CLOSE));
+    CHECK_EQ_INT(atomic_load(&st.ws.connections), 0);
+}
+
+int main(void)
+{
+    json_object_seed(0);
+    RUN(handshake_without_subprotocol_is_accepted);
+    RUN(handshake_with_pushlab_v1_echoes_it);
+    RUN(foreign_origin_is_refused_and_counted_as_403);
+    RUN(allowed_origin_is_accepted);
+    RUN(origin_must_match_exactly);
+    RUN(star_allows_any_origin);
+    RUN(path_other_than_ws_room_is_refused);
+    RUN(bad_since_is_refused);
+    RUN(connections_past_max_are_refused);
+    RUN(published_message_arrives_as_its_frame);
+    RUN(every_subscriber_of_the_room_gets_it_and_no_other_room_does);
+    RUN(since_replays_the_messages_after_it_in_order);
+    RUN(without_since_only_new_messages_arrive);
+    RUN(cursor_behind_trimmed_history_continues_from_oldest_held);
+    RUN(a_burst_arrives_complete_and_in_order);
+    RUN(publish_is_acked_with_id_and_cid_then_delivered);
+    RUN(publish_without_cid_is_acked_without_cid);
+    RUN(repeated_cid_is_acked_with_the_same_id_and_stored_once);
+    RUN(json_ping_gets_json_pong);
+    RUN(bare_ping_gets_bare_pong);
+    RUN(rfc6455_ping_gets_pong_with_same_payload);
+    RUN(bad_json_gets_bad_request_and_connection_stays_open);
+    RUN(unknown_type_gets_bad_request);
+    RUN(missing_type_gets_bad_request);
+    RUN(publish_without_text_gets_bad_request_and_stores_nothing);
+    RUN(binary_frame_gets_bad_request);
+    RUN(fragmented_publish_is_reassembled);
+    RUN(message_over_16k_in_fragments_gets_payload_too_large);
+    RUN(flooding_client_is_closed_with_1008);
+    RUN(connections_gauge_follows_open_sockets);
+    RUN(bytes_out_is_handshake_plus_frame_header_and_payload);
+    RUN(publishes_received_are_counted_as_messages_in);
+    RUN(stop_closes_open_connections);
+    return CHECK_DONE();
+}
