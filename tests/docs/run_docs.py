@@ -38,6 +38,7 @@ FENCE = re.compile(r"^(```+|~~~+)\s*(.*)$")
 SERVER_ARGS = re.compile(r"<!--\s*docs-runner:\s*server-args\s+(.*?)\s*-->")
 LISTENING = re.compile(r"^pushlab-server listening http=(\S+) ws=(\S+)")
 KNOWN_ATTRS = {"timeout", "exit", "requires"}
+SHOW = False  # --show: print every block's output (for writing output blocks)
 
 
 class Block:
@@ -192,6 +193,8 @@ def run_block(block, env, cwd):
                             errors="replace", start_new_session=True)
     try:
         got, _ = proc.communicate(timeout=timeout)
+        if SHOW:
+            print("\n".join("#| " + l for l in got.rstrip("\n").split("\n")))
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         got, _ = proc.communicate()
@@ -247,7 +250,11 @@ def main():
                     help="another binary to put on $PATH (pushlab-client, pushlab-bench)")
     ap.add_argument("--root", default=".", help="source root: file names are shown relative to it")
     ap.add_argument("files", nargs="+", help="Markdown files or directories (searched for *.md)")
+    ap.add_argument("--show", action="store_true",
+                    help="print each block's output as TAP comments (to write output blocks)")
     args = ap.parse_args()
+    global SHOW
+    SHOW = args.show
     args.root = os.path.abspath(args.root)
     paths = []
     for f in args.files:
