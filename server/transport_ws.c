@@ -242,12 +242,14 @@ static uint64_t room_last_id(pl_room *room)
 }
 
 /* Decides on an upgrade request; on success fills the connection's room
- * and cursor. Returns 0 or the HTTP status it is refused with. */
+ * and cursor when `c` is given. Returns 0 or the HTTP status it is refused
+ * with. */
 static int check_handshake(pl_ws *ws, struct lws *wsi, struct conn *c)
 {
     char uri[128];
     uint64_t since = 0;
     bool given;
+    pl_room *room;
     if (!origin_allowed(ws, wsi))
         return 403;
     int n = lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
@@ -257,10 +259,23 @@ static int check_handshake(pl_ws *ws, struct lws *wsi, struct conn *c)
         return 400;
     if (ws->n_conns >= ws->max_connections)
         return 503;
-    if (pl_store_room(ws->store, uri + 4, true, &c->room) != 0)
+    if (pl_store_room(ws->store, uri + 4, true, &room) != 0)
         return 503;
-    c->cursor = given ? since : room_last_id(c->room);
+    if (c) {
+        c->room = room;
+        c->cursor = given ? since : room_last_id(room);
+    }
     return 0;
+}
+
+/* Refuses an upgrade with a real HTTP status, so browsers' devtools, curl
+ * and websocat show why. Returns what the lws callback must return. */
+static int refuse(pl_ws *ws, struct lws *wsi, int status)
+{
+    pl_stats_count_status(ws->st, status);
+    if (lws_return_http_status(wsi, (unsigned)status, NULL))
+        return -1;
+    return 1;
 }
 
 /* Adds what the kernel has sent on this socket so far: at this point that
@@ -503,7 +518,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     struct conn *c = user;
     int status;
     switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        status = check_handshake(ws, wsi, NULL);
+        return status ? refuse(ws, wsi, status) : 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* Checked again: this one also sets the cursor (and a subprotocol
+         * other than ours never reaches CONFIRM_UPGRADE's decision). */
         status = c ? check_handshake(ws, wsi, c) : 503;
         if (status) {
             pl_stats_count_status(ws->st, status);

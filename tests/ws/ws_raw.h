@@ -129,7 +129,7 @@ static int ws_raw_connect(ws_raw *c, int port, const char *path, const char *ori
     memmove(c->in, c->in + head, c->in_len - head);
     c->in_len -= head;
     int status = 0;
-    return sscanf(c->response, "HTTP/1.1 %d", &status) == 1 ? status : -1;
+    return sscanf(c->response, "HTTP/1.%*d %d", &status) == 1 ? status : -1;
 }
 
 /* Sends one masked frame with the given opcode and FIN bit. Returns 0 or -1. */
