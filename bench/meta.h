@@ -1,0 +1,24 @@
+/* The `meta` object the bench puts in every message: its sequence number
+ * and its intended and actual send times (this process's CLOCK_MONOTONIC,
+ * microseconds), so a delivery's latency needs no clock but our own. */
+#ifndef PL_BENCH_META_H
+#define PL_BENCH_META_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pl_meta {
+    uint64_t seq;        /* publisher sequence, from 0 */
+    int64_t intended_us; /* when the schedule said to send it */
+    int64_t sent_us;     /* when it was handed to the client library */
+} pl_meta;
+
+/* Writes {"seq":..,"intended_us":..,"sent_us":..} into buf. Returns its
+ * length (always < 96), buf must hold at least 96 bytes. */
+size_t pl_meta_format(char *buf, size_t len, const pl_meta *m);
+
+/* Reads the three fields back from meta text as the server relays it (any
+ * key order and spacing). No allocation: this runs once per delivery.
+ * Returns 0, or -EINVAL when a field is missing or not an integer. */
+int pl_meta_parse(const char *text, size_t len, pl_meta *out);
+
+#endif

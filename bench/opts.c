@@ -1,0 +1,173 @@
+/* Command line parsing for pushlab-bench; see opts.h. Every number is
+ * range-checked here so the runner can size its buffers from them. */
+#include "opts.h"
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const names[PL_BT_COUNT] = {"short_poll", "long_poll", "sse", "ws"};
+
+const char *pl_bench_transport_name(enum pl_bench_transport t) { return names[t]; }
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: pushlab-bench [overhead] [options]\n"
+            "Runs one scenario per transport against pushlab-server and reports delivery,\n"
+            "latency (actual and from the intended send time), requests, connections,\n"
+            "wire bytes (kernel TCP_INFO) and CPU per delivered message.\n"
+            "\n"
+            "  overhead                 bytes and Mbit/s per message at 1k/10k/100k clients,\n"
+            "                           from a short real run per transport\n"
+            "  --transports LIST        short-poll,long-poll,sse,ws (default: all, in turn)\n"
+            "  --subscribers N          subscriptions per transport (default 100)\n"
+            "  --rate R                 messages per second published (default 50)\n"
+            "  --duration S             measured seconds (default 5)\n"
+            "  --warmup S               seconds published but not counted (default 1)\n"
+            "  --size B                 bytes of text per message (default 64)\n"
+            "  --rooms K                rooms; subscribers and messages spread evenly (default 1)\n"
+            "  --poll-interval MS       short-poll interval (default 1000)\n"
+            "  --publish-over http|ws   how the publisher sends (default http)\n"
+            "  --seed X                 seed for the message text (default 1)\n"
+            "  --source-addrs K         loopback source addresses 127.0.0.1..K (default: auto)\n"
+            "  --json FILE              every figure, the environment and the histograms\n"
+            "  --csv FILE               one line per transport\n"
+            "  --url URL                use this server instead of starting one\n"
+            "  --ws-url URL             its WebSocket base (default: from GET /api/config)\n"
+            "  --server-bin PATH        the pushlab-server to start\n"
+            "  --quiet                  no progress line\n"
+            "  --help                   this text\n");
+}
+
+static int parse_list(char *list, pl_bench_opts *o)
+{
+    memset(o->transports, 0, sizeof o->transports);
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        for (char *c = t; *c; c++)
+            if (*c == '-')
+                *c = '_';
+        int i = 0;
+        while (i < PL_BT_COUNT && strcmp(t, names[i]) != 0)
+            i++;
+        if (i == PL_BT_COUNT) {
+            fprintf(stderr, "pushlab-bench: unknown transport '%s'\n", t);
+            return -EINVAL;
+        }
+        o->transports[i] = true;
+    }
+    return 0;
+}
+
+/* Parses a number in [lo, hi]; prints the option name on failure. */
+static int num(const char *name, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "pushlab-bench: --%s wants a number in [%g, %g], got '%s'\n", name, lo, hi,
+                s);
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+static void defaults(pl_bench_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < PL_BT_COUNT; i++)
+        o->transports[i] = true;
+    o->subscribers = 100;
+    o->rate = 50;
+    o->duration_s = 5;
+    o->warmup_s = 1;
+    o->size = 64;
+    o->rooms = 1;
+    o->poll_interval_ms = 1000;
+    o->seed = 1;
+}
+
+static const struct option longopts[] = {{"transports", required_argument, 0, 't'},
+                                         {"subscribers", required_argument, 0, 'n'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"duration", required_argument, 0, 'd'},
+                                         {"warmup", required_argument, 0, 'w'},
+                                         {"size", required_argument, 0, 's'},
+                                         {"rooms", required_argument, 0, 'k'},
+                                         {"poll-interval", required_argument, 0, 'i'},
+                                         {"publish-over", required_argument, 0, 'p'},
+                                         {"seed", required_argument, 0, 'S'},
+                                         {"source-addrs", required_argument, 0, 'a'},
+                                         {"json", required_argument, 0, 'j'},
+                                         {"csv", required_argument, 0, 'c'},
+                                         {"url", required_argument, 0, 'u'},
+                                         {"ws-url", required_argument, 0, 'W'},
+                                         {"server-bin", required_argument, 0, 'b'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+
+/* One option; returns 0, 1 for --help or -EINVAL. */
+static int apply(int c, char *arg, pl_bench_opts *o)
+{
+    double v = 0;
+    int rc = 0;
+    switch (c) {
+    case 't': return parse_list(arg, o);
+    case 'n': rc = num("subscribers", arg, 1, 200000, &v), o->subscribers = (int)v; break;
+    case 'r': rc = num("rate", arg, 0.1, 1000000, &o->rate); break;
+    case 'd': rc = num("duration", arg, 0.1, 86400, &o->duration_s); break;
+    case 'w': rc = num("warmup", arg, 0, 3600, &o->warmup_s); break;
+    case 's': rc = num("size", arg, 1, 4096, &v), o->size = (int)v; break;
+    case 'k': rc = num("rooms", arg, 1, 10000, &v), o->rooms = (int)v; break;
+    case 'i': rc = num("poll-interval", arg, 1, 600000, &v), o->poll_interval_ms = (int)v; break;
+    case 'S': rc = num("seed", arg, 0, 1e18, &v), o->seed = (uint64_t)v; break;
+    case 'a': rc = num("source-addrs", arg, 0, 250, &v), o->source_addrs = (int)v; break;
+    case 'p':
+        if (strcmp(arg, "http") && strcmp(arg, "ws")) {
+            fprintf(stderr, "pushlab-bench: --publish-over is http or ws\n");
+            return -EINVAL;
+        }
+        o->publish_over_ws = strcmp(arg, "ws") == 0;
+        break;
+    case 'j': o->json_path = arg; break;
+    case 'c': o->csv_path = arg; break;
+    case 'u': o->url = arg; break;
+    case 'W': o->ws_url = arg; break;
+    case 'b': o->server_bin = arg; break;
+    case 'q': o->quiet = true; break;
+    case 'h': usage(stdout); return 1;
+    default: usage(stderr); return -EINVAL;
+    }
+    return rc;
+}
+
+int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o)
+{
+    defaults(o);
+    if (argc > 1 && strcmp(argv[1], "overhead") == 0) {
+        o->overhead = true;
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        int rc = apply(c, optarg, o);
+        if (rc)
+            return rc;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pushlab-bench: unexpected argument '%s'\n", argv[optind]);
+        return -EINVAL;
+    }
+    if (o->rooms > o->subscribers) {
+        fprintf(stderr, "pushlab-bench: --rooms must not exceed --subscribers\n");
+        return -EINVAL;
+    }
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* pushlab-bench command line: the scenario parameters and where the server
+ * is. Parsed once in main; everything else reads the struct. */
+#ifndef PL_BENCH_OPTS_H
+#define PL_BENCH_OPTS_H
+#include <stdbool.h>
+#include <stdint.h>
+
+enum pl_bench_transport { PL_BT_SHORT_POLL, PL_BT_LONG_POLL, PL_BT_SSE, PL_BT_WS, PL_BT_COUNT };
+
+typedef struct pl_bench_opts {
+    bool overhead; /* the `overhead` subcommand */
+    bool transports[PL_BT_COUNT];
+    int subscribers;
+    double rate;       /* messages per second, all rooms together */
+    double duration_s; /* measured window */
+    double warmup_s;   /* published and delivered, not counted */
+    int size;          /* bytes of text per message */
+    int rooms;
+    int poll_interval_ms;
+    bool publish_over_ws;
+    uint64_t seed;
+    int source_addrs; /* loopback source addresses to spread sockets over, 0 = auto */
+    const char *json_path, *csv_path;
+    const char *url;        /* NULL: start our own server */
+    const char *ws_url;     /* with --url: the WebSocket base, else from /api/config */
+    const char *server_bin; /* NULL: next to our build dir */
+    bool quiet;             /* no progress line even on a TTY */
+} pl_bench_opts;
+
+/* Fills `o` from argv (defaults first). Returns 0, 1 when --help was
+ * printed (the caller exits 0), or -EINVAL after printing why to stderr. */
+int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o);
+
+/* "short_poll", "long_poll", "sse", "ws": the names in JSON and CSV. */
+const char *pl_bench_transport_name(enum pl_bench_transport t);
+
+#endif

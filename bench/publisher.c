@@ -1,0 +1,206 @@
+/* The scheduled publisher; see publisher.h. One timer re-armed for the
+ * next due message; a fixed array of in-flight slots is the publish
+ * callbacks' context, so a send costs no allocation here. */
+#include "publisher.h"
+#include "clock.h"
+#include "meta.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_IN_FLIGHT 64
+
+typedef struct slot {
+    pl_bpub *p;
+    uint64_t seq;
+    struct slot *next_free;
+} slot;
+
+struct pl_bpub {
+    pl_bpub_cfg cfg;
+    pl_timer *timer;
+    pl_sub **ws;   /* one per room with over_ws, else NULL */
+    int ws_open;   /* how many of them are OPEN */
+    int64_t t0_us; /* 0 until started */
+    uint64_t next; /* next seq to send */
+    int in_flight;
+    pl_bpub_counts counts;
+    slot slots[MAX_IN_FLIGHT];
+    slot *free_slots;
+};
+
+static void pump(pl_bpub *p);
+
+int64_t pl_bpub_intended(const pl_bpub *p, uint64_t seq)
+{
+    return p->t0_us + (int64_t)((double)seq * 1e6 / p->cfg.rate);
+}
+
+/* Records an outcome and frees the slot; the caller pumps afterwards. */
+static void release(pl_bpub *p, slot *s, bool ok)
+{
+    uint64_t seq = s->seq;
+    s->next_free = p->free_slots;
+    p->free_slots = s;
+    p->in_flight--;
+    if (ok)
+        p->counts.stored++;
+    else
+        p->counts.failed++;
+    p->cfg.on_done(p->cfg.ud, seq, ok);
+}
+
+static void on_published(void *ud, uint64_t id, bool dup, const pl_client_err *err)
+{
+    slot *s = ud;
+    (void)id, (void)dup;
+    if (err && err->rc)
+        fprintf(stderr, "pushlab-bench: publish %llu failed: %s %s\n", (unsigned long long)s->seq,
+                err->code, err->message);
+    release(s->p, s, !err || err->rc == 0);
+    pump(s->p);
+}
+
+/* Hands message `seq` to the client library. Returns 0, -EAGAIN (the
+ * WebSocket's own window is full: try later) or another negative code. */
+static int send_one(pl_bpub *p, slot *s)
+{
+    char meta[96];
+    int64_t now = pl_clock_mono_us();
+    pl_meta m = {.seq = s->seq, .intended_us = pl_bpub_intended(p, s->seq), .sent_us = now};
+    pl_meta_format(meta, sizeof meta, &m);
+    pl_pub_msg msg = {.user = "bench", .text = p->cfg.text, .meta_json = meta};
+    int room = (int)(s->seq % (uint64_t)p->cfg.n_rooms);
+    if (now - m.intended_us > p->counts.max_behind_us)
+        p->counts.max_behind_us = now - m.intended_us;
+    if (p->cfg.over_ws)
+        return pl_sub_publish(p->ws[room], &msg, on_published, s);
+    return pl_publish_http(p->cfg.loop, p->cfg.url, p->cfg.rooms[room], &msg, NULL, on_published,
+                           s);
+}
+
+/* Sends everything due, as far as the in-flight window allows, then arms
+ * the timer for the next one. An ack reopens the window and pumps again. */
+static void pump(pl_bpub *p)
+{
+    if (!p->t0_us)
+        return;
+    int64_t now = pl_clock_mono_us();
+    while (p->next < p->cfg.total && p->free_slots) {
+        int64_t due = pl_bpub_intended(p, p->next);
+        if (due > now) {
+            pl_timer_start(p->timer, due - now);
+            return;
+        }
+        slot *s = p->free_slots;
+        s->seq = p->next;
+        int rc = send_one(p, s);
+        if (rc == -EAGAIN)
+            return; /* an ack will pump again */
+        p->free_slots = s->next_free;
+        p->in_flight++;
+        p->next++;
+        p->counts.sent++;
+        if (rc < 0)
+            release(p, s, false);
+    }
+}
+
+static void on_timer(pl_timer *t, void *ud)
+{
+    (void)t;
+    pump(ud);
+}
+
+static void on_ws_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *err,
+                        void *ud)
+{
+    pl_bpub *p = ud;
+    (void)s, (void)detail, (void)err;
+    if (st == PL_SUB_OPEN)
+        p->ws_open++;
+    else if (st == PL_SUB_RECONNECTING && p->ws_open > 0)
+        p->ws_open--;
+}
+
+static int open_ws(pl_bpub *p)
+{
+    p->ws = calloc((size_t)p->cfg.n_rooms, sizeof *p->ws);
+    if (!p->ws)
+        return -ENOMEM;
+    for (int r = 0; r < p->cfg.n_rooms; r++) {
+        pl_sub_opts o = {.transport = PL_TRANSPORT_WS,
+                         .url = p->cfg.url,
+                         .ws_url = p->cfg.ws_url,
+                         .room = p->cfg.rooms[r],
+                         .since = PL_SINCE_NEW,
+                         .cb = {.on_state = on_ws_state},
+                         .ud = p};
+        int rc = pl_sub_open(p->cfg.loop, &o, &p->ws[r]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int pl_bpub_new(const pl_bpub_cfg *cfg, pl_bpub **out)
+{
+    pl_bpub *p = calloc(1, sizeof *p);
+    int rc = -ENOMEM;
+    if (!p)
+        return -ENOMEM;
+    p->cfg = *cfg;
+    for (int i = MAX_IN_FLIGHT - 1; i >= 0; i--) {
+        p->slots[i] = (slot){.p = p, .next_free = p->free_slots};
+        p->free_slots = &p->slots[i];
+    }
+    p->timer = pl_timer_new(cfg->loop, on_timer, p);
+    if (!p->timer)
+        goto fail;
+    if (cfg->over_ws && (rc = open_ws(p)) != 0)
+        goto fail;
+    *out = p;
+    return 0;
+fail:
+    pl_bpub_stop(p);
+    free(p->ws);
+    free(p);
+    return rc;
+}
+
+bool pl_bpub_ready(const pl_bpub *p) { return !p->cfg.over_ws || p->ws_open == p->cfg.n_rooms; }
+
+void pl_bpub_start(pl_bpub *p, int64_t t0_us)
+{
+    p->t0_us = t0_us ? t0_us : 1;
+    pump(p);
+}
+
+bool pl_bpub_finished(const pl_bpub *p)
+{
+    return p->counts.stored + p->counts.failed == p->cfg.total;
+}
+
+pl_bpub_counts pl_bpub_counts_get(const pl_bpub *p) { return p->counts; }
+
+void pl_bpub_stop(pl_bpub *p)
+{
+    if (!p)
+        return;
+    pl_timer_free(p->timer);
+    p->timer = NULL;
+    for (int r = 0; p->ws && r < p->cfg.n_rooms; r++) {
+        pl_sub_close(p->ws[r]);
+        p->ws[r] = NULL;
+    }
+    p->t0_us = 0;
+}
+
+void pl_bpub_free(pl_bpub *p)
+{
+    if (!p)
+        return;
+    free(p->ws);
+    free(p);
+}

@@ -1,0 +1,53 @@
+/* The bench's publisher: message k of a run is due at t0 + k / rate on
+ * this process's monotonic clock, whatever happened to message k-1. A late
+ * message keeps its intended time, so latency measured from it includes
+ * the wait (no coordinated omission). Sends over HTTP or a WebSocket per
+ * room, round-robin over rooms, with a bounded number in flight. */
+#ifndef PL_BENCH_PUBLISHER_H
+#define PL_BENCH_PUBLISHER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "client.h"
+
+typedef struct pl_bpub pl_bpub;
+
+typedef struct pl_bpub_cfg {
+    pl_loop *loop;
+    const char *url, *ws_url;
+    const char *const *rooms; /* room names; message k goes to rooms[k % n_rooms] */
+    int n_rooms;
+    double rate;    /* messages per second */
+    uint64_t total; /* messages to send: seq 0 .. total-1 */
+    bool over_ws;
+    const char *text; /* the same text in every message */
+    /* Each message's outcome, once: ok after the server stored it. */
+    void (*on_done)(void *ud, uint64_t seq, bool ok);
+    void *ud;
+} pl_bpub_cfg;
+
+typedef struct pl_bpub_counts {
+    uint64_t sent, stored, failed;
+    int64_t max_behind_us; /* worst lateness of a send against its schedule */
+} pl_bpub_counts;
+
+/* Creates a publisher; with over_ws it opens one WebSocket per room at
+ * once (wait for pl_bpub_ready). Strings in cfg must outlive it. Returns 0
+ * and *out, or a negative code. */
+int pl_bpub_new(const pl_bpub_cfg *cfg, pl_bpub **out);
+/* True when it can send (its WebSockets are open, or HTTP). */
+bool pl_bpub_ready(const pl_bpub *p);
+/* Starts the schedule: message k is due at t0_us + k * 1e6 / rate. */
+void pl_bpub_start(pl_bpub *p, int64_t t0_us);
+/* The intended send time of message `seq`. */
+int64_t pl_bpub_intended(const pl_bpub *p, uint64_t seq);
+/* True once every message has an outcome. */
+bool pl_bpub_finished(const pl_bpub *p);
+pl_bpub_counts pl_bpub_counts_get(const pl_bpub *p);
+/* Stops the schedule and closes its WebSockets. In-flight HTTP publishes
+ * still point at it: free the loop (which drops them without calling
+ * back) before pl_bpub_free(). NULL is a no-op. */
+void pl_bpub_stop(pl_bpub *p);
+/* Frees the memory; call after pl_bpub_stop() and pl_loop_free(). */
+void pl_bpub_free(pl_bpub *p);
+
+#endif

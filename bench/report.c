@@ -1,0 +1,180 @@
+/* Output of pushlab-bench; see report.h. Every figure is computed once,
+ * here, from the raw counts, so the table, JSON and CSV always agree. */
+#include "report.h"
+#include <errno.h>
+#include <string.h>
+
+double pl_bench_per_msg(const pl_bench_result *r, double x)
+{
+    return r->delivered ? x / (double)r->delivered : 0.0;
+}
+
+static double bench_us_per_delivery(const pl_bench_result *r)
+{
+    return pl_bench_per_msg(r, r->bench_cpu_s * 1e6);
+}
+
+static double server_ms_per_1000(const pl_bench_result *r)
+{
+    return pl_bench_per_msg(r, r->server_cpu_s * 1e6);
+}
+
+void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
+{
+    fprintf(f, "%-10s %6s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %7s\n",
+            "transport", "subs", "expected", "delivered", "lost", "dup", "ooo", "p50_us", "p99_us",
+            "p999_us", "max_us", "p99_int", "req/msg", "tcp/msg", "B_in/msg", "B_out/msg",
+            "cpu_us/d", "srv_ms/k");
+    for (int i = 0; i < n; i++) {
+        const pl_bench_result *x = &r[i];
+        fprintf(f,
+                "%-10s %6d %9llu %9llu %5llu %4llu %4llu %8llu %8llu %8llu %8llu %9llu %7.3f "
+                "%7.4f %8.1f %8.1f %8.2f %7.2f\n",
+                pl_bench_transport_name(x->transport), x->subscribers,
+                (unsigned long long)x->expected, (unsigned long long)x->delivered,
+                (unsigned long long)x->lost, (unsigned long long)x->duplicated,
+                (unsigned long long)x->out_of_order,
+                (unsigned long long)pl_hist_percentile(&x->latency, 50),
+                (unsigned long long)pl_hist_percentile(&x->latency, 99),
+                (unsigned long long)pl_hist_percentile(&x->latency, 99.9),
+                (unsigned long long)x->latency.max,
+                (unsigned long long)pl_hist_percentile(&x->latency_intended, 99),
+                pl_bench_per_msg(x, (double)x->http_requests),
+                pl_bench_per_msg(x, (double)x->tcp_connections),
+                pl_bench_per_msg(x, (double)x->bytes_in), pl_bench_per_msg(x, (double)x->bytes_out),
+                bench_us_per_delivery(x), x->server_stats ? server_ms_per_1000(x) : -1.0);
+    }
+    fprintf(f, "latency: delivery time minus actual send time; p99_int: minus the scheduled time.\n"
+               "bytes: TCP payload per delivered message, subscriber sockets, from TCP_INFO.\n"
+               "cpu_us/d: this bench's CPU per delivery; srv_ms/k: server CPU ms per 1000 "
+               "deliveries.\n");
+}
+
+static json_t *latency_json(const pl_hist *h)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:f}", "p50", (json_int_t)pl_hist_percentile(h, 50),
+                     "p90", (json_int_t)pl_hist_percentile(h, 90), "p99",
+                     (json_int_t)pl_hist_percentile(h, 99), "p999",
+                     (json_int_t)pl_hist_percentile(h, 99.9), "max", (json_int_t)h->max, "mean",
+                     pl_hist_mean(h));
+}
+
+/* Non-empty buckets, ascending: [[upper_bound_us, count], ...]. The last
+ * bucket has no finite bound; it reports the exact max instead. */
+static json_t *histogram_json(const pl_hist *h)
+{
+    json_t *buckets = json_array();
+    for (size_t i = 0; buckets && i < PL_HIST_BUCKETS; i++) {
+        if (!h->counts[i])
+            continue;
+        uint64_t up = i == PL_HIST_BUCKETS - 1 ? h->max : pl_hist_bucket_upper(i);
+        json_array_append_new(buckets,
+                              json_pack("[I, I]", (json_int_t)up, (json_int_t)h->counts[i]));
+    }
+    return json_pack("{s:s, s:i, s:o}", "unit", "us", "sub_bucket_bits", PL_HIST_SUB_BITS,
+                     "buckets", buckets);
+}
+
+static json_t *server_json(const pl_bench_result *r)
+{
+    if (!r->server_stats)
+        return json_pack("{s:n, s:n}", "server_cpu_ms_per_1000", "server_rss_bytes");
+    return json_pack("{s:f, s:I, s:I, s:f}", "server_cpu_ms_per_1000", server_ms_per_1000(r),
+                     "server_rss_bytes", (json_int_t)r->server_rss_after, "server_rss_bytes_before",
+                     (json_int_t)r->server_rss_before, "server_cpu_s", r->server_cpu_s);
+}
+
+static json_t *result_json(const pl_bench_result *r)
+{
+    json_t *j = json_pack(
+        "{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
+        "transport", pl_bench_transport_name(r->transport), "subscribers", r->subscribers,
+        "subscribers_open", r->opened, "published", (json_int_t)r->published, "publish_failed",
+        (json_int_t)r->publish_failed, "expected", (json_int_t)r->expected, "delivered",
+        (json_int_t)r->delivered, "lost", (json_int_t)r->lost, "duplicated",
+        (json_int_t)r->duplicated, "out_of_order", (json_int_t)r->out_of_order, "gaps",
+        (json_int_t)r->gaps, "reconnects", (json_int_t)r->reconnects, "publisher_max_behind_us",
+        (json_int_t)r->publisher_max_behind_us, "latency_us", latency_json(&r->latency),
+        "latency_intended_us", latency_json(&r->latency_intended), "histogram",
+        histogram_json(&r->latency));
+    json_t *more = json_pack(
+        "{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:o}",
+        "http_requests_per_msg", pl_bench_per_msg(r, (double)r->http_requests),
+        "tcp_connections_per_msg", pl_bench_per_msg(r, (double)r->tcp_connections),
+        "bytes_in_per_msg", pl_bench_per_msg(r, (double)r->bytes_in), "bytes_out_per_msg",
+        pl_bench_per_msg(r, (double)r->bytes_out), "http_requests", (json_int_t)r->http_requests,
+        "tcp_connections", (json_int_t)r->tcp_connections, "http_requests_total",
+        (json_int_t)r->http_requests_total, "tcp_connections_total",
+        (json_int_t)r->tcp_connections_total, "bytes_in", (json_int_t)r->bytes_in, "bytes_out",
+        (json_int_t)r->bytes_out, "bench_cpu_us_per_delivery", bench_us_per_delivery(r),
+        "bench_cpu_s", r->bench_cpu_s, "window_s", r->window_s, "histogram_intended",
+        histogram_json(&r->latency_intended));
+    if (!j || !more || json_object_update(j, more) != 0 ||
+        json_object_update_new(j, server_json(r)) != 0) {
+        json_decref(j);
+        j = NULL;
+    }
+    json_decref(more);
+    return j;
+}
+
+static json_t *params_json(const pl_bench_opts *o)
+{
+    json_t *list = json_array();
+    for (int t = 0; list && t < PL_BT_COUNT; t++)
+        if (o->transports[t])
+            json_array_append_new(list, json_string(pl_bench_transport_name(t)));
+    return json_pack("{s:o, s:i, s:f, s:f, s:f, s:i, s:i, s:i, s:s, s:I, s:s?}", "transports", list,
+                     "subscribers", o->subscribers, "rate", o->rate, "duration_s", o->duration_s,
+                     "warmup_s", o->warmup_s, "size", o->size, "rooms", o->rooms,
+                     "poll_interval_ms", o->poll_interval_ms, "publish_over",
+                     o->publish_over_ws ? "ws" : "http", "seed", (json_int_t)o->seed, "url",
+                     o->url);
+}
+
+json_t *pl_bench_json(const pl_bench_opts *o, json_t *env, const pl_bench_result *r, int n)
+{
+    json_t *results = json_array();
+    for (int i = 0; results && i < n; i++)
+        json_array_append_new(results, result_json(&r[i]));
+    return json_pack("{s:i, s:o, s:o, s:o}", "pushlab_bench", 1, "env", env, "params",
+                     params_json(o), "results", results);
+}
+
+int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_result *r, int n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fprintf(f, "transport,subscribers,rate,size,published,expected,delivered,lost,duplicated,"
+               "out_of_order,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,p50_intended_us,"
+               "p99_intended_us,max_intended_us,http_requests_per_msg,tcp_connections_per_msg,"
+               "bytes_in_per_msg,bytes_out_per_msg,bench_cpu_us_per_delivery,"
+               "server_cpu_ms_per_1000,server_rss_bytes\n");
+    for (int i = 0; i < n; i++) {
+        const pl_bench_result *x = &r[i];
+        const pl_hist *h = &x->latency, *hi = &x->latency_intended;
+        fprintf(f, "%s,%d,%g,%d,%llu,%llu,%llu,%llu,%llu,%llu,",
+                pl_bench_transport_name(x->transport), x->subscribers, o->rate, o->size,
+                (unsigned long long)x->published, (unsigned long long)x->expected,
+                (unsigned long long)x->delivered, (unsigned long long)x->lost,
+                (unsigned long long)x->duplicated, (unsigned long long)x->out_of_order);
+        fprintf(f, "%llu,%llu,%llu,%llu,%llu,%.1f,%llu,%llu,%llu,",
+                (unsigned long long)pl_hist_percentile(h, 50),
+                (unsigned long long)pl_hist_percentile(h, 90),
+                (unsigned long long)pl_hist_percentile(h, 99),
+                (unsigned long long)pl_hist_percentile(h, 99.9), (unsigned long long)h->max,
+                pl_hist_mean(h), (unsigned long long)pl_hist_percentile(hi, 50),
+                (unsigned long long)pl_hist_percentile(hi, 99), (unsigned long long)hi->max);
+        fprintf(f, "%.4f,%.4f,%.1f,%.1f,%.3f,", pl_bench_per_msg(x, (double)x->http_requests),
+                pl_bench_per_msg(x, (double)x->tcp_connections),
+                pl_bench_per_msg(x, (double)x->bytes_in), pl_bench_per_msg(x, (double)x->bytes_out),
+                bench_us_per_delivery(x));
+        if (x->server_stats)
+            fprintf(f, "%.3f,%llu\n", server_ms_per_1000(x),
+                    (unsigned long long)x->server_rss_after);
+        else
+            fprintf(f, ",\n");
+    }
+    return fclose(f) == 0 ? 0 : -errno;
+}

@@ -1,0 +1,44 @@
+/* What one transport's run measured, and the three ways it is written out:
+ * an aligned table for people, JSON (docs/bench-json.md) and CSV. */
+#ifndef PL_BENCH_REPORT_H
+#define PL_BENCH_REPORT_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "histogram.h"
+#include "opts.h"
+
+typedef struct pl_bench_result {
+    enum pl_bench_transport transport;
+    int subscribers, opened; /* asked for / reached OPEN */
+    uint64_t published;      /* measured messages the server stored */
+    uint64_t publish_failed; /* measured messages whose publish failed */
+    uint64_t expected, delivered, lost, duplicated, out_of_order, gaps, reconnects;
+    pl_hist latency, latency_intended; /* us, per delivery */
+    /* Subscriber-side deltas over the measured window (incl. its drain). */
+    uint64_t http_requests, tcp_connections, bytes_in, bytes_out;
+    /* Totals since the subscriptions were opened, setup included. */
+    uint64_t http_requests_total, tcp_connections_total;
+    double window_s;    /* measured window incl. drain, wall clock */
+    double bench_cpu_s; /* our user+sys CPU over the window */
+    int64_t publisher_max_behind_us;
+    bool server_stats; /* the server figures below are known */
+    double server_cpu_s;
+    uint64_t server_rss_before, server_rss_after;
+} pl_bench_result;
+
+/* x / delivered, 0 when nothing was delivered. */
+double pl_bench_per_msg(const pl_bench_result *r, double x);
+
+/* The human table, one row per result, and the worst warnings. */
+void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n);
+
+/* The whole report as JSON (format in docs/bench-json.md); steals `env`.
+ * Returns a new reference or NULL on allocation failure. */
+json_t *pl_bench_json(const pl_bench_opts *o, json_t *env, const pl_bench_result *r, int n);
+
+/* Writes the CSV header and one line per result. Returns 0 or -errno. */
+int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_result *r, int n);
+
+#endif

@@ -1,0 +1,351 @@
+/* One transport's run; see scenario.h. The phases are a straight script
+ * (open, warm up, snapshot, measure, drain, snapshot) driving one loop in
+ * slices, while deliveries are counted in the message callback. */
+#include "scenario.h"
+#include "clock.h"
+#include "meta.h"
+#include "publisher.h"
+#include "server.h"
+#include "validate.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+struct run;
+
+/* One subscription and what it has received of the measured window. */
+typedef struct bsub {
+    pl_sub *sub;
+    struct run *run;
+    int room;
+    bool open;
+    uint64_t next_idx; /* one past the highest window index seen */
+    uint8_t *seen;     /* a bit per window index of this sub's room */
+    pl_sub_counters base;
+} bsub;
+
+typedef struct run {
+    const pl_bench_opts *o;
+    const pl_bench_target *tg;
+    enum pl_bench_transport t;
+    pl_loop *loop;
+    pl_bpub *pub;
+    bsub *subs;
+    int opened;
+    char (*rooms)[PL_ROOM_MAX + 1];
+    const char **room_names;
+    int *subs_in_room;
+    char *text;
+    uint64_t warm_msgs, total_msgs; /* window: seq warm_msgs .. total_msgs-1 */
+    size_t seen_bytes;              /* per subscription */
+    uint64_t foreign;               /* deliveries without our meta */
+    pl_bench_result *res;
+} run;
+
+static const pl_transport client_transport[PL_BT_COUNT] = {
+    PL_TRANSPORT_SHORT_POLL, PL_TRANSPORT_LONG_POLL, PL_TRANSPORT_SSE, PL_TRANSPORT_WS};
+
+static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
+{
+    bsub *b = ud;
+    run *r = b->run;
+    int64_t now = pl_clock_mono_us();
+    pl_meta mt;
+    (void)s;
+    if (pl_meta_parse(m->meta, m->meta_len, &mt) != 0 ||
+        mt.seq % (uint64_t)r->o->rooms != (uint64_t)b->room) {
+        r->foreign++;
+        return;
+    }
+    if (mt.seq < r->warm_msgs || mt.seq >= r->total_msgs)
+        return; /* warm-up traffic */
+    uint64_t idx = (mt.seq - r->warm_msgs) / (uint64_t)r->o->rooms;
+    uint8_t bit = (uint8_t)(1u << (idx & 7));
+    if (b->seen[idx >> 3] & bit) {
+        r->res->duplicated++;
+        return;
+    }
+    b->seen[idx >> 3] |= bit;
+    r->res->delivered++;
+    if (idx + 1 < b->next_idx)
+        r->res->out_of_order++;
+    else
+        b->next_idx = idx + 1;
+    pl_hist_record(&r->res->latency, now - mt.sent_us);
+    pl_hist_record(&r->res->latency_intended, now - mt.intended_us);
+}
+
+static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *err,
+                     void *ud)
+{
+    bsub *b = ud;
+    (void)s, (void)detail;
+    if (st == PL_SUB_OPEN && !b->open) {
+        b->open = true;
+        b->run->opened++;
+    } else if (st == PL_SUB_FAILED) {
+        fprintf(stderr, "pushlab-bench: a subscription failed: %s %s\n", err ? err->code : "",
+                err ? err->message : "");
+    }
+}
+
+static void on_published(void *ud, uint64_t seq, bool ok)
+{
+    run *r = ud;
+    if (seq < r->warm_msgs)
+        return;
+    if (!ok) {
+        r->res->publish_failed++;
+        return;
+    }
+    r->res->published++;
+    r->res->expected += (uint64_t)r->subs_in_room[seq % (uint64_t)r->o->rooms];
+}
+
+/* Loopback source address for subscription i: spread over K addresses
+ * once one address would run short of ephemeral ports. NULL: no bind. */
+static const char *source_addr(const run *r, int i, char *buf, size_t len)
+{
+    int k = r->o->source_addrs ? r->o->source_addrs : (r->o->subscribers + 19999) / 20000;
+    if (k <= 1)
+        return NULL;
+    snprintf(buf, len, "127.0.0.%d", 1 + i % k);
+    return buf;
+}
+
+static int open_subs(run *r)
+{
+    const pl_bench_opts *o = r->o;
+    for (int i = 0; i < o->subscribers; i++) {
+        bsub *b = &r->subs[i];
+        char src[32];
+        b->run = r;
+        b->room = i % o->rooms;
+        b->seen = calloc(1, r->seen_bytes);
+        pl_sub_opts so = {.transport = client_transport[r->t],
+                          .url = r->tg->url,
+                          .ws_url = r->tg->ws_url,
+                          .room = r->room_names[b->room],
+                          .since = PL_SINCE_NEW,
+                          .interval_ms = o->poll_interval_ms,
+                          .source_addr = source_addr(r, i, src, sizeof src),
+                          .cb = {.on_message = on_message, .on_state = on_state},
+                          .ud = b};
+        if (!b->seen)
+            return -ENOMEM;
+        int rc = pl_sub_open(r->loop, &so, &b->sub);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Room names unique to this process and transport, so history left by an
+ * earlier run never counts in this one. */
+static int make_rooms(run *r)
+{
+    int k = r->o->rooms;
+    r->rooms = calloc((size_t)k, sizeof *r->rooms);
+    r->room_names = calloc((size_t)k, sizeof *r->room_names);
+    r->subs_in_room = calloc((size_t)k, sizeof *r->subs_in_room);
+    if (!r->rooms || !r->room_names || !r->subs_in_room)
+        return -ENOMEM;
+    long tag = (long)(pl_clock_real_us() % 1000000);
+    for (int i = 0; i < k; i++) {
+        snprintf(r->rooms[i], sizeof r->rooms[i], "bench-%d-%ld-%s-%d", (int)getpid(), tag,
+                 pl_bench_transport_name(r->t), i);
+        r->room_names[i] = r->rooms[i];
+    }
+    for (int i = 0; i < r->o->subscribers; i++)
+        r->subs_in_room[i % k]++;
+    return 0;
+}
+
+static int make_text(run *r)
+{
+    r->text = malloc((size_t)r->o->size + 1);
+    if (!r->text)
+        return -ENOMEM;
+    uint64_t x = r->o->seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    for (int i = 0; i < r->o->size; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        r->text[i] = (char)('a' + (x >> 33) % 26);
+    }
+    r->text[r->o->size] = '\0';
+    return 0;
+}
+
+static double cpu_now_s(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
+           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+}
+
+static void progress(const run *r, const char *phase, int64_t start_us)
+{
+    if (r->o->quiet || !isatty(2))
+        return;
+    fprintf(stderr, "\r\033[K[%s] %s %.1f s  open %d/%d  delivered %llu/%llu",
+            pl_bench_transport_name(r->t), phase, (double)(pl_clock_mono_us() - start_us) / 1e6,
+            r->opened, r->o->subscribers, (unsigned long long)r->res->delivered,
+            (unsigned long long)r->res->expected);
+}
+
+typedef bool (*done_fn)(const run *r);
+
+/* Runs the loop in slices until `deadline_us` or until done(r). */
+static void run_until(run *r, int64_t deadline_us, done_fn done, const char *phase)
+{
+    int64_t start = pl_clock_mono_us();
+    for (;;) {
+        int64_t left = deadline_us - pl_clock_mono_us();
+        if (left <= 0 || (done && done(r)))
+            return;
+        pl_loop_run(r->loop, (int)(left > 250000 ? 250 : (left + 999) / 1000));
+        progress(r, phase, start);
+    }
+}
+
+static bool all_open(const run *r)
+{
+    return r->opened == r->o->subscribers && pl_bpub_ready(r->pub);
+}
+
+static bool all_delivered(const run *r)
+{
+    return pl_bpub_finished(r->pub) && r->res->delivered + r->res->duplicated >= r->res->expected;
+}
+
+/* Adds the subscriptions' counter deltas since their base into res. */
+static void counter_deltas(run *r, bool set_base)
+{
+    pl_bench_result *res = r->res;
+    for (int i = 0; i < r->o->subscribers; i++) {
+        bsub *b = &r->subs[i];
+        pl_sub_counters c;
+        pl_sub_counters_get(b->sub, &c);
+        if (set_base) {
+            b->base = c;
+            continue;
+        }
+        res->http_requests += c.http_requests - b->base.http_requests;
+        res->tcp_connections += c.tcp_connects - b->base.tcp_connects;
+        res->bytes_in += c.wire_rx - b->base.wire_rx;
+        res->bytes_out += c.wire_tx - b->base.wire_tx;
+        res->duplicated += c.duplicates - b->base.duplicates;
+        res->gaps += c.gaps - b->base.gaps;
+        res->reconnects += c.reconnects - b->base.reconnects;
+        res->http_requests_total += c.http_requests;
+        res->tcp_connections_total += c.tcp_connects;
+    }
+}
+
+/* The measured part: snapshot, publish the window, drain, snapshot. */
+static void measure(run *r)
+{
+    pl_bench_result *res = r->res;
+    pl_bsrv_stats s0 = {0}, s1 = {0};
+    bool have0 = pl_bsrv_stats_get(r->tg->url, &s0) == 0;
+    counter_deltas(r, true);
+    double cpu0 = cpu_now_s();
+    int64_t t0 = pl_clock_mono_us();
+    int64_t last = pl_bpub_intended(r->pub, r->total_msgs - 1);
+    /* Time for the slowest transport to fetch what was published last. */
+    int64_t drain = 2000000 + 2 * (int64_t)r->o->poll_interval_ms * 1000;
+    run_until(r, last + drain, all_delivered, "measure");
+    res->window_s = (double)(pl_clock_mono_us() - t0) / 1e6;
+    res->bench_cpu_s = cpu_now_s() - cpu0;
+    counter_deltas(r, false);
+    res->server_stats = have0 && pl_bsrv_stats_get(r->tg->url, &s1) == 0;
+    res->server_cpu_s = s1.cpu_s - s0.cpu_s;
+    res->server_rss_before = s0.rss_bytes;
+    res->server_rss_after = s1.rss_bytes;
+    res->lost = res->expected > res->delivered ? res->expected - res->delivered : 0;
+    res->publisher_max_behind_us = pl_bpub_counts_get(r->pub).max_behind_us;
+}
+
+static int start_publisher(run *r)
+{
+    const pl_bench_opts *o = r->o;
+    r->warm_msgs = (uint64_t)(o->warmup_s * o->rate + 0.5);
+    r->total_msgs = r->warm_msgs + (uint64_t)(o->duration_s * o->rate + 0.5);
+    if (r->total_msgs == r->warm_msgs)
+        r->total_msgs++;
+    r->seen_bytes = (size_t)((r->total_msgs - r->warm_msgs) / (uint64_t)o->rooms / 8 + 1);
+    if ((double)r->seen_bytes * o->subscribers > 512.0 * 1024 * 1024) {
+        fprintf(stderr, "pushlab-bench: window too large to track (rate x duration x subs)\n");
+        return -E2BIG;
+    }
+    pl_bpub_cfg pc = {.loop = r->loop,
+                      .url = r->tg->url,
+                      .ws_url = r->tg->ws_url,
+                      .rooms = r->room_names,
+                      .n_rooms = o->rooms,
+                      .rate = o->rate,
+                      .total = r->total_msgs,
+                      .over_ws = o->publish_over_ws,
+                      .text = r->text,
+                      .on_done = on_published,
+                      .ud = r};
+    return pl_bpub_new(&pc, &r->pub);
+}
+
+static int script(run *r)
+{
+    int rc;
+    if ((rc = make_rooms(r)) || (rc = make_text(r)) || (rc = start_publisher(r)) ||
+        (rc = open_subs(r)))
+        return rc;
+    int64_t open_deadline = pl_clock_mono_us() + 30000000 + (int64_t)r->o->subscribers * 2000;
+    run_until(r, open_deadline, all_open, "open");
+    r->res->opened = r->opened;
+    if (!pl_bpub_ready(r->pub))
+        return -ENOTCONN;
+    if (r->opened < r->o->subscribers)
+        fprintf(stderr, "\npushlab-bench: only %d of %d subscriptions opened\n", r->opened,
+                r->o->subscribers);
+    pl_bpub_start(r->pub, pl_clock_mono_us() + 10000);
+    run_until(r, pl_bpub_intended(r->pub, r->warm_msgs) - 2000, NULL, "warmup");
+    measure(r);
+    return 0;
+}
+
+static void teardown(run *r)
+{
+    pl_bpub_stop(r->pub);
+    pl_loop_free(r->loop);
+    pl_bpub_free(r->pub);
+    for (int i = 0; r->subs && i < r->o->subscribers; i++)
+        free(r->subs[i].seen);
+    free(r->subs);
+    free(r->rooms);
+    free(r->room_names);
+    free(r->subs_in_room);
+    free(r->text);
+}
+
+int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_bench_target *tg,
+                 pl_bench_result *out)
+{
+    run r = {.o = o, .tg = tg, .t = t, .res = out};
+    memset(out, 0, sizeof *out);
+    out->transport = t;
+    out->subscribers = o->subscribers;
+    int rc = pl_loop_new(&r.loop);
+    if (rc)
+        return rc;
+    r.subs = calloc((size_t)o->subscribers, sizeof *r.subs);
+    rc = r.subs ? script(&r) : -ENOMEM;
+    if (!o->quiet && isatty(2))
+        fprintf(stderr, "\r\033[K");
+    if (r.foreign)
+        fprintf(stderr, "pushlab-bench: %llu deliveries without bench meta ignored\n",
+                (unsigned long long)r.foreign);
+    teardown(&r);
+    return rc;
+}
