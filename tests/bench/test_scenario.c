@@ -1,0 +1,161 @@
+/* Specification of pushlab-bench end to end: the real binary runs a short
+ * scenario per transport against its own real server and its --json and
+ * --csv say every message arrived once, with plausible request and wire
+ * byte counts. Asserts counts, never timings.
+ * Usage: test_scenario <pushlab-bench> <pushlab-server> */
+#include "check.h"
+#include <jansson.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SUBS 4
+#define SIZE 100
+
+static const char *bench_exe, *server_exe;
+static char json_path[64] = "/tmp/pl-bench-test-XXXXXX";
+static char csv_path[64];
+static json_t *report;
+static int bench_status = -1;
+
+/* Runs the bench once for all transports; every TEST reads its report. */
+static void run_bench(void)
+{
+    int fd = mkstemp(json_path);
+    if (fd >= 0)
+        close(fd);
+    snprintf(csv_path, sizeof csv_path, "%s.csv", json_path);
+    char subs[16], size[16];
+    snprintf(subs, sizeof subs, "%d", SUBS);
+    snprintf(size, sizeof size, "%d", SIZE);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(bench_exe, bench_exe, "--server-bin", server_exe, "--subscribers", subs, "--size",
+              size, "--rate", "20", "--duration", "1", "--warmup", "0.3", "--poll-interval", "100",
+              "--rooms", "2", "--json", json_path, "--csv", csv_path, "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+        bench_status = WEXITSTATUS(st);
+    report = json_load_file(json_path, 0, NULL);
+}
+
+static json_t *result_for(const char *transport)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(report, "results"), i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "transport")), transport) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static double num(json_t *r, const char *key) { return json_number_value(json_object_get(r, key)); }
+
+TEST(bench_exits_zero_and_writes_json_with_env_and_params)
+{
+    CHECK_EQ_INT(bench_status, 0);
+    CHECK(report != NULL);
+    CHECK_EQ_INT(json_integer_value(json_object_get(report, "pushlab_bench")), 1);
+    json_t *env = json_object_get(report, "env");
+    CHECK(json_is_string(json_object_get(env, "kernel")));
+    CHECK(json_is_string(json_object_get(env, "cpu_model")));
+    CHECK(json_is_object(json_object_get(env, "libs")));
+    json_t *params = json_object_get(report, "params");
+    CHECK_EQ_INT(json_integer_value(json_object_get(params, "subscribers")), SUBS);
+    CHECK_EQ_INT(json_integer_value(json_object_get(params, "size")), SIZE);
+    CHECK_EQ_INT(json_array_size(json_object_get(params, "transports")), 4);
+    CHECK_EQ_INT(json_array_size(json_object_get(report, "results")), 4);
+}
+
+/* The checks every transport must pass: all delivered, once, in order, and
+ * each delivery carried at least the message text in. */
+static void check_transport(const char *name)
+{
+    json_t *r = result_for(name);
+    CHECK(r != NULL);
+    CHECK(num(r, "published") > 0);
+    CHECK_EQ_INT(num(r, "expected"), num(r, "published") * SUBS / 2);
+    CHECK_EQ_INT(num(r, "delivered"), num(r, "expected"));
+    CHECK_EQ_INT(num(r, "lost"), 0);
+    CHECK_EQ_INT(num(r, "duplicated"), 0);
+    CHECK_EQ_INT(num(r, "out_of_order"), 0);
+    CHECK(num(r, "bytes_in_per_msg") > SIZE);
+    CHECK(num(r, "http_requests_total") >= SUBS);
+    CHECK(num(r, "tcp_connections_total") >= SUBS);
+    json_t *buckets = json_object_get(json_object_get(r, "histogram"), "buckets");
+    size_t i;
+    json_t *b;
+    double counted = 0, prev = -1;
+    json_array_foreach(buckets, i, b)
+    {
+        CHECK(json_number_value(json_array_get(b, 0)) > prev);
+        prev = json_number_value(json_array_get(b, 0));
+        counted += json_number_value(json_array_get(b, 1));
+    }
+    CHECK_EQ_INT(counted, num(r, "delivered"));
+    CHECK(json_is_object(json_object_get(r, "latency_intended_us")));
+}
+
+TEST(short_poll_delivers_every_message_once) { check_transport("short_poll"); }
+TEST(long_poll_delivers_every_message_once) { check_transport("long_poll"); }
+TEST(sse_delivers_every_message_once) { check_transport("sse"); }
+TEST(ws_delivers_every_message_once) { check_transport("ws"); }
+
+/* Polling pays a request per message or more, and sends it; a stream pays
+ * its request once, at connect, so far less than one per message. */
+TEST(polling_sends_requests_per_message_and_streams_do_not)
+{
+    CHECK(num(result_for("short_poll"), "http_requests_per_msg") > 0);
+    CHECK(num(result_for("long_poll"), "http_requests_per_msg") > 0);
+    CHECK(num(result_for("short_poll"), "bytes_out_per_msg") > 0);
+    CHECK(num(result_for("long_poll"), "bytes_out_per_msg") > 0);
+    CHECK(num(result_for("sse"), "http_requests_per_msg") < 0.5);
+    CHECK(num(result_for("ws"), "http_requests_per_msg") < 0.5);
+}
+
+TEST(server_cpu_and_memory_are_reported)
+{
+    json_t *r = result_for("sse");
+    CHECK(r != NULL);
+    CHECK(json_is_number(json_object_get(r, "server_cpu_ms_per_1000")));
+    CHECK(num(r, "server_rss_bytes") > 0);
+}
+
+TEST(csv_has_a_header_and_one_line_per_transport)
+{
+    FILE *f = fopen(csv_path, "r");
+    CHECK(f != NULL);
+    char line[2048];
+    int lines = 0;
+    while (fgets(line, sizeof line, f))
+        lines++;
+    fclose(f);
+    CHECK_EQ_INT(lines, 5);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        printf("Bail out! usage: test_scenario <pushlab-bench> <pushlab-server>\n");
+        return 1;
+    }
+    bench_exe = argv[1];
+    server_exe = argv[2];
+    run_bench();
+    RUN(bench_exits_zero_and_writes_json_with_env_and_params);
+    RUN(short_poll_delivers_every_message_once);
+    RUN(long_poll_delivers_every_message_once);
+    RUN(sse_delivers_every_message_once);
+    RUN(ws_delivers_every_message_once);
+    RUN(polling_sends_requests_per_message_and_streams_do_not);
+    RUN(server_cpu_and_memory_are_reported);
+    RUN(csv_has_a_header_and_one_line_per_transport);
+    unlink(json_path);
+    unlink(csv_path);
+    json_decref(report);
+    return CHECK_DONE();
+}
