@@ -1,0 +1,189 @@
+// End-to-end specification of the demo page, in headless Debian chromium
+// against the real pushlab-server on free ports.
+// Usage: node --test-reporter=tap e2e.test.mjs <pushlab-server> <web root>
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import * as h from './harness.mjs';
+
+const [exe, webRoot] = process.argv.slice(2);
+if (!exe || !webRoot) {
+  console.log('Bail out! usage: e2e.test.mjs <pushlab-server> <web root>');
+  process.exit(1);
+}
+const { chromium } = await h.loadPlaywright();
+const PANELS = ['short_poll', 'long_poll', 'sse', 'ws'];
+
+let server, browser, page;
+const pageErrors = [];
+
+// Every test gets its own room, so ids start at 1 and tests stay independent.
+async function openRoom(room) {
+  await page.goto(`${server.http}/?room=${room}`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 10000 });
+  await Promise.all(PANELS.map((p) =>
+    page.waitForFunction((p) => !/connecting|handshake/.test(
+      document.querySelector(`#panel-${p} .state`).textContent), p, { timeout: 10000 })));
+  // The short poll ticks every 250 ms so each test finishes quickly.
+  await page.locator('#panel-short_poll .interval input').fill('250');
+}
+
+// The ids of the message rows in a panel, in display order.
+function ids(panel) {
+  return page.$$eval(`#panel-${panel} .messages li.msg`, (lis) => lis.map((li) => Number(li.dataset.id)));
+}
+
+function counter(panel, key) {
+  return page.textContent(`#panel-${panel} [data-k="${key}"]`);
+}
+
+async function waitForId(panel, id) {
+  await page.waitForSelector(`#panel-${panel} .messages li.msg[data-id="${id}"]`, { timeout: 15000 });
+}
+
+before(async () => {
+  server = await h.startServer(exe, path.resolve(webRoot));
+  browser = await h.launchBrowser(chromium);
+  page = await browser.context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('dialog', (d) => {
+    pageErrors.push(`dialog: ${d.message()}`);
+    d.dismiss();
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) assert.equal(await h.stopServer(server), 0, 'the server stops cleanly on SIGTERM');
+});
+
+test('a message sent from the composer shows in all four panels with the same id', async () => {
+  await openRoom('e2e-compose');
+  await page.fill('#user', 'ann');
+  await page.fill('#text', 'hello from the composer');
+  await page.press('#text', 'Enter'); // Enter sends
+  await page.waitForFunction(() => /published #\d+/.test(document.querySelector('#publish-status').textContent));
+  const id = Number(/#(\d+)/.exec(await page.textContent('#publish-status'))[1]);
+  for (const p of PANELS) {
+    await waitForId(p, id);
+    const row = page.locator(`#panel-${p} li.msg[data-id="${id}"]`);
+    assert.equal(await row.locator('.text').textContent(), 'hello from the composer', p);
+    assert.equal(await row.locator('.user').textContent(), 'ann', p);
+  }
+  assert.equal(await page.inputValue('#text'), '', 'the message field is cleared after sending');
+  await page.screenshot({ path: h.screenshotPath('index-compose'), fullPage: true });
+});
+
+for (const p of PANELS) {
+  test(`${p}: disconnect and reconnect resumes after the last id, no gap, no duplicate`, async () => {
+    const room = `e2e-resume-${p.replace('_', '-')}`;
+    await openRoom(room);
+    const first = await h.publish(server.http, room, 'bob', 'before');
+    await waitForId(p, first.id);
+    await page.click(`#panel-${p} .toggle`);
+    assert.match(await page.textContent(`#panel-${p} .toggle`), new RegExp(`reconnect from #${first.id}`));
+    for (let i = 0; i < 5; i++) await h.publish(server.http, room, 'bob', `while away ${i}`);
+    await page.click(`#panel-${p} .toggle`);
+    let last;
+    for (let i = 0; i < 3; i++) last = await h.publish(server.http, room, 'bob', `after ${i}`);
+    await waitForId(p, last.id);
+    const got = await ids(p);
+    assert.deepEqual(got, Array.from({ length: last.id }, (_, i) => i + 1), 'every id once, in order');
+    assert.equal(await counter(p, 'gaps'), '0');
+    assert.equal(await counter(p, 'dups'), '0');
+    assert.equal(await page.locator(`#panel-${p} .note.gap, #panel-${p} .note.dup`).count(), 0);
+  });
+}
+
+test('a burst of 100 reaches every panel complete and in order', async () => {
+  await openRoom('e2e-burst');
+  await page.click('#panel-sse .burst');
+  for (const p of PANELS) await waitForId(p, 100);
+  for (const p of PANELS) {
+    assert.deepEqual(await ids(p), Array.from({ length: 100 }, (_, i) => i + 1), p);
+    assert.equal(await counter(p, 'messages'), '100', p);
+    assert.equal(await counter(p, 'gaps'), '0', p);
+  }
+  await page.screenshot({ path: h.screenshotPath('index-burst'), fullPage: true });
+});
+
+test('a gap in the ids is detected and shown', async () => {
+  // The page's own check, fed directly: ids 1, 2, then 5.
+  await openRoom('e2e-gap');
+  await page.evaluate(() => {
+    const panel = window.pushlab.panels.ws;
+    for (const id of [1, 2, 5, 5]) panel.deliver({ id, user: 'x', text: 't', ts: Date.now() * 1000 });
+  });
+  await page.waitForFunction(() => document.querySelector('#panel-ws [data-k="dups"]').textContent === '1');
+  assert.equal(await counter('ws', 'gaps'), '1 (2 ids)');
+  assert.equal(await page.textContent('#panel-ws .note.gap'), 'gap: #3–#4 never arrived');
+  assert.equal(await page.textContent('#panel-ws .note.dup'), 'duplicate #5, ignored');
+});
+
+test('user text is shown as text and never runs as markup', async () => {
+  await openRoom('e2e-xss');
+  const evil = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>';
+  const msg = await h.publish(server.http, 'e2e-xss', '<b onmouseover=alert(1)>mallory</b>', evil);
+  for (const p of PANELS) {
+    await waitForId(p, msg.id);
+    const row = page.locator(`#panel-${p} li.msg[data-id="${msg.id}"]`);
+    assert.equal(await row.locator('.text').textContent(), evil, p);
+    assert.equal(await row.locator('.user').textContent(), '<b onmouseover=alert(1)>mallory</b>', p);
+  }
+  assert.equal(await page.locator('#panels img, #panels script, #panels b').count(), 0, 'no element was created');
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'no handler ran');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the timeline draws every lane in its colour', async () => {
+  await openRoom('e2e-timeline');
+  const m = await h.publish(server.http, 'e2e-timeline', 'cat', 'tick');
+  for (const p of PANELS) await waitForId(p, m.id);
+  await page.waitForTimeout(200); // a few animation frames
+  const perLane = await page.evaluate(() => {
+    const c = document.querySelector('#timeline');
+    const g = c.getContext('2d');
+    const img = g.getImageData(0, 0, c.width, c.height).data;
+    const lanes = window.pushlab.timeline.lanes;
+    return lanes.map((lane) => {
+      const want = [1, 3, 5].map((i) => parseInt(lane.color.slice(i, i + 2), 16));
+      let n = 0;
+      for (let i = 0; i < img.length; i += 4)
+        if (Math.abs(img[i] - want[0]) + Math.abs(img[i + 1] - want[1]) + Math.abs(img[i + 2] - want[2]) < 30) n++;
+      return { key: lane.key, pixels: n, spans: lane.spans.length, msgs: lane.marks.filter((k) => k.kind === 'msg').length };
+    });
+  });
+  for (const lane of perLane) {
+    assert.ok(lane.spans >= 1, `${lane.key} recorded a request or connection`);
+    assert.ok(lane.msgs >= 1, `${lane.key} recorded a delivered message`);
+    assert.ok(lane.pixels > 500, `${lane.key} drew in its colour (${lane.pixels} px)`);
+  }
+  await page.locator('.timeline-box').screenshot({ path: h.screenshotPath('timeline') });
+});
+
+test('report.html draws latency CDFs and per-message bars from a bench JSON file', async () => {
+  await page.goto(`${server.http}/report.html`);
+  await page.setInputFiles('#file', path.join(h.HERE, 'bench-sample.json'));
+  await page.waitForSelector('body[data-drawn="1"]', { timeout: 10000 });
+  const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => tr.dataset.transport));
+  assert.deepEqual(rows, ['short_poll', 'long_poll', 'sse', 'ws']);
+  const coloured = await page.evaluate(() => [...document.querySelectorAll('canvas.chart')].map((c) => {
+    const img = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < img.length; i += 4) if (Math.max(img[i], img[i + 1], img[i + 2]) - Math.min(img[i], img[i + 1], img[i + 2]) > 60) n++;
+    return { id: c.id, coloured: n };
+  }));
+  assert.ok(coloured.length >= 3, 'a CDF and the bar charts');
+  for (const c of coloured) assert.ok(c.coloured > 300, `${c.id} drew coloured marks (${c.coloured} px)`);
+  await page.screenshot({ path: h.screenshotPath('report'), fullPage: true });
+});
+
+test('report.html loads ?src= and shows a bad file as an error, not a blank page', async () => {
+  await page.route('**/sample-bench.json', (r) => r.fulfill({ path: path.join(h.HERE, 'bench-sample.json') }));
+  await page.route('**/broken.json', (r) => r.fulfill({ body: '{"results": 3}', contentType: 'application/json' }));
+  await page.goto(`${server.http}/report.html?src=sample-bench.json`);
+  await page.waitForSelector('body[data-drawn="1"]', { timeout: 10000 });
+  await page.goto(`${server.http}/report.html?src=broken.json`);
+  await page.waitForSelector('#error:not(:empty)', { timeout: 10000 });
+  assert.match(await page.textContent('#error'), /pushlab_bench/);
+});

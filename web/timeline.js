@@ -1,0 +1,224 @@
+// The timeline: one lane per transport over the last 30 seconds, so a room
+// full of people sees short polling tick, long polling hold, SSE stream and
+// WebSocket frame. Subscribers record spans (a request or connection open)
+// and marks (a single event); a throttled animation frame draws them.
+
+const WINDOW_MS = 30000;
+const MAX_ITEMS = 4000; // per lane and kind: a burst must not grow memory
+const FRAME_MS = 50; // 20 redraws a second is smooth enough and cheap
+const LABEL_W = 190;
+const AXIS_H = 26;
+
+export const COLORS = {
+  ink: '#1f2937',
+  muted: '#6b7280',
+  grid: '#e5e7eb',
+  bad: '#dc2626',
+  bg: '#ffffff',
+};
+
+/** One transport's row: what the subscribers write into. */
+class Lane {
+  constructor(key, label, sub, color) {
+    Object.assign(this, { key, label, sub, color });
+    this.spans = []; // { t0, t1 (null while open), how }
+    this.marks = []; // { t, kind }
+  }
+
+  /** Starts a span (a request or connection) now; returns its handle. */
+  open() {
+    const span = { t0: performance.now(), t1: null, how: null };
+    push(this.spans, span);
+    return span;
+  }
+
+  /** Ends `span`; `how`: 'msg', 'empty', 'bad' or 'cut' (closed by us). */
+  close(span, how) {
+    span.t1 = performance.now();
+    span.how = how;
+  }
+
+  /** A point event: 'up', 'msg', 'ctl', 'ctl-up' or 'bad'. */
+  mark(kind) {
+    push(this.marks, { t: performance.now(), kind });
+  }
+
+  prune(now) {
+    const old = now - WINDOW_MS - 1000;
+    while (this.marks.length && this.marks[0].t < old) this.marks.shift();
+    while (this.spans.length && this.spans[0].t1 !== null && this.spans[0].t1 < old) this.spans.shift();
+  }
+}
+
+function push(list, item) {
+  if (list.length >= MAX_ITEMS) list.shift();
+  list.push(item);
+}
+
+export class Timeline {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext('2d');
+    this.lanes = [];
+    this.last = 0;
+    this.frames = 0;
+    new ResizeObserver(() => this.resize()).observe(canvas);
+    this.resize();
+  }
+
+  addLane(key, label, sub, color) {
+    const lane = new Lane(key, label, sub, color);
+    this.lanes.push(lane);
+    return lane;
+  }
+
+  resize() {
+    const dpr = window.devicePixelRatio || 1;
+    this.w = this.canvas.clientWidth;
+    this.h = this.canvas.clientHeight;
+    this.canvas.width = Math.round(this.w * dpr);
+    this.canvas.height = Math.round(this.h * dpr);
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  }
+
+  start() {
+    const tick = (t) => {
+      if (t - this.last >= FRAME_MS) {
+        this.last = t;
+        this.draw(performance.now());
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+
+  x(t, now) {
+    const plot = this.w - LABEL_W - 12;
+    return LABEL_W + plot * (1 - (now - t) / WINDOW_MS);
+  }
+
+  draw(now) {
+    const g = this.ctx;
+    g.clearRect(0, 0, this.w, this.h);
+    this.drawGrid(now);
+    const laneH = (this.h - AXIS_H) / Math.max(1, this.lanes.length);
+    this.lanes.forEach((lane, i) => {
+      lane.prune(now);
+      this.drawLane(lane, i * laneH, laneH, now);
+    });
+    this.frames++;
+  }
+
+  drawGrid(now) {
+    const g = this.ctx;
+    g.font = '13px system-ui, sans-serif';
+    g.textAlign = 'center';
+    g.textBaseline = 'alphabetic';
+    for (let s = 0; s <= WINDOW_MS / 1000; s += 5) {
+      const x = this.x(now - s * 1000, now);
+      g.fillStyle = COLORS.grid;
+      g.fillRect(Math.round(x), 0, 1, this.h - AXIS_H);
+      g.fillStyle = COLORS.muted;
+      g.fillText(s === 0 ? 'now' : `−${s} s`, x, this.h - 8);
+    }
+  }
+
+  drawLane(lane, top, h, now) {
+    const g = this.ctx;
+    const mid = top + h / 2;
+    if (top > 0) {
+      g.fillStyle = COLORS.grid;
+      g.fillRect(0, Math.round(top), this.w, 1);
+    }
+    g.textAlign = 'left';
+    g.textBaseline = 'middle';
+    g.fillStyle = lane.color;
+    g.font = 'bold 17px system-ui, sans-serif';
+    g.fillText(lane.label, 14, mid - 9);
+    g.fillStyle = COLORS.muted;
+    g.font = '13px system-ui, sans-serif';
+    g.fillText(lane.sub, 14, mid + 11);
+    g.save();
+    g.beginPath();
+    g.rect(LABEL_W - 4, top, this.w - LABEL_W + 4, h);
+    g.clip();
+    for (const s of lane.spans) this.drawSpan(lane, s, mid, now);
+    for (const m of lane.marks) this.drawMark(lane, m, mid, now);
+    g.restore();
+  }
+
+  // An open request or connection: a bar on the lane's centre line, ending
+  // in what came back (a filled dot: messages, a ring: nothing, red: error).
+  drawSpan(lane, s, mid, now) {
+    const g = this.ctx;
+    const x0 = this.x(s.t0, now);
+    const x1 = Math.max(x0 + 3, this.x(s.t1 === null ? now : s.t1, now));
+    g.globalAlpha = 0.28;
+    g.fillStyle = lane.color;
+    g.fillRect(x0, mid - 7, x1 - x0, 14);
+    g.globalAlpha = 1;
+    g.strokeStyle = lane.color;
+    g.lineWidth = 1.5;
+    g.strokeRect(x0 + 0.5, mid - 6.5, x1 - x0 - 1, 13);
+    if (s.t1 === null || s.how === 'cut') return;
+    g.beginPath();
+    g.arc(x1, mid, 5, 0, 2 * Math.PI);
+    if (s.how === 'empty') {
+      g.fillStyle = COLORS.bg;
+      g.fill();
+      g.strokeStyle = lane.color;
+      g.lineWidth = 2;
+      g.stroke();
+    } else {
+      g.fillStyle = s.how === 'bad' ? COLORS.bad : lane.color;
+      g.fill();
+    }
+  }
+
+  // Server-to-client events above the centre line, client-to-server below.
+  drawMark(lane, m, mid, now) {
+    const g = this.ctx;
+    const x = this.x(m.t, now);
+    switch (m.kind) {
+      case 'msg':
+        g.fillStyle = lane.color;
+        g.fillRect(x - 1, mid - 26, 2, 18);
+        triangle(g, x, mid - 9, 5, 1);
+        break;
+      case 'up':
+        g.fillStyle = COLORS.ink;
+        g.fillRect(x - 1, mid + 9, 2, 14);
+        triangle(g, x, mid + 8, 5, -1);
+        break;
+      case 'ctl':
+      case 'ctl-up':
+        g.fillStyle = COLORS.muted;
+        diamond(g, x, m.kind === 'ctl' ? mid - 16 : mid + 16, 5);
+        break;
+      case 'bad':
+        g.fillStyle = COLORS.bad;
+        g.fillRect(x - 1.5, mid - 28, 3, 56);
+        break;
+    }
+  }
+}
+
+// A small arrowhead at (x, y) pointing down (dir 1) or up (dir -1).
+function triangle(g, x, y, r, dir) {
+  g.beginPath();
+  g.moveTo(x - r, y - dir * r * 1.4);
+  g.lineTo(x + r, y - dir * r * 1.4);
+  g.lineTo(x, y);
+  g.closePath();
+  g.fill();
+}
+
+function diamond(g, x, y, r) {
+  g.beginPath();
+  g.moveTo(x, y - r);
+  g.lineTo(x + r, y);
+  g.lineTo(x, y + r);
+  g.lineTo(x - r, y);
+  g.closePath();
+  g.fill();
+}
