@@ -201,6 +201,7 @@ static enum MHD_Result route(pl_req *q, const char *url, const char *method)
     bool is_get = strcmp(method, "GET") == 0;
     bool is_head = strcmp(method, "HEAD") == 0;
 
+    q->route = PL_ROUTE_OTHER;
     if (strncmp(url, rooms, sizeof rooms - 1) == 0)
         return route_room(q, url + sizeof rooms - 1, method);
     if (strcmp(url, "/api/stats") == 0)
@@ -226,8 +227,8 @@ static enum MHD_Result route(pl_req *q, const char *url, const char *method)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_size, void **ctx)
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **ctx)
 {
     pl_req *q = *ctx;
     (void)version;
@@ -236,24 +237,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         q->srv = cls;
         q->conn = conn;
-        q->route = PL_ROUTE_OTHER;
+        q->route = PL_ROUTE_NONE;
         q->tcp_out_start = pl_http_tcp_out(conn);
         *ctx = q;
-        return route(q, url, method);
+        /* A POST is checked before its body is read (413, 415). Anything
+         * else is answered on the next call: answering now would make MHD
+         * close a keep-alive connection. */
+        return strcmp(method, "POST") == 0 ? route(q, url, method) : MHD_YES;
+    }
+    if (*upload_size) {
+        if (q->route == PL_ROUTE_PUBLISH)
+            take_body(q, upload_data, *upload_size);
+        *upload_size = 0; /* a body nobody asked for is read and dropped */
+        return MHD_YES;
     }
     switch (q->route) {
-    case PL_ROUTE_PUBLISH:
-        if (*upload_size) {
-            take_body(q, upload_data, *upload_size);
-            *upload_size = 0;
-            return MHD_YES;
-        }
-        return pl_publish_handle(q);
+    case PL_ROUTE_NONE: return route(q, url, method);
+    case PL_ROUTE_PUBLISH: return pl_publish_handle(q);
     case PL_ROUTE_LONG_POLL: return pl_long_poll_handle(q);
-    default:
-        /* A body nobody asked for (e.g. on GET) is read and dropped. */
-        *upload_size = 0;
-        return MHD_YES;
+    default: return MHD_YES;
     }
 }
 

@@ -1,0 +1,415 @@
+/* Integration tests of pushlab-server's HTTP side against the real binary
+ * on free ports: publish, short polling, long polling, SSE, errors, stats,
+ * static files and shutdown. argv[1] is the server binary. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include "check.h"
+#include "http_raw.h"
+#include "spawn.h"
+
+static const char *server_bin;
+static pl_test_server srv;
+static char resp[65536];
+
+#define JSON_CT "Content-Type: application/json\r\n"
+
+static int post(const char *room, const char *body)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/rooms/%s/messages", room);
+    return raw_request(srv.http_port, "POST", path, JSON_CT, body, resp, sizeof resp);
+}
+
+static int get(const char *path)
+{
+    return raw_request(srv.http_port, "GET", path, NULL, NULL, resp, sizeof resp);
+}
+
+/* Value of numeric field "key": in the last response body, or -1. */
+static long long field(const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(raw_body(resp), pat);
+    return p ? atoll(p + strlen(pat)) : -1;
+}
+
+TEST(listening_line_names_both_ports)
+{
+    CHECK(srv.http_port > 0);
+    CHECK(srv.ws_port > 0);
+    CHECK(srv.http_port != srv.ws_port);
+    CHECK(strncmp(srv.ws, "ws://127.0.0.1:", 15) == 0);
+}
+
+TEST(publish_returns_201_with_the_stored_message)
+{
+    CHECK_EQ_INT(post("pub", "{\"user\":\"ann\",\"text\":\"hello\"}"), 201);
+    CHECK(strstr(resp, "Content-Type: application/json") != NULL);
+    const char *want = "{\"id\":1,\"room\":\"pub\",\"user\":\"ann\",\"text\":\"hello\",\"ts\":";
+    CHECK(strncmp(raw_body(resp), want, strlen(want)) == 0);
+    CHECK_EQ_INT(post("pub", "{\"user\":\"ann\",\"text\":\"again\"}"), 201);
+    CHECK_EQ_INT(field("id"), 2);
+}
+
+TEST(repeated_cid_returns_200_and_the_same_message)
+{
+    CHECK_EQ_INT(post("cid", "{\"user\":\"ann\",\"text\":\"once\",\"cid\":\"k1\"}"), 201);
+    long long id = field("id");
+    CHECK_EQ_INT(post("cid", "{\"user\":\"ann\",\"text\":\"once\",\"cid\":\"k1\"}"), 200);
+    CHECK_EQ_INT(field("id"), id);
+    CHECK_EQ_INT(get("/api/rooms/cid/messages"), 200);
+    CHECK_EQ_INT(field("last_id"), 1);
+}
+
+TEST(short_poll_pages_after_since_with_limit)
+{
+    for (int i = 0; i < 5; i++)
+        post("page", "{\"user\":\"ann\",\"text\":\"m\"}");
+    CHECK_EQ_INT(get("/api/rooms/page/messages?since=1&limit=2"), 200);
+    const char *b = raw_body(resp);
+    CHECK(strstr(b, "{\"room\":\"page\",\"messages\":[{\"id\":2,") == b);
+    CHECK(strstr(b, "{\"id\":3,") != NULL);
+    CHECK(strstr(b, "{\"id\":4,") == NULL);
+    CHECK(strstr(b, "\"last_id\":5,\"oldest_id\":1,\"gap\":false}") != NULL);
+}
+
+TEST(short_poll_of_an_unused_room_is_an_empty_page)
+{
+    CHECK_EQ_INT(get("/api/rooms/never-used/messages"), 200);
+    CHECK_EQ_STR(
+        raw_body(resp),
+        "{\"room\":\"never-used\",\"messages\":[],\"last_id\":0,\"oldest_id\":0,\"gap\":false}");
+}
+
+typedef struct bg_get {
+    char path[256];
+    char resp[8192];
+    int status;
+    long long ms;
+} bg_get;
+
+static void *bg_get_main(void *arg)
+{
+    bg_get *g = arg;
+    long long t0 = raw_now_ms();
+    g->status = raw_request(srv.http_port, "GET", g->path, NULL, NULL, g->resp, sizeof g->resp);
+    g->ms = raw_now_ms() - t0;
+    return NULL;
+}
+
+TEST(long_poll_returns_on_publish_not_at_its_timeout)
+{
+    bg_get g = {.path = "/api/rooms/lp/poll?since=0&timeout=20"};
+    pthread_t t;
+    pthread_create(&t, NULL, bg_get_main, &g);
+    usleep(300 * 1000);
+    post("lp", "{\"user\":\"ann\",\"text\":\"wake up\"}");
+    pthread_join(t, NULL);
+    CHECK_EQ_INT(g.status, 200);
+    CHECK(strstr(g.resp, "\"text\":\"wake up\"") != NULL);
+    CHECK(strstr(g.resp, "\"id\":1,") != NULL);
+    CHECK(g.ms < 10000); /* woken by the publish, far before the 20 s timeout */
+}
+
+TEST(long_poll_times_out_with_an_empty_page)
+{
+    CHECK_EQ_INT(get("/api/rooms/lp-idle/poll?timeout=1"), 200);
+    CHECK(strstr(raw_body(resp), "\"messages\":[]") != NULL);
+}
+
+TEST(long_poll_answers_at_once_when_messages_wait)
+{
+    post("lp-ready", "{\"user\":\"ann\",\"text\":\"already\"}");
+    bg_get g = {.path = "/api/rooms/lp-ready/poll?since=0&timeout=30"};
+    bg_get_main(&g);
+    CHECK_EQ_INT(g.status, 200);
+    CHECK(strstr(g.resp, "\"text\":\"already\"") != NULL);
+    CHECK(g.ms < 10000);
+}
+
+/* Opens an SSE stream with `extra` headers; returns the socket. */
+static int sse_open(const char *path, const char *extra, char *buf, size_t cap, size_t *len)
+{
+    char req[512];
+    int fd = raw_connect(srv.http_port);
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n%s\r\n",
+             path, extra ? extra : "");
+    raw_send(fd, req, strlen(req));
+    *len = 0;
+    raw_read_until(fd, buf, cap, len, "retry: 2000\n\n", 3000);
+    return fd;
+}
+
+TEST(sse_stream_has_the_protocol_headers_and_retry)
+{
+    char buf[4096];
+    size_t len;
+    int fd = sse_open("/api/rooms/sse-h/events", NULL, buf, sizeof buf, &len);
+    CHECK(strstr(buf, "HTTP/1.1 200") == buf);
+    CHECK(strstr(buf, "Content-Type: text/event-stream\r\n") != NULL);
+    CHECK(strstr(buf, "Cache-Control: no-cache\r\n") != NULL);
+    CHECK(strstr(buf, "X-Accel-Buffering: no\r\n") != NULL);
+    CHECK(strstr(buf, "retry: 2000\n\n") != NULL);
+    close(fd);
+}
+
+TEST(sse_delivers_a_published_message_as_one_event_with_its_id)
+{
+    char buf[8192];
+    size_t len;
+    int fd = sse_open("/api/rooms/sse-d/events", NULL, buf, sizeof buf, &len);
+    post("sse-d", "{\"user\":\"ann\",\"text\":\"live\"}");
+    CHECK(raw_read_until(fd, buf, sizeof buf, &len, "\"text\":\"live\"", 3000));
+    CHECK(strstr(buf, "id: 1\nevent: message\ndata: {\"id\":1,\"room\":\"sse-d\",\"user\":\"ann\","
+                      "\"text\":\"live\",\"ts\":") != NULL);
+    close(fd);
+}
+
+TEST(sse_without_resume_point_sends_only_new_messages)
+{
+    char buf[8192];
+    size_t len;
+    post("sse-new", "{\"user\":\"ann\",\"text\":\"old\"}");
+    int fd = sse_open("/api/rooms/sse-new/events", NULL, buf, sizeof buf, &len);
+    post("sse-new", "{\"user\":\"ann\",\"text\":\"new\"}");
+    CHECK(raw_read_until(fd, buf, sizeof buf, &len, "\"text\":\"new\"", 3000));
+    CHECK(strstr(buf, "\"text\":\"old\"") == NULL);
+    CHECK(strstr(buf, "id: 2\n") != NULL);
+    close(fd);
+}
+
+TEST(sse_resumes_after_last_event_id_without_loss_or_repeat)
+{
+    char buf[16384];
+    size_t len;
+    for (int i = 0; i < 6; i++)
+        post("sse-r", "{\"user\":\"ann\",\"text\":\"m\"}");
+    int fd =
+        sse_open("/api/rooms/sse-r/events?since=0", "Last-Event-ID: 3\r\n", buf, sizeof buf, &len);
+    CHECK(raw_read_until(fd, buf, sizeof buf, &len, "id: 6\n", 3000));
+    CHECK(strstr(buf, "id: 3\n") == NULL); /* the header wins over ?since=0 */
+    const char *p4 = strstr(buf, "id: 4\n"), *p5 = strstr(buf, "id: 5\n");
+    CHECK(p4 && p5 && p4 < p5);
+    CHECK(strstr(p4 + 1, "id: 4\n") == NULL);
+    close(fd);
+}
+
+TEST(sse_since_query_replays_history)
+{
+    char buf[16384];
+    size_t len;
+    for (int i = 0; i < 3; i++)
+        post("sse-s", "{\"user\":\"ann\",\"text\":\"m\"}");
+    int fd = sse_open("/api/rooms/sse-s/events?since=1", NULL, buf, sizeof buf, &len);
+    CHECK(raw_read_until(fd, buf, sizeof buf, &len, "id: 3\n", 3000));
+    CHECK(strstr(buf, "id: 1\n") == NULL);
+    CHECK(strstr(buf, "id: 2\n") != NULL);
+    close(fd);
+}
+
+TEST(sse_sends_heartbeat_comments)
+{
+    char buf[4096];
+    size_t len;
+    int fd = sse_open("/api/rooms/sse-ping/events", NULL, buf, sizeof buf, &len);
+    CHECK(raw_read_until(fd, buf, sizeof buf, &len, ": ping\n\n", 4000)); /* --heartbeat 1 */
+    close(fd);
+}
+
+static void expect_error(int status, int want, const char *code)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "{\"error\":{\"code\":\"%s\",\"message\":\"", code);
+    if (status != want || strstr(raw_body(resp), pat) != raw_body(resp)) {
+        printf("# wanted %d %s, got %d: %s\n", want, code, status, raw_body(resp));
+        check_failed_now = 1;
+    }
+}
+
+TEST(bad_room_name_is_400)
+{
+    expect_error(get("/api/rooms/bad.room/messages"), 400, "bad_request");
+    expect_error(get("/api/rooms/"
+                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                     "/events"),
+                 400, "bad_request");
+}
+
+TEST(bad_query_integers_are_400)
+{
+    expect_error(get("/api/rooms/q/messages?since=-1"), 400, "bad_request");
+    expect_error(get("/api/rooms/q/messages?limit=ten"), 400, "bad_request");
+    expect_error(get("/api/rooms/q/poll?timeout=1.5"), 400, "bad_request");
+    expect_error(get("/api/rooms/q/events?since="), 400, "bad_request");
+}
+
+TEST(unknown_path_is_404)
+{
+    expect_error(get("/api/nothing"), 404, "not_found");
+    expect_error(get("/api/rooms/x/other"), 404, "not_found");
+    expect_error(get("/no-such-file.html"), 404, "not_found");
+}
+
+TEST(wrong_method_is_405_with_allow)
+{
+    expect_error(raw_request(srv.http_port, "DELETE", "/api/rooms/x/messages", NULL, NULL, resp,
+                             sizeof resp),
+                 405, "method_not_allowed");
+    CHECK(strstr(resp, "Allow: GET, POST\r\n") != NULL);
+    expect_error(
+        raw_request(srv.http_port, "POST", "/api/rooms/x/events", JSON_CT, "{}", resp, sizeof resp),
+        405, "method_not_allowed");
+    CHECK(strstr(resp, "Allow: GET\r\n") != NULL);
+}
+
+TEST(publish_without_json_content_type_is_415)
+{
+    expect_error(raw_request(srv.http_port, "POST", "/api/rooms/x/messages",
+                             "Content-Type: text/plain\r\n", "{\"user\":\"a\",\"text\":\"b\"}",
+                             resp, sizeof resp),
+                 415, "unsupported_media_type");
+    CHECK_EQ_INT(raw_request(srv.http_port, "POST", "/api/rooms/x/messages",
+                             "Content-Type: Application/JSON; charset=utf-8\r\n",
+                             "{\"user\":\"a\",\"text\":\"b\"}", resp, sizeof resp),
+                 201);
+}
+
+TEST(publish_body_over_16k_is_413)
+{
+    static char body[17000];
+    memset(body, ' ', sizeof body - 1);
+    body[0] = '{';
+    body[sizeof body - 2] = '}';
+    expect_error(post("big", body), 413, "payload_too_large");
+}
+
+TEST(invalid_publishes_are_400)
+{
+    expect_error(post("v", "{not json"), 400, "bad_request");
+    expect_error(post("v", "{\"user\":\"ann\",\"text\":\"\"}"), 400, "bad_request");
+    expect_error(post("v", "{\"user\":\"ann\",\"text\":\"\xff\"}"), 400, "bad_request");
+    expect_error(post("v", "{\"user\":\"a\\u0007\",\"text\":\"x\"}"), 400, "bad_request");
+    expect_error(post("v", "{\"user\":\"ann\",\"text\":5}"), 400, "bad_request");
+}
+
+TEST(bad_input_changes_nothing_and_is_counted)
+{
+    CHECK_EQ_INT(get("/api/stats"), 200);
+    long long before = field("400");
+    post("clean", "{\"user\":\"ann\",\"text\":\"ok\"}");
+    post("clean", "{\"user\":\"ann\"}");
+    post("clean", "[]");
+    post("clean", "{\"user\":\"ann\",\"text\":\"ok2\"}");
+    CHECK_EQ_INT(get("/api/rooms/clean/messages"), 200);
+    CHECK_EQ_INT(field("last_id"), 2); /* ids stay contiguous */
+    CHECK_EQ_INT(get("/api/stats"), 200);
+    CHECK_EQ_INT(field("400"), before + 2);
+}
+
+TEST(stats_count_requests_messages_and_bytes)
+{
+    CHECK_EQ_INT(get("/api/stats"), 200);
+    const char *b = raw_body(resp);
+    CHECK(strstr(b, "\"uptime_s\":") && strstr(b, "\"cpu_user_s\":") &&
+          strstr(b, "\"rss_bytes\":"));
+    CHECK(strstr(b, "\"short_poll\":{\"requests\":") != NULL);
+    CHECK(strstr(b, "\"long_poll\":{\"requests\":") != NULL);
+    CHECK(strstr(b, "\"ws\":{\"connections\":") != NULL);
+    long long bytes = atoll(strstr(b, "\"bytes_out\":") + 12);
+    CHECK(bytes > 0); /* short polls above sent bytes, headers included */
+    CHECK(field("messages_published") > 0);
+}
+
+TEST(config_names_the_websocket_listener)
+{
+    CHECK_EQ_INT(get("/api/config"), 200);
+    char want[160];
+    snprintf(want, sizeof want, "\"ws_url\":\"%s\"", srv.ws);
+    CHECK(strstr(raw_body(resp), want) != NULL);
+}
+
+TEST(healthz_is_ok)
+{
+    CHECK_EQ_INT(get("/healthz"), 200);
+    CHECK_EQ_STR(raw_body(resp), "ok\n");
+}
+
+TEST(static_files_are_served_and_cannot_escape_the_root)
+{
+    CHECK_EQ_INT(get("/"), 200);
+    CHECK(strstr(resp, "Content-Type: text/html") != NULL);
+    expect_error(get("/../meson.build"), 404, "not_found");
+    expect_error(get("/%2e%2e/meson.build"), 404, "not_found");
+    expect_error(get("/.hidden"), 404, "not_found");
+}
+
+TEST(sigterm_closes_open_streams_and_exits_zero)
+{
+    pl_test_server s2;
+    const char *args[] = {"--heartbeat", "30", NULL};
+    CHECK(pl_test_server_start(&s2, server_bin, args) == 0);
+    int fd = raw_connect(s2.http_port);
+    const char *req = "GET /api/rooms/a/events HTTP/1.1\r\nHost: x\r\n\r\n";
+    raw_send(fd, req, strlen(req));
+    int lp = raw_connect(s2.http_port);
+    req = "GET /api/rooms/a/poll?timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n";
+    raw_send(lp, req, strlen(req));
+    usleep(200 * 1000);
+    CHECK_EQ_INT(pl_test_server_stop(&s2, SIGTERM), 0);
+    close(fd);
+    close(lp);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_http SERVER_BIN WEB_ROOT\n");
+        return 2;
+    }
+    server_bin = argv[1];
+    signal(SIGPIPE, SIG_IGN);
+    const char *args[] = {"--heartbeat", "1", "--web-root", argv[2], NULL};
+    if (pl_test_server_start(&srv, server_bin, args) != 0) {
+        printf("Bail out! server did not start\n");
+        return 1;
+    }
+    RUN(listening_line_names_both_ports);
+    RUN(publish_returns_201_with_the_stored_message);
+    RUN(repeated_cid_returns_200_and_the_same_message);
+    RUN(short_poll_pages_after_since_with_limit);
+    RUN(short_poll_of_an_unused_room_is_an_empty_page);
+    RUN(long_poll_returns_on_publish_not_at_its_timeout);
+    RUN(long_poll_times_out_with_an_empty_page);
+    RUN(long_poll_answers_at_once_when_messages_wait);
+    RUN(sse_stream_has_the_protocol_headers_and_retry);
+    RUN(sse_delivers_a_published_message_as_one_event_with_its_id);
+    RUN(sse_without_resume_point_sends_only_new_messages);
+    RUN(sse_resumes_after_last_event_id_without_loss_or_repeat);
+    RUN(sse_since_query_replays_history);
+    RUN(sse_sends_heartbeat_comments);
+    RUN(bad_room_name_is_400);
+    RUN(bad_query_integers_are_400);
+    RUN(unknown_path_is_404);
+    RUN(wrong_method_is_405_with_allow);
+    RUN(publish_without_json_content_type_is_415);
+    RUN(publish_body_over_16k_is_413);
+    RUN(invalid_publishes_are_400);
+    RUN(bad_input_changes_nothing_and_is_counted);
+    RUN(stats_count_requests_messages_and_bytes);
+    RUN(config_names_the_websocket_listener);
+    RUN(healthz_is_ok);
+    RUN(static_files_are_served_and_cannot_escape_the_root);
+    RUN(sigterm_closes_open_streams_and_exits_zero);
+    int still_serving = get("/healthz") == 200;
+    printf("%sok %d - server_still_serves_after_all_of_the_above\n", still_serving ? "" : "not ",
+           ++check_run);
+    if (!still_serving)
+        check_failures++;
+    int rc = pl_test_server_stop(&srv, SIGTERM);
+    printf("%sok %d - server_exits_zero_on_sigterm\n", rc == 0 ? "" : "not ", ++check_run);
+    if (rc != 0)
+        check_failures++;
+    return CHECK_DONE();
+}
