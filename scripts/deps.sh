@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages pushlab needs, only those missing.
+#   scripts/deps.sh build   - compiler, meson, libraries
+#   scripts/deps.sh test    - the above plus curl, chromium and Node.js for the browser tests
+set -euo pipefail
+want=(gcc meson ninja-build pkg-config libmicrohttpd-dev libwebsockets-dev
+      libcurl4-openssl-dev libjansson-dev)
+if [ "${1:-build}" = test ]; then
+  want+=(curl chromium python3)
+  command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "pushlab: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
