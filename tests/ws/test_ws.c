@@ -21,11 +21,13 @@ static int port;
 static ws_raw *clients[MAX_CLIENTS];
 static int n_clients;
 
+static int heartbeat_s = 15;
+
 static int start_with(const char *const *origins, size_t n, size_t max_conns, size_t history)
 {
     pl_ws_config cfg = {.bind = "127.0.0.1",
                         .port = 0,
-                        .heartbeat_s = 15,
+                        .heartbeat_s = heartbeat_s,
                         .max_connections = max_conns,
                         .origins = origins,
                         .n_origins = n};
@@ -535,6 +537,31 @@ WS_TEST(flooding_client_is_closed_with_1008)
     CHECK_EQ_INT((f.data[0] << 8) | f.data[1], 1008);
 }
 
+/* ---- idle peers ---- */
+
+/* Run with heartbeat_s = 1: ping after 1 s of silence, hang up after 7 s. */
+
+WS_TEST(silent_peer_gets_an_rfc6455_ping)
+{
+    ws_frame f;
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_recv(c, 10000, &f), 0);
+    CHECK_EQ_INT(f.opcode, WS_OP_PING);
+}
+
+WS_TEST(peer_that_never_answers_pings_is_dropped)
+{
+    ws_frame f;
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    int rc;
+    while ((rc = ws_raw_recv(c, 20000, &f)) == 0 && f.opcode == WS_OP_PING)
+        ;
+    CHECK(rc == -EPIPE || (rc == 0 && f.opcode == WS_OP_CLOSE));
+    CHECK_EQ_INT(wait_counter(&st.ws.connections, true, 0), 0);
+}
+
 /* ---- stats ---- */
 
 WS_TEST(connections_gauge_follows_open_sockets)
@@ -615,6 +642,10 @@ int main(void)
     RUN(fragmented_publish_is_reassembled);
     RUN(message_over_16k_in_fragments_gets_payload_too_large);
     RUN(flooding_client_is_closed_with_1008);
+    heartbeat_s = 1;
+    RUN(silent_peer_gets_an_rfc6455_ping);
+    RUN(peer_that_never_answers_pings_is_dropped);
+    heartbeat_s = 15;
     RUN(connections_gauge_follows_open_sockets);
     RUN(bytes_out_is_handshake_plus_frame_header_and_payload);
     RUN(publishes_received_are_counted_as_messages_in);

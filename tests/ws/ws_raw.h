@@ -41,7 +41,7 @@ typedef struct ws_frame {
     size_t len;
 } ws_frame;
 
-static int ws_raw_tcp(int port)
+static inline int ws_raw_tcp(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -56,7 +56,7 @@ static int ws_raw_tcp(int port)
     return fd;
 }
 
-static int ws_raw_send_all(int fd, const void *buf, size_t len)
+static inline int ws_raw_send_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len) {
@@ -71,7 +71,7 @@ static int ws_raw_send_all(int fd, const void *buf, size_t len)
 
 /* Reads more bytes into c->in, waiting up to timeout_ms. Returns bytes
  * read, 0 at EOF, -ETIMEDOUT, or -EIO. */
-static int ws_raw_fill(ws_raw *c, int timeout_ms)
+static inline int ws_raw_fill(ws_raw *c, int timeout_ms)
 {
     struct pollfd p = {.fd = c->fd, .events = POLLIN};
     if (c->in_len == sizeof c->in)
@@ -93,7 +93,7 @@ static int ws_raw_fill(ws_raw *c, int timeout_ms)
  * when not NULL. Returns the response's HTTP status (101 on success), 0
  * when the server closed without answering, or -1 on a local error. The
  * response head is kept in c->response. */
-static int ws_raw_connect(ws_raw *c, int port, const char *path, const char *origin,
+static inline int ws_raw_connect(ws_raw *c, int port, const char *path, const char *origin,
                           const char *protocol)
 {
     char req[1024], extra[512] = "";
@@ -133,7 +133,7 @@ static int ws_raw_connect(ws_raw *c, int port, const char *path, const char *ori
 }
 
 /* Sends one masked frame with the given opcode and FIN bit. Returns 0 or -1. */
-static int ws_raw_send_frame(ws_raw *c, int opcode, bool fin, const void *data, size_t len)
+static inline int ws_raw_send_frame(ws_raw *c, int opcode, bool fin, const void *data, size_t len)
 {
     static const unsigned char mask[4] = {0x37, 0xfa, 0x21, 0x3d};
     unsigned char *f = malloc(14 + len), *p = f;
@@ -160,14 +160,14 @@ static int ws_raw_send_frame(ws_raw *c, int opcode, bool fin, const void *data, 
     return rc;
 }
 
-static int ws_raw_send_text(ws_raw *c, const char *text)
+static inline int ws_raw_send_text(ws_raw *c, const char *text)
 {
     return ws_raw_send_frame(c, WS_OP_TEXT, true, text, strlen(text));
 }
 
 /* Header length and payload length of the frame at the start of c->in, or
  * 0 when it is not complete yet. Server frames are never masked. */
-static size_t ws_raw_parse(const ws_raw *c, size_t *payload)
+static inline size_t ws_raw_parse(const ws_raw *c, size_t *payload)
 {
     const unsigned char *b = c->in;
     size_t head = 2, len;
@@ -195,7 +195,7 @@ static size_t ws_raw_parse(const ws_raw *c, size_t *payload)
 
 /* Receives one frame, waiting up to timeout_ms. Returns 0 and fills *f,
  * -ETIMEDOUT, -EPIPE when the server closed the TCP connection, or -EIO. */
-static int ws_raw_recv(ws_raw *c, int timeout_ms, ws_frame *f)
+static inline int ws_raw_recv(ws_raw *c, int timeout_ms, ws_frame *f)
 {
     size_t head, len = 0;
     if (c->consumed) {
@@ -220,7 +220,7 @@ static int ws_raw_recv(ws_raw *c, int timeout_ms, ws_frame *f)
 
 /* Receives the next text frame as a NUL-terminated string in `out`,
  * skipping nothing: any other frame is an error. Returns 0 or < 0. */
-static int ws_raw_recv_text(ws_raw *c, int timeout_ms, char *out, size_t cap)
+static inline int ws_raw_recv_text(ws_raw *c, int timeout_ms, char *out, size_t cap)
 {
     ws_frame f;
     int rc = ws_raw_recv(c, timeout_ms, &f);
@@ -233,7 +233,7 @@ static int ws_raw_recv_text(ws_raw *c, int timeout_ms, char *out, size_t cap)
     return 0;
 }
 
-static void ws_raw_close(ws_raw *c)
+static inline void ws_raw_close(ws_raw *c)
 {
     if (c->fd >= 0)
         close(c->fd);
