@@ -9,7 +9,7 @@ import { LongPoll, ShortPoll, Sse, Ws } from './transports.js';
 
 const BURST = 100;
 const CLOCK_ROOM = 'pushlab-clock';
-const CLOCK_PROBES = 3;
+const CLOCK_PROBES = 8;
 
 const SPECS = [
   { key: 'short_poll', title: 'Short polling', color: '#2563eb', lane: 'fetch on a timer',

@@ -34,10 +34,14 @@
   }
 
   function fmtNum(v) {
-    if (v === 0) return '0';
     if (Math.abs(v) >= 100) return v.toFixed(0);
-    if (Math.abs(v) >= 1) return v.toFixed(2);
-    return v.toPrecision(2);
+    return String(+v.toPrecision(3));
+  }
+
+  // A round axis maximum (1, 2 or 5 times a power of ten) above `v`.
+  function niceMax(v) {
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    return [1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v);
   }
 
   // Points of the CDF from histogram buckets [[upper_us, count], ...]:
@@ -70,7 +74,7 @@
     }
     g.fillText('delivery latency (log scale)', PAD.l + pw / 2, h - 6);
     g.textAlign = 'right';
-    for (const f of [0, 0.5, 0.9, 0.99, 1]) {
+    for (const f of [0, 0.25, 0.5, 0.75, 0.9, 1]) {
       g.fillStyle = GRID;
       g.fillRect(PAD.l, Math.round(Y(f)), pw, 1);
       g.fillStyle = MUTED;
@@ -103,7 +107,7 @@
   function bars(canvas, groups, measures, unit) {
     const { g, w, h, pw, ph } = setup(canvas);
     const all = groups.flatMap((gr) => gr.values).filter((v) => typeof v === 'number');
-    const max = Math.max(...all, 1e-9) * 1.15;
+    const max = niceMax(Math.max(...all, 1e-9) * 1.12);
     const Y = (v) => PAD.t + ph * (1 - v / max);
     const gw = pw / groups.length;
     const bw = Math.min(56, (gw * 0.7) / measures.length);

@@ -79,6 +79,7 @@ export class Panel {
     this.toggleBtn.textContent = `reconnect from #${this.seq.lastId}`;
     this.root.classList.add('off');
     this.sub.stop();
+    this.lane.mark('off');
   }
 
   // --- the ctx interface the subscribers call ---

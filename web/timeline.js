@@ -38,7 +38,7 @@ class Lane {
     span.how = how;
   }
 
-  /** A point event: 'up', 'msg', 'ctl', 'ctl-up' or 'bad'. */
+  /** A point event: 'up', 'msg', 'ctl', 'ctl-up', 'bad' or 'off' (the user disconnected). */
   mark(kind) {
     push(this.marks, { t: performance.now(), kind });
   }
@@ -198,6 +198,13 @@ export class Timeline {
       case 'bad':
         g.fillStyle = COLORS.bad;
         g.fillRect(x - 1.5, mid - 28, 3, 56);
+        break;
+      case 'off':
+        g.fillStyle = COLORS.muted;
+        for (let y = mid - 24; y < mid + 24; y += 6) g.fillRect(x - 1, y, 2, 3);
+        g.font = '12px system-ui, sans-serif';
+        g.textAlign = 'left';
+        g.fillText('disconnected', x + 5, mid - 18);
         break;
     }
   }

@@ -143,7 +143,9 @@ test('the timeline draws every lane in its colour', async () => {
   const perLane = await page.evaluate(() => {
     const c = document.querySelector('#timeline');
     const g = c.getContext('2d');
-    const img = g.getImageData(0, 0, c.width, c.height).data;
+    // The plot only: the lane labels on the left are in the lane colours too.
+    const x0 = Math.ceil(200 * devicePixelRatio);
+    const img = g.getImageData(x0, 0, c.width - x0, c.height).data;
     const lanes = window.pushlab.timeline.lanes;
     return lanes.map((lane) => {
       const want = [1, 3, 5].map((i) => parseInt(lane.color.slice(i, i + 2), 16));
@@ -156,7 +158,7 @@ test('the timeline draws every lane in its colour', async () => {
   for (const lane of perLane) {
     assert.ok(lane.spans >= 1, `${lane.key} recorded a request or connection`);
     assert.ok(lane.msgs >= 1, `${lane.key} recorded a delivered message`);
-    assert.ok(lane.pixels > 500, `${lane.key} drew in its colour (${lane.pixels} px)`);
+    assert.ok(lane.pixels > 100, `${lane.key} drew in its colour (${lane.pixels} px)`);
   }
   await page.locator('.timeline-box').screenshot({ path: h.screenshotPath('timeline') });
 });
