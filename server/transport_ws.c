@@ -45,6 +45,7 @@ struct conn {
     struct room_subs *subs;
     struct conn *prev, *next; /* in subs->head */
     uint64_t cursor;          /* last message id sent */
+    uint64_t bytes_counted;   /* added to st->ws.bytes_out for this socket */
     struct reply *replies[REPLY_QUEUE_MAX];
     unsigned rq_head, rq_len;
     char *rx;         /* fragments of the message being received */
@@ -278,16 +279,31 @@ static int refuse(pl_ws *ws, struct lws *wsi, int status)
     return 1;
 }
 
-/* Adds what the kernel has sent on this socket so far: at this point that
- * is exactly the 101 response. */
-static void count_handshake_bytes(pl_ws *ws, struct lws *wsi)
+/* What the kernel has sent on this socket so far, or 0 if unknown. */
+static uint64_t tcp_bytes_sent(struct lws *wsi)
 {
     struct tcp_info ti;
     socklen_t len = sizeof ti;
     int fd = lws_get_socket_fd(wsi);
-    if (fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-        len >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof ti.tcpi_bytes_sent)
-        pl_stat_add(&ws->st->ws.bytes_out, ti.tcpi_bytes_sent);
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof ti.tcpi_bytes_sent)
+        return 0;
+    return ti.tcpi_bytes_sent;
+}
+
+static void count_bytes(pl_ws *ws, struct conn *c, uint64_t n)
+{
+    c->bytes_counted += n;
+    pl_stat_add(&ws->st->ws.bytes_out, n);
+}
+
+/* At close, adds what lws wrote on its own (RFC 6455 pings, pongs, the
+ * close frame) so the total is exact; bytes still unsent are not added. */
+static void count_control_bytes(pl_ws *ws, struct conn *c)
+{
+    uint64_t sent = tcp_bytes_sent(c->wsi);
+    if (sent > c->bytes_counted)
+        count_bytes(ws, c, sent - c->bytes_counted);
 }
 
 /* ---- writing ---- */
@@ -300,11 +316,11 @@ static size_t frame_header_len(size_t payload)
 
 /* One text frame from `buf` (which has LWS_PRE bytes before it). Returns 0
  * or -1 to close. */
-static int write_text(pl_ws *ws, struct lws *wsi, unsigned char *buf, size_t len)
+static int write_text(pl_ws *ws, struct conn *c, unsigned char *buf, size_t len)
 {
-    if (lws_write(wsi, buf, len, LWS_WRITE_TEXT) < (int)len)
+    if (lws_write(c->wsi, buf, len, LWS_WRITE_TEXT) < (int)len)
         return -1;
-    pl_stat_add(&ws->st->ws.bytes_out, frame_header_len(len) + len);
+    count_bytes(ws, c, frame_header_len(len) + len);
     return 0;
 }
 
@@ -314,7 +330,7 @@ static int write_reply(pl_ws *ws, struct conn *c)
     c->replies[c->rq_head] = NULL;
     c->rq_head = (c->rq_head + 1) % REPLY_QUEUE_MAX;
     c->rq_len--;
-    int rc = write_text(ws, c->wsi, r->buf + LWS_PRE, r->len);
+    int rc = write_text(ws, c, r->buf + LWS_PRE, r->len);
     free(r);
     return rc;
 }
@@ -332,7 +348,7 @@ static int write_next_message(pl_ws *ws, struct conn *c)
         return -1;
     }
     memcpy(buf + LWS_PRE, m->ws, m->ws_len);
-    int rc = write_text(ws, c->wsi, buf + LWS_PRE, m->ws_len);
+    int rc = write_text(ws, c, buf + LWS_PRE, m->ws_len);
     if (buf != ws->frame_buf)
         free(buf);
     c->cursor = m->id;
@@ -487,7 +503,7 @@ static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
     c->established = true;
     ws->n_conns++;
     atomic_fetch_add(&ws->st->ws.connections, 1);
-    count_handshake_bytes(ws, wsi);
+    count_bytes(ws, c, tcp_bytes_sent(wsi)); /* so far, exactly the 101 response */
     /* A since= behind the room's head has messages to send right away. */
     if (room_last_id(c->room) > c->cursor)
         lws_callback_on_writable(wsi);
@@ -497,6 +513,7 @@ static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
 /* Frees everything a connection owns; runs once per accepted handshake. */
 static void on_closed(pl_ws *ws, struct conn *c)
 {
+    count_control_bytes(ws, c);
     subs_leave(ws, c);
     atomic_fetch_sub(&ws->st->ws.connections, 1);
     c->established = false;

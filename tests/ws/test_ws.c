@@ -585,6 +585,20 @@ WS_TEST(bytes_out_is_handshake_plus_frame_header_and_payload)
     CHECK_EQ_INT(wait_counter(&st.ws.messages_out, false, 1), 1);
 }
 
+WS_TEST(bytes_out_includes_control_frames_once_closed)
+{
+    ws_frame f;
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_send_frame(c, WS_OP_PING, true, "abc", 3), 0);
+    CHECK_EQ_INT(ws_raw_recv(c, WAIT_MS, &f), 0);
+    CHECK_EQ_INT(f.opcode, WS_OP_PONG);
+    long long expect = (long long)strlen(c->response) + 2 + 3; /* 101 + the pong lws wrote */
+    ws_raw_close(c);
+    CHECK_EQ_INT(wait_counter(&st.ws.connections, true, 0), 0);
+    CHECK_EQ_INT(atomic_load(&st.ws.bytes_out), expect);
+}
+
 WS_TEST(publishes_received_are_counted_as_messages_in)
 {
     char got[512];
@@ -648,6 +662,7 @@ int main(void)
     heartbeat_s = 15;
     RUN(connections_gauge_follows_open_sockets);
     RUN(bytes_out_is_handshake_plus_frame_header_and_payload);
+    RUN(bytes_out_includes_control_frames_once_closed);
     RUN(publishes_received_are_counted_as_messages_in);
     RUN(stop_closes_open_connections);
     return CHECK_DONE();

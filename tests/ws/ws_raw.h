@@ -94,7 +94,7 @@ static inline int ws_raw_fill(ws_raw *c, int timeout_ms)
  * when the server closed without answering, or -1 on a local error. The
  * response head is kept in c->response. */
 static inline int ws_raw_connect(ws_raw *c, int port, const char *path, const char *origin,
-                          const char *protocol)
+                                 const char *protocol)
 {
     char req[1024], extra[512] = "";
     memset(c, 0, sizeof *c);
