@@ -14,8 +14,8 @@ Marking, in any Markdown file it is given:
 
 - The block runs in bash (-e -o pipefail) with $HTTP, $WS, $HTTP_PORT,
   $WS_PORT set for a server started on free ports, and the client/bench
-  binaries on $PATH. Blocks of one file run in order against one fresh
-  server, so ids start at 1 in every file.
+  binaries on $PATH. Blocks of one file run in order, in one scratch
+  directory, against one fresh server, so ids start at 1 in every file.
 - An optional block right after it (blank lines allowed in between) states the
   output: `output` compares the whole output, where `...` stands for any text
   (timestamps, ports); `regex` must match somewhere (Python re, MULTILINE).
@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 
 FENCE = re.compile(r"^(```+|~~~+)\s*(.*)$")
@@ -234,13 +235,17 @@ def run_file(path, display, args, tool_dirs, counter):
         server.stop()
         return
     env = block_env(server, tool_dirs)
+    # Scratch files of one lesson (held.json, ...) stay out of the source
+    # tree and away from a concurrent run.
+    scratch = tempfile.TemporaryDirectory(prefix="pushlab-docs-")
     for b in blocks:
         counter[0] += 1
-        ok, diag, skip = run_block(b, env, args.root)
+        ok, diag, skip = run_block(b, env, scratch.name)
         if not ok and server.proc.poll() is not None:
             diag += ["server exited with status %d" % server.proc.returncode] + server.stderr_tail
         tap_result(counter[0], b, ok, diag, skip)
     server.stop()
+    scratch.cleanup()
 
 
 def main():
