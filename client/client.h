@@ -131,17 +131,17 @@ typedef struct pl_sub_callbacks {
  * pick the defaults noted. */
 typedef struct pl_sub_opts {
     pl_transport transport;
-    const char *url;    /* HTTP base, e.g. "http://127.0.0.1:8080" (required) */
-    const char *ws_url; /* e.g. "ws://127.0.0.1:8081"; NULL: GET /api/config */
-    const char *room;   /* required, [A-Za-z0-9_-]{1,64} */
-    int64_t since;      /* deliver ids > since; PL_SINCE_NEW for new only */
-    int interval_ms;    /* short polling period (default 1000) */
-    int poll_timeout_s; /* long polling `timeout=` (default 25) */
-    int heartbeat_s;    /* server heartbeat (default 15); silent 2x = dead */
-    int backoff_min_ms; /* first reconnect delay (default 250) */
-    int backoff_max_ms; /* cap (default 15000) */
-    int max_fails;      /* FAILED after this many connects in a row that
-                           never opened (0: retry forever) */
+    const char *url;         /* HTTP base, e.g. "http://127.0.0.1:8080" (required) */
+    const char *ws_url;      /* e.g. "ws://127.0.0.1:8081"; NULL: GET /api/config */
+    const char *room;        /* required, [A-Za-z0-9_-]{1,64} */
+    int64_t since;           /* deliver ids > since; PL_SINCE_NEW for new only */
+    int interval_ms;         /* short polling period (default 1000) */
+    int poll_timeout_s;      /* long polling `timeout=` (default 25) */
+    int heartbeat_s;         /* server heartbeat (default 15); silent 2x = dead */
+    int backoff_min_ms;      /* first reconnect delay (default 250) */
+    int backoff_max_ms;      /* cap (default 15000) */
+    int max_fails;           /* FAILED after this many connects in a row that
+                                never opened (0: retry forever) */
     const char *source_addr; /* local address to bind, e.g. "127.0.0.2" */
     pl_sub_callbacks cb;
     void *ud;

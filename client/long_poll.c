@@ -1,0 +1,62 @@
+/* Long polling: GET /api/rooms/{room}/poll?since=CURSOR&timeout=T; the
+ * server answers when a message exists or after T seconds, and we ask
+ * again at once. A request outliving T + heartbeat is treated as dead. */
+#include <errno.h>
+#include <stdlib.h>
+#include "client_internal.h"
+
+static void lp_done(pl_http *h, CURLcode rc, long status)
+{
+    pl_sub *s = h->ud;
+    pl_client_err err;
+    pl_sub_enter(s);
+    if (rc != CURLE_OK || status != 200) {
+        pl_sub_http_failed(s, h, rc, status);
+    } else {
+        pl_sub_opened(s);
+        int n = pl_sub_handle_page(s, pl_http_body(h), h->len);
+        if (n < 0 && n != -ECANCELED) {
+            pl_err_fill(&err, -EPROTO, 0, "protocol", "not a page: %.80s", pl_http_body(h));
+            pl_sub_lost(s, &err);
+        } else {
+            pl_sub_schedule(s, 0);
+        }
+    }
+    pl_sub_leave(s);
+}
+
+static int lp_start(pl_sub *s)
+{
+    char *url = pl_sub_api_url(s, "poll?since=%llu&timeout=%d", (unsigned long long)s->cursor,
+                               s->o.poll_timeout_s);
+    if (!url)
+        return -ENOMEM;
+    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS,
+                     (long)(s->o.poll_timeout_s + s->o.heartbeat_s) * 1000L);
+    free(url);
+    s->http.data = NULL;
+    s->http.done = lp_done;
+    return pl_http_start(&s->http);
+}
+
+static void lp_stop(pl_sub *s)
+{
+    if (s->http_ready)
+        pl_http_abort(&s->http);
+}
+
+static void lp_account(pl_sub *s)
+{
+    if (s->http.fd >= 0)
+        pl_acct_take(s->loop, s->http.fd, &s->ctr);
+}
+
+const pl_transport_ops pl_long_poll_ops = {
+    .kind = PL_TRANSPORT_LONG_POLL,
+    .start = lp_start,
+    .stop = lp_stop,
+    .account = lp_account,
+};

@@ -1,0 +1,558 @@
+/* The client's one event loop: libev on epoll drives the libcurl multi
+ * handle (socket and timer callbacks), the libwebsockets client context
+ * (lws's libev "foreign loop" support: this Debian lws build has no
+ * external-poll callbacks) and the caller's timers and fds. */
+#include <errno.h>
+#include <jansson.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "client_internal.h"
+
+extern const struct lws_protocols pl_ws_protocols[];
+
+typedef struct pl_fdwatch {
+    ev_io w;
+    pl_loop *loop;
+    pl_fd_fn fn;
+    void *ud;
+} pl_fdwatch;
+
+/* One libcurl socket's watcher, stored with curl_multi_assign. */
+typedef struct curl_sock {
+    ev_io w;
+    pl_loop *loop;
+} curl_sock;
+
+int pl_client_global_init(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    json_object_seed(0);
+    lws_set_log_level(0, NULL);
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
+}
+
+void pl_client_global_cleanup(void) { curl_global_cleanup(); }
+
+void pl_err_fill(pl_client_err *err, int rc, int status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    err->rc = rc;
+    err->status = status;
+    snprintf(err->code, sizeof err->code, "%s", code ? code : "");
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+/* ---------------------------------------------------- byte accounting */
+
+static pl_acct *acct_slot(pl_loop *l, int fd)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= l->acct_len) {
+        size_t n = l->acct_len ? l->acct_len : 1024;
+        while (n <= (size_t)fd)
+            n *= 2;
+        pl_acct *a = realloc(l->acct, n * sizeof *a);
+        if (!a)
+            return NULL;
+        memset(a + l->acct_len, 0, (n - l->acct_len) * sizeof *a);
+        l->acct = a;
+        l->acct_len = n;
+    }
+    return &l->acct[fd];
+}
+
+void pl_acct_take(pl_loop *l, int fd, pl_sub_counters *c)
+{
+    pl_acct *a = acct_slot(l, fd);
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    if (!a)
+        return;
+    if (c)
+        a->owner = c;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return;
+    if (a->owner) {
+        a->owner->wire_rx += ti.tcpi_bytes_received - a->rx_seen;
+        a->owner->wire_tx += ti.tcpi_bytes_sent - a->tx_seen;
+    }
+    a->rx_seen = ti.tcpi_bytes_received;
+    a->tx_seen = ti.tcpi_bytes_sent;
+}
+
+void pl_acct_open(pl_loop *l, int fd, pl_sub_counters *c)
+{
+    pl_acct *a = acct_slot(l, fd);
+    if (!a)
+        return;
+    a->owner = c;
+    a->rx_seen = a->tx_seen = 0;
+    if (c)
+        c->tcp_connects++;
+}
+
+void pl_acct_disown(pl_loop *l, int fd, pl_sub_counters *c)
+{
+    if (fd >= 0 && (size_t)fd < l->acct_len && l->acct[fd].owner == c)
+        l->acct[fd].owner = NULL;
+}
+
+/* -------------------------------------------------------- libcurl glue */
+
+static void curl_check_done(pl_loop *l)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(l->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        pl_http *h = NULL;
+        long status = 0;
+        CURLcode rc = m->data.result;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&h);
+        curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        bool cancelled = h->cancel;
+        h->cancel = false;
+        pl_http_abort(h);
+        h->status = status;
+        if (!cancelled)
+            h->done(h, rc, status);
+    }
+}
+
+static void curl_io_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+    curl_sock *cs = (curl_sock *)w;
+    int running, flags = 0;
+    (void)ev;
+    if (revents & EV_READ)
+        flags |= CURL_CSELECT_IN;
+    if (revents & EV_WRITE)
+        flags |= CURL_CSELECT_OUT;
+    cs->loop->in_curl++;
+    curl_multi_socket_action(cs->loop->multi, w->fd, flags, &running);
+    cs->loop->in_curl--;
+    curl_check_done(cs->loop);
+}
+
+static void curl_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+    pl_loop *l = w->data;
+    int running;
+    (void)ev;
+    (void)revents;
+    l->in_curl++;
+    curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    l->in_curl--;
+    curl_check_done(l);
+}
+
+static int curl_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+    pl_loop *l = userp;
+    curl_sock *cs = sockp;
+    pl_http *h = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&h);
+    if (what == CURL_POLL_REMOVE) {
+        if (cs) {
+            ev_io_stop(l->ev, &cs->w);
+            free(cs);
+            curl_multi_assign(l->multi, fd, NULL);
+        }
+        return 0;
+    }
+    if (h && h->fd != fd) {
+        if (h->fd >= 0)
+            pl_acct_take(l, h->fd, h->ctr);
+        h->fd = fd;
+        pl_acct_take(l, fd, h->ctr); /* reused socket: charge from now on */
+    }
+    if (!cs) {
+        if (!(cs = calloc(1, sizeof *cs)))
+            return -1;
+        cs->loop = l;
+        curl_multi_assign(l->multi, fd, cs);
+    } else {
+        ev_io_stop(l->ev, &cs->w);
+    }
+    int ev = (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    ev_io_init(&cs->w, curl_io_cb, fd, ev);
+    ev_io_start(l->ev, &cs->w);
+    return 0;
+}
+
+static int curl_timerfn(CURLM *multi, long timeout_ms, void *userp)
+{
+    pl_loop *l = userp;
+    (void)multi;
+    ev_timer_stop(l->ev, &l->curl_timer);
+    if (timeout_ms >= 0) {
+        ev_timer_set(&l->curl_timer, (double)timeout_ms / 1000.0, 0.);
+        ev_timer_start(l->ev, &l->curl_timer);
+    }
+    return 0;
+}
+
+static curl_socket_t open_sock(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    pl_http *h = clientp;
+    (void)purpose;
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd < 0)
+        return CURL_SOCKET_BAD;
+    pl_acct_open(h->loop, fd, h->ctr);
+    return fd;
+}
+
+static int close_sock(void *clientp, curl_socket_t fd)
+{
+    pl_loop *l = clientp;
+    pl_acct_take(l, fd, NULL); /* its last bytes go to its last user */
+    if ((size_t)fd < l->acct_len)
+        l->acct[fd].owner = NULL;
+    return close(fd);
+}
+
+/* ------------------------------------------------------ HTTP requests */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    pl_http *h = ud;
+    size_t len = size * n;
+    if (h->cancel)
+        return 0;
+    if (h->data && !h->data(h, p, len))
+        return 0;
+    if (!h->data && pl_http_collect(h, p, len) != 0)
+        return 0;
+    return h->cancel ? 0 : len;
+}
+
+int pl_http_collect(pl_http *h, const char *p, size_t len)
+{
+    if (h->len + len > PL_HTTP_BODY_MAX)
+        return -EMSGSIZE;
+    if (h->len + len + 1 > h->cap) {
+        size_t cap = h->cap ? h->cap : 1024;
+        while (cap < h->len + len + 1)
+            cap *= 2;
+        char *b = realloc(h->body, cap);
+        if (!b)
+            return -ENOMEM;
+        h->body = b;
+        h->cap = cap;
+    }
+    memcpy(h->body + h->len, p, len);
+    h->len += len;
+    h->body[h->len] = '\0';
+    return 0;
+}
+
+int pl_http_init(pl_http *h, pl_loop *l, pl_sub_counters *ctr, const char *source_addr)
+{
+    memset(h, 0, sizeof *h);
+    h->loop = l;
+    h->ctr = ctr;
+    h->fd = -1;
+    if (!(h->easy = curl_easy_init()))
+        return -ENOMEM;
+    CURL *e = h->easy;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, h);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_sock);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_sock);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, l);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    if (source_addr) {
+        char iface[128];
+        snprintf(iface, sizeof iface, "host!%s", source_addr);
+        curl_easy_setopt(e, CURLOPT_INTERFACE, iface);
+    }
+    return 0;
+}
+
+int pl_http_start(pl_http *h)
+{
+    pl_loop *l = h->loop;
+    pl_http_abort(h);
+    h->cancel = false;
+    h->len = 0;
+    h->status = 0;
+    h->errbuf[0] = '\0';
+    if (h->body)
+        h->body[0] = '\0';
+    if (curl_multi_add_handle(l->multi, h->easy) != CURLM_OK)
+        return -ENOMEM;
+    h->running = true;
+    h->next = l->reqs;
+    h->prev = NULL;
+    if (l->reqs)
+        l->reqs->prev = h;
+    l->reqs = h;
+    if (h->ctr)
+        h->ctr->http_requests++;
+    return 0;
+}
+
+void pl_http_abort(pl_http *h)
+{
+    if (!h->running)
+        return;
+    pl_loop *l = h->loop;
+    if (l->in_curl) { /* libcurl forbids removing a handle from its callbacks */
+        h->cancel = true;
+        return;
+    }
+    if (h->fd >= 0)
+        pl_acct_take(l, h->fd, h->ctr);
+    curl_multi_remove_handle(l->multi, h->easy);
+    h->running = false;
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        l->reqs = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    h->prev = h->next = NULL;
+}
+
+void pl_http_cleanup(pl_http *h)
+{
+    pl_http_abort(h);
+    if (h->fd >= 0)
+        pl_acct_disown(h->loop, h->fd, h->ctr);
+    if (h->easy)
+        curl_easy_cleanup(h->easy);
+    curl_slist_free_all(h->headers);
+    free(h->body);
+    h->easy = NULL;
+    h->headers = NULL;
+    h->body = NULL;
+}
+
+void pl_http_error(const pl_http *h, CURLcode rc, long status, pl_client_err *err)
+{
+    if (rc != CURLE_OK) {
+        int code = rc == CURLE_COULDNT_CONNECT        ? -ECONNREFUSED
+                   : rc == CURLE_OPERATION_TIMEDOUT   ? -ETIMEDOUT
+                   : rc == CURLE_URL_MALFORMAT        ? -EINVAL
+                   : rc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH
+                                                      : -EIO;
+        pl_err_fill(err, code, 0, "transport", "%s",
+                    h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+        return;
+    }
+    json_t *root = json_loadb(pl_http_body(h), h->len, 0, NULL);
+    json_t *e = json_object_get(json_object_get(root, "error"), "code");
+    json_t *m = json_object_get(json_object_get(root, "error"), "message");
+    if (json_is_string(e))
+        pl_err_fill(err, -EPROTO, (int)status, json_string_value(e), "%s",
+                    json_is_string(m) ? json_string_value(m) : "");
+    else
+        pl_err_fill(err, -EPROTO, (int)status, "http", "unexpected HTTP status %ld", status);
+    json_decref(root);
+}
+
+/* -------------------------------------------------------------- timers */
+
+static void timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+    pl_timer *t = (pl_timer *)w;
+    (void)ev;
+    (void)revents;
+    t->fn(t, t->ud);
+}
+
+pl_timer *pl_timer_new(pl_loop *l, pl_timer_fn fn, void *ud)
+{
+    pl_timer *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    ev_timer_init(&t->w, timer_cb, 0., 0.);
+    t->loop = l;
+    t->fn = fn;
+    t->ud = ud;
+    return t;
+}
+
+void pl_timer_start(pl_timer *t, int64_t delay_us)
+{
+    ev_timer_stop(t->loop->ev, &t->w);
+    ev_timer_set(&t->w, delay_us > 0 ? (double)delay_us / 1e6 : 0., 0.);
+    ev_timer_start(t->loop->ev, &t->w);
+}
+
+void pl_timer_stop(pl_timer *t) { ev_timer_stop(t->loop->ev, &t->w); }
+
+bool pl_timer_active(const pl_timer *t) { return ev_is_active(&t->w); }
+
+void pl_timer_free(pl_timer *t)
+{
+    if (!t)
+        return;
+    pl_timer_stop(t);
+    free(t);
+}
+
+/* ----------------------------------------------------------- fd watches */
+
+static void fdwatch_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+    pl_fdwatch *fw = (pl_fdwatch *)w;
+    int e = (revents & EV_READ ? PL_FD_READ : 0) | (revents & EV_WRITE ? PL_FD_WRITE : 0) |
+            (revents & EV_ERROR ? PL_FD_ERROR : 0);
+    (void)ev;
+    fw->fn(fw->loop, w->fd, e, fw->ud);
+}
+
+int pl_loop_watch_fd(pl_loop *l, int fd, int events, pl_fd_fn fn, void *ud)
+{
+    if (fd < 0)
+        return -EBADF;
+    if ((size_t)fd >= l->watches_len) {
+        size_t n = (size_t)fd + 16;
+        pl_fdwatch **w = realloc(l->watches, n * sizeof *w);
+        if (!w)
+            return -ENOMEM;
+        memset(w + l->watches_len, 0, (n - l->watches_len) * sizeof *w);
+        l->watches = w;
+        l->watches_len = n;
+    }
+    if (l->watches[fd])
+        return -EEXIST;
+    pl_fdwatch *fw = calloc(1, sizeof *fw);
+    if (!fw)
+        return -ENOMEM;
+    fw->loop = l;
+    fw->fn = fn;
+    fw->ud = ud;
+    ev_io_init(&fw->w, fdwatch_cb, fd,
+               (events & PL_FD_READ ? EV_READ : 0) | (events & PL_FD_WRITE ? EV_WRITE : 0));
+    ev_io_start(l->ev, &fw->w);
+    l->watches[fd] = fw;
+    return 0;
+}
+
+void pl_loop_unwatch_fd(pl_loop *l, int fd)
+{
+    if (fd < 0 || (size_t)fd >= l->watches_len || !l->watches[fd])
+        return;
+    ev_io_stop(l->ev, &l->watches[fd]->w);
+    free(l->watches[fd]);
+    l->watches[fd] = NULL;
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static int lws_create(pl_loop *l)
+{
+    struct lws_context_creation_info info;
+    void *foreign[1] = {l->ev};
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = pl_ws_protocols;
+    info.options = LWS_SERVER_OPTION_LIBEV;
+    info.foreign_loops = foreign;
+    info.user = l;
+    l->lws = lws_create_context(&info);
+    return l->lws ? 0 : -ENOMEM;
+}
+
+int pl_loop_new(pl_loop **out)
+{
+    pl_loop *l = calloc(1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
+    if (!(l->ev = ev_loop_new(EVBACKEND_EPOLL)))
+        goto fail;
+    if (!(l->multi = curl_multi_init()))
+        goto fail;
+    ev_timer_init(&l->curl_timer, curl_timer_cb, 0., 0.);
+    l->curl_timer.data = l;
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, curl_timerfn);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+    /* Idle keep-alive connections are cheap; thousands of pollers each
+     * keep one, so do not let the cache close and reopen them. */
+    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, 100000L);
+    if (lws_create(l))
+        goto fail;
+    *out = l;
+    return 0;
+fail:
+    if (l->multi)
+        curl_multi_cleanup(l->multi);
+    if (l->ev)
+        ev_loop_destroy(l->ev);
+    free(l);
+    return -ENOMEM;
+}
+
+void pl_sub_free_all(pl_loop *l);
+
+void pl_loop_free(pl_loop *l)
+{
+    if (!l)
+        return;
+    l->tearing_down = true;
+    pl_sub_free_all(l);
+    while (l->reqs) {
+        pl_http *h = l->reqs;
+        pl_http_abort(h);
+        h->done(h, CURLE_ABORTED_BY_CALLBACK, -1); /* -1: loop teardown, free only */
+    }
+    lws_context_destroy(l->lws);
+    ev_run(l->ev, EVRUN_NOWAIT);
+    ev_timer_stop(l->ev, &l->curl_timer);
+    curl_multi_cleanup(l->multi);
+    for (size_t i = 0; i < l->watches_len; i++)
+        pl_loop_unwatch_fd(l, (int)i);
+    free(l->watches);
+    free(l->acct);
+    ev_loop_destroy(l->ev);
+    free(l);
+}
+
+static void run_timeout_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+    (void)w;
+    (void)revents;
+    ev_break(ev, EVBREAK_ALL);
+}
+
+int pl_loop_run(pl_loop *l, int timeout_ms)
+{
+    ev_timer limit;
+    l->stopped = false;
+    ev_timer_init(&limit, run_timeout_cb, timeout_ms > 0 ? timeout_ms / 1000.0 : 0., 0.);
+    if (timeout_ms >= 0)
+        ev_timer_start(l->ev, &limit);
+    ev_run(l->ev, 0);
+    ev_timer_stop(l->ev, &limit);
+    return l->stopped ? 1 : 0;
+}
+
+void pl_loop_stop(pl_loop *l)
+{
+    l->stopped = true;
+    ev_break(l->ev, EVBREAK_ALL);
+}

@@ -1,0 +1,65 @@
+/* Short polling: GET /api/rooms/{room}/messages?since=CURSOR every
+ * interval; a full page is followed at once by the next one. The one
+ * keep-alive connection is reused across polls. */
+#include <errno.h>
+#include <stdlib.h>
+#include "client_internal.h"
+#include "validate.h"
+
+static void sp_done(pl_http *h, CURLcode rc, long status)
+{
+    pl_sub *s = h->ud;
+    pl_client_err err;
+    pl_sub_enter(s);
+    if (rc != CURLE_OK || status != 200) {
+        pl_sub_http_failed(s, h, rc, status);
+    } else {
+        uint64_t before = pl_sub_cursor(s);
+        pl_sub_opened(s);
+        int n = pl_sub_handle_page(s, pl_http_body(h), h->len);
+        if (n < 0 && n != -ECANCELED) {
+            pl_err_fill(&err, -EPROTO, 0, "protocol", "not a page: %.80s", pl_http_body(h));
+            pl_sub_lost(s, &err);
+        } else if (n >= PL_LIMIT_MAX || pl_sub_cursor(s) < before) {
+            pl_sub_schedule(s, 0); /* more waiting, or a restart to resume */
+        } else {
+            pl_sub_schedule(s, s->o.interval_ms);
+        }
+    }
+    pl_sub_leave(s);
+}
+
+static int sp_start(pl_sub *s)
+{
+    char *url = pl_sub_api_url(s, "messages?since=%llu&limit=%d", (unsigned long long)s->cursor,
+                               PL_LIMIT_MAX);
+    if (!url)
+        return -ENOMEM;
+    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, 10000L);
+    free(url);
+    s->http.data = NULL;
+    s->http.done = sp_done;
+    return pl_http_start(&s->http);
+}
+
+static void sp_stop(pl_sub *s)
+{
+    if (s->http_ready)
+        pl_http_abort(&s->http);
+}
+
+static void sp_account(pl_sub *s)
+{
+    if (s->http.fd >= 0)
+        pl_acct_take(s->loop, s->http.fd, &s->ctr);
+}
+
+const pl_transport_ops pl_short_poll_ops = {
+    .kind = PL_TRANSPORT_SHORT_POLL,
+    .start = sp_start,
+    .stop = sp_stop,
+    .account = sp_account,
+};

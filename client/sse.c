@@ -1,0 +1,106 @@
+/* Server-Sent Events: one long GET /api/rooms/{room}/events whose body is
+ * fed to the WHATWG parser (sse_parser.c); each `message` event's data is
+ * one message. Resumes with Last-Event-ID (and since=) from the cursor;
+ * a stream silent past twice the heartbeat is reopened. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "client_internal.h"
+
+static void on_event(void *ud, const pl_sse_event *ev)
+{
+    pl_sub *s = ud;
+    if (s->closed || !s->opened)
+        return;
+    if (ev->type_len != 7 || memcmp(ev->type, "message", 7) != 0)
+        return;
+    if (pl_sub_deliver_json(s, ev->data, ev->data_len) == -EPROTO) {
+        pl_client_err err;
+        pl_err_fill(&err, -EPROTO, 0, "protocol", "bad SSE message: %.80s", ev->data);
+        pl_sub_lost(s, &err);
+    }
+}
+
+static const pl_sse_callbacks parser_cb = {.on_event = on_event};
+
+/* Body bytes: a 200 stream goes to the parser, an error body is kept for
+ * the error report once the request ends. */
+static bool sse_data(pl_http *h, const char *p, size_t n)
+{
+    pl_sub *s = h->ud;
+    long status = 0;
+    curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200)
+        return pl_http_collect(h, p, n) == 0;
+    pl_sub_enter(s);
+    pl_sub_touch(s);
+    pl_sub_opened(s);
+    int rc = pl_sse_feed(&s->sse, p, n);
+    if (rc < 0 && !s->closed && s->opened) {
+        pl_client_err err;
+        pl_err_fill(&err, rc, 0, "protocol", "SSE stream: %s",
+                    rc == -EMSGSIZE ? "line too long" : "out of memory");
+        pl_sub_lost(s, &err);
+    }
+    bool keep = !s->closed && s->opened;
+    pl_sub_leave(s);
+    return keep;
+}
+
+static void sse_done(pl_http *h, CURLcode rc, long status)
+{
+    pl_sub *s = h->ud;
+    pl_client_err err;
+    pl_sub_enter(s);
+    if (rc == CURLE_OK && status == 200) {
+        pl_err_fill(&err, -ECONNRESET, 0, "closed", "the server ended the event stream");
+        pl_sub_lost(s, &err);
+    } else {
+        pl_sub_http_failed(s, h, rc, status);
+    }
+    pl_sub_leave(s);
+}
+
+static int sse_start(pl_sub *s)
+{
+    char hdr[64];
+    char *url = pl_sub_api_url(s, "events?since=%llu", (unsigned long long)s->cursor);
+    if (!url)
+        return -ENOMEM;
+    pl_http_abort(&s->http); /* before its header list is replaced */
+    curl_slist_free_all(s->http.headers);
+    s->http.headers = curl_slist_append(NULL, "Accept: text/event-stream");
+    snprintf(hdr, sizeof hdr, "Last-Event-ID: %llu", (unsigned long long)s->cursor);
+    if (s->cursor && s->http.headers)
+        curl_slist_append(s->http.headers, hdr);
+    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, s->http.headers);
+    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, 0L);
+    free(url);
+    pl_sse_free(&s->sse);
+    pl_sse_init(&s->sse, PL_WS_FRAME_MAX, &parser_cb, s);
+    s->http.data = sse_data;
+    s->http.done = sse_done;
+    pl_sub_watchdog_arm(s);
+    return pl_http_start(&s->http);
+}
+
+static void sse_stop(pl_sub *s)
+{
+    if (s->http_ready)
+        pl_http_abort(&s->http);
+}
+
+static void sse_account(pl_sub *s)
+{
+    if (s->http.fd >= 0)
+        pl_acct_take(s->loop, s->http.fd, &s->ctr);
+}
+
+const pl_transport_ops pl_sse_ops = {
+    .kind = PL_TRANSPORT_SSE,
+    .start = sse_start,
+    .stop = sse_stop,
+    .account = sse_account,
+};

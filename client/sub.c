@@ -1,0 +1,520 @@
+/* The subscription core shared by every transport: options, the cursor
+ * (drop ids <= cursor, report jumps as gaps), reconnects with exponential
+ * backoff and jitter, the restart probe, auto fallback and the silence
+ * watchdog. Transports (short_poll.c, long_poll.c, sse.c, ws.c) only move
+ * bytes and report events here. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "client_internal.h"
+#include "clock.h"
+#include "validate.h"
+
+static const char *const transport_names[] = {"short-poll", "long-poll", "sse", "ws", "auto"};
+
+const char *pl_transport_name(pl_transport t)
+{
+    return (unsigned)t <= PL_TRANSPORT_AUTO ? transport_names[t] : "?";
+}
+
+int pl_transport_parse(const char *name, pl_transport *out)
+{
+    for (int i = 0; i <= PL_TRANSPORT_AUTO; i++)
+        if (strcmp(name, transport_names[i]) == 0) {
+            *out = (pl_transport)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+const char *pl_sub_state_name(pl_sub_state s)
+{
+    static const char *const n[] = {"connecting", "open",      "reconnecting",
+                                    "fallback",   "restarted", "failed"};
+    return (unsigned)s <= PL_SUB_FAILED ? n[s] : "?";
+}
+
+static const pl_transport_ops *ops_for(pl_transport t)
+{
+    switch (t) {
+    case PL_TRANSPORT_SHORT_POLL: return &pl_short_poll_ops;
+    case PL_TRANSPORT_LONG_POLL: return &pl_long_poll_ops;
+    case PL_TRANSPORT_SSE: return &pl_sse_ops;
+    default: return &pl_ws_ops;
+    }
+}
+
+static void state(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *err)
+{
+    if (s->o.cb.on_state && !s->closed)
+        s->o.cb.on_state(s, st, detail, err, s->o.ud);
+}
+
+/* ------------------------------------------------------------- lifetime */
+
+static void sub_free(pl_sub *s)
+{
+    pl_loop *l = s->loop;
+    if (s->ops)
+        s->ops->stop(s);
+    pl_timer_free(s->retry);
+    pl_timer_free(s->watchdog);
+    pl_timer_free(s->reap);
+    if (s->http_ready)
+        pl_http_cleanup(&s->http);
+    pl_sse_free(&s->sse);
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (l->subs == s)
+        l->subs = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    free(s->url);
+    free(s->ws_url);
+    free(s->room);
+    free(s->source_addr);
+    free(s->json_buf);
+    free(s);
+}
+
+bool pl_sub_leave(pl_sub *s)
+{
+    --s->busy;
+    return !s->closed;
+}
+
+static void reap_cb(pl_timer *t, void *ud)
+{
+    (void)t;
+    sub_free(ud);
+}
+
+void pl_sub_close(pl_sub *s)
+{
+    if (!s || s->closed)
+        return;
+    if (s->busy || s->loop->in_curl) { /* free it once off this stack */
+        s->closed = true;
+        s->ops->stop(s);
+        pl_timer_stop(s->retry);
+        pl_timer_stop(s->watchdog);
+        pl_timer_start(s->reap, 0);
+        return;
+    }
+    sub_free(s);
+}
+
+void pl_sub_free_all(pl_loop *l)
+{
+    while (l->subs) {
+        l->subs->busy = 0;
+        sub_free(l->subs);
+    }
+}
+
+/* ------------------------------------------------------- (re)connecting */
+
+static void probe_done(pl_http *h, CURLcode rc, long status);
+
+static bool needs_probe(const pl_sub *s)
+{
+    bool streaming = s->ops->kind == PL_TRANSPORT_SSE || s->ops->kind == PL_TRANSPORT_WS;
+    /* A long poll from 0 could block, then hand back a page we would
+     * skip as "before now": learn where now is with an immediate page. */
+    return s->new_only || (streaming && s->resync);
+}
+
+/* Asks for one page from the cursor: its last_id tells whether the
+ * server restarted (last_id < cursor) and, for "new only", where now is. */
+static int probe_start(pl_sub *s)
+{
+    char *url = pl_sub_api_url(s, "messages?since=%llu&limit=1", (unsigned long long)s->cursor);
+    if (!url)
+        return -ENOMEM;
+    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, 10000L);
+    free(url);
+    s->http.data = NULL;
+    s->http.done = probe_done;
+    return pl_http_start(&s->http);
+}
+
+static void probe_done(pl_http *h, CURLcode rc, long status)
+{
+    pl_sub *s = h->ud;
+    pl_client_err err;
+    if (status < 0)
+        return;
+    pl_sub_enter(s);
+    if (rc != CURLE_OK || status != 200) {
+        pl_sub_http_failed(s, h, rc, status);
+    } else {
+        json_t *root = json_loadb(pl_http_body(h), h->len, 0, NULL);
+        json_t *last = json_object_get(root, "last_id");
+        if (!json_is_integer(last)) {
+            pl_err_fill(&err, -EPROTO, 0, "protocol", "probe: not a page");
+            pl_sub_lost(s, &err);
+        } else {
+            pl_sub_page_head(s, (uint64_t)json_integer_value(last), false);
+            s->resync = false;
+            pl_sub_schedule(s, 0);
+        }
+        json_decref(root);
+    }
+    pl_sub_leave(s);
+}
+
+static void retry_cb(pl_timer *t, void *ud)
+{
+    pl_sub *s = ud;
+    pl_client_err err;
+    (void)t;
+    pl_sub_enter(s);
+    int rc = needs_probe(s) ? probe_start(s) : s->ops->start(s);
+    if (rc < 0) {
+        pl_err_fill(&err, rc, 0, "start", "cannot start %s: %s", pl_transport_name(s->ops->kind),
+                    strerror(-rc));
+        pl_sub_lost(s, &err);
+    }
+    pl_sub_leave(s);
+}
+
+void pl_sub_http_failed(pl_sub *s, const pl_http *h, CURLcode rc, long status)
+{
+    pl_client_err err;
+    pl_http_error(h, rc, status, &err);
+    if (rc == CURLE_OK && status >= 400 && status < 500 && status != 429)
+        pl_sub_fatal(s, &err);
+    else
+        pl_sub_lost(s, &err);
+}
+
+void pl_sub_schedule(pl_sub *s, int delay_ms)
+{
+    if (!s->closed)
+        pl_timer_start(s->retry, (int64_t)delay_ms * 1000);
+}
+
+static uint32_t jitter_rand(pl_sub *s)
+{
+    /* xorshift on a per-sub state: no shared rand() state, no lock */
+    uint64_t x = (uint64_t)(uintptr_t)s ^ (uint64_t)pl_clock_mono_us() ^ s->ctr.reconnects;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return (uint32_t)x;
+}
+
+void pl_sub_opened(pl_sub *s)
+{
+    if (s->opened)
+        return;
+    s->opened = true;
+    s->settled = true;
+    s->fails = 0;
+    s->backoff_ms = s->o.backoff_min_ms;
+    state(s, PL_SUB_OPEN, pl_transport_name(s->ops->kind), NULL);
+}
+
+void pl_sub_lost(pl_sub *s, const pl_client_err *err)
+{
+    bool was_open = s->opened;
+    s->ops->stop(s);
+    pl_timer_stop(s->watchdog);
+    s->opened = false;
+    s->resync = true;
+    if (s->closed)
+        return;
+    if (was_open)
+        s->ctr.reconnects++;
+    else
+        s->fails++;
+    if (s->want == PL_TRANSPORT_AUTO && !s->settled && s->ops->kind != PL_TRANSPORT_SHORT_POLL) {
+        state(s, PL_SUB_FALLBACK, pl_transport_name(s->ops->kind), err);
+        s->ops = ops_for(s->ops->kind == PL_TRANSPORT_WS    ? PL_TRANSPORT_SSE
+                         : s->ops->kind == PL_TRANSPORT_SSE ? PL_TRANSPORT_LONG_POLL
+                                                            : PL_TRANSPORT_SHORT_POLL);
+        s->fails = 0;
+        pl_sub_schedule(s, 0);
+        return;
+    }
+    if (s->o.max_fails && s->fails >= s->o.max_fails) {
+        pl_sub_fatal(s, err);
+        return;
+    }
+    int d = s->backoff_ms;
+    int delay = d / 2 + (int)(jitter_rand(s) % (uint32_t)(d / 2 + 1));
+    s->backoff_ms = d >= s->o.backoff_max_ms / 2 ? s->o.backoff_max_ms : d * 2;
+    state(s, PL_SUB_RECONNECTING, pl_transport_name(s->ops->kind), err);
+    pl_sub_schedule(s, delay);
+}
+
+void pl_sub_fatal(pl_sub *s, const pl_client_err *err)
+{
+    s->ops->stop(s);
+    pl_timer_stop(s->watchdog);
+    pl_timer_stop(s->retry);
+    s->opened = false;
+    state(s, PL_SUB_FAILED, pl_transport_name(s->ops->kind), err);
+}
+
+/* ------------------------------------------------------------ watchdog */
+
+void pl_sub_touch(pl_sub *s) { s->last_rx_us = pl_clock_mono_us(); }
+
+static int64_t silence_limit_us(const pl_sub *s) { return 2 * (int64_t)s->o.heartbeat_s * 1000000; }
+
+void pl_sub_watchdog_arm(pl_sub *s)
+{
+    pl_sub_touch(s);
+    pl_timer_start(s->watchdog, silence_limit_us(s));
+}
+
+/* Re-armed lazily: touching is a store, only this timer compares. */
+static void watchdog_cb(pl_timer *t, void *ud)
+{
+    pl_sub *s = ud;
+    int64_t idle = pl_clock_mono_us() - s->last_rx_us;
+    if (idle < silence_limit_us(s)) {
+        pl_timer_start(t, silence_limit_us(s) - idle);
+        return;
+    }
+    pl_client_err err;
+    pl_err_fill(&err, -ETIMEDOUT, 0, "silent", "no data for %d s (2 x heartbeat)",
+                2 * s->o.heartbeat_s);
+    pl_sub_enter(s);
+    pl_sub_lost(s, &err);
+    pl_sub_leave(s);
+}
+
+/* ------------------------------------------------------------- delivery */
+
+bool pl_sub_page_head(pl_sub *s, uint64_t last_id, bool gap)
+{
+    (void)gap; /* a trimmed history shows as an id jump in the messages */
+    if (s->new_only) {
+        s->new_only = false;
+        s->cursor = last_id;
+        return false;
+    }
+    if (last_id < s->cursor) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "server last_id %llu < cursor %llu: resuming from 0",
+                 (unsigned long long)last_id, (unsigned long long)s->cursor);
+        s->cursor = 0;
+        state(s, PL_SUB_RESTARTED, detail, NULL);
+        return false;
+    }
+    return true;
+}
+
+static const char *meta_text(pl_sub *s, json_t *meta, size_t *len)
+{
+    if (!json_is_object(meta))
+        return NULL;
+    size_t n = json_dumpb(meta, s->json_buf, s->json_cap, JSON_COMPACT);
+    if (n + 1 > s->json_cap) {
+        char *b = realloc(s->json_buf, n + 1);
+        if (!b)
+            return NULL;
+        s->json_buf = b;
+        s->json_cap = n + 1;
+        n = json_dumpb(meta, s->json_buf, s->json_cap, JSON_COMPACT);
+    }
+    s->json_buf[n] = '\0';
+    *len = n;
+    return s->json_buf;
+}
+
+int pl_sub_deliver_obj(pl_sub *s, void *obj)
+{
+    json_t *o = obj;
+    json_t *jid = json_object_get(o, "id");
+    if (!json_is_integer(jid) || json_integer_value(jid) <= 0)
+        return -EPROTO;
+    uint64_t id = (uint64_t)json_integer_value(jid);
+    if (s->closed)
+        return -ECANCELED;
+    if (id <= s->cursor) {
+        s->ctr.duplicates++;
+        return 0;
+    }
+    if (id > s->cursor + 1) {
+        uint64_t first = s->cursor + 1;
+        s->ctr.gaps++;
+        s->cursor = id - 1;
+        if (s->o.cb.on_gap)
+            s->o.cb.on_gap(s, first, id - 1, s->o.ud);
+        if (s->closed)
+            return -ECANCELED;
+    }
+    s->cursor = id;
+    s->ctr.messages++;
+    if (!s->o.cb.on_message)
+        return 0;
+    json_t *user = json_object_get(o, "user"), *text = json_object_get(o, "text");
+    pl_client_msg m = {
+        .id = id,
+        .ts = json_integer_value(json_object_get(o, "ts")),
+        .room = json_string_value(json_object_get(o, "room")),
+        .user = json_string_value(user),
+        .user_len = json_string_length(user),
+        .text = json_string_value(text),
+        .text_len = json_string_length(text),
+        .cid = json_string_value(json_object_get(o, "cid")),
+    };
+    if (!m.room)
+        m.room = s->room;
+    if (!m.user)
+        m.user = "";
+    if (!m.text)
+        m.text = "";
+    m.meta = meta_text(s, json_object_get(o, "meta"), &m.meta_len);
+    s->o.cb.on_message(s, &m, s->o.ud);
+    return s->closed ? -ECANCELED : 0;
+}
+
+int pl_sub_deliver_json(pl_sub *s, const char *json, size_t len)
+{
+    json_t *o = json_loadb(json, len, 0, NULL);
+    if (!o)
+        return -EPROTO;
+    int rc = pl_sub_deliver_obj(s, o);
+    json_decref(o);
+    return rc;
+}
+
+int pl_sub_handle_page(pl_sub *s, const char *body, size_t len)
+{
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *last = json_object_get(root, "last_id");
+    json_t *msgs = json_object_get(root, "messages");
+    int n = 0;
+    if (!json_is_integer(last) || !json_is_array(msgs)) {
+        json_decref(root);
+        return -EPROTO;
+    }
+    if (pl_sub_page_head(s, (uint64_t)json_integer_value(last),
+                         json_is_true(json_object_get(root, "gap")))) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(msgs, i, m)
+        {
+            int rc = pl_sub_deliver_obj(s, m);
+            if (rc == -ECANCELED)
+                break;
+            if (rc < 0) {
+                n = rc;
+                break;
+            }
+            n++;
+        }
+    }
+    json_decref(root);
+    return n;
+}
+
+char *pl_sub_api_url(const pl_sub *s, const char *fmt, ...)
+{
+    char tail[256], *out;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tail, sizeof tail, fmt, ap);
+    va_end(ap);
+    if (asprintf(&out, "%s/api/rooms/%s/%s", s->url, s->room, tail) < 0)
+        return NULL;
+    return out;
+}
+
+/* ---------------------------------------------------------------- open */
+
+static char *dup_base(const char *url)
+{
+    size_t n = strlen(url);
+    while (n && url[n - 1] == '/')
+        n--;
+    return strndup(url, n);
+}
+
+static int check_opts(const pl_sub_opts *o)
+{
+    if (!o->url || (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0))
+        return -EINVAL;
+    if (o->ws_url && strncmp(o->ws_url, "ws://", 5) != 0 && strncmp(o->ws_url, "wss://", 6) != 0)
+        return -EINVAL;
+    if (!o->room || !pl_valid_room(o->room, strlen(o->room)))
+        return -EINVAL;
+    if ((unsigned)o->transport > PL_TRANSPORT_AUTO || o->since < PL_SINCE_NEW)
+        return -EINVAL;
+    return 0;
+}
+
+static void set_defaults(pl_sub_opts *o)
+{
+    if (o->interval_ms <= 0)
+        o->interval_ms = 1000;
+    if (o->poll_timeout_s <= 0)
+        o->poll_timeout_s = 25;
+    if (o->heartbeat_s <= 0)
+        o->heartbeat_s = 15;
+    if (o->backoff_min_ms <= 0)
+        o->backoff_min_ms = 250;
+    if (o->backoff_max_ms < o->backoff_min_ms)
+        o->backoff_max_ms = o->backoff_min_ms > 15000 ? o->backoff_min_ms : 15000;
+}
+
+int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
+{
+    int rc = check_opts(o);
+    if (rc)
+        return rc;
+    pl_sub *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->loop = l;
+    s->o = *o;
+    set_defaults(&s->o);
+    s->url = dup_base(o->url);
+    s->room = strdup(o->room);
+    s->ws_url = o->ws_url ? dup_base(o->ws_url) : NULL;
+    s->source_addr = o->source_addr ? strdup(o->source_addr) : NULL;
+    s->retry = pl_timer_new(l, retry_cb, s);
+    s->watchdog = pl_timer_new(l, watchdog_cb, s);
+    s->reap = pl_timer_new(l, reap_cb, s);
+    if (!s->reap || !s->url || !s->room || (o->ws_url && !s->ws_url) ||
+        (o->source_addr && !s->source_addr) || !s->retry || !s->watchdog ||
+        pl_http_init(&s->http, l, &s->ctr, s->source_addr) != 0)
+        goto fail;
+    s->http_ready = true;
+    s->http.ud = s;
+    s->want = o->transport;
+    s->ops = ops_for(o->transport == PL_TRANSPORT_AUTO ? PL_TRANSPORT_WS : o->transport);
+    s->new_only = o->since == PL_SINCE_NEW;
+    s->cursor = o->since > 0 ? (uint64_t)o->since : 0;
+    s->backoff_ms = s->o.backoff_min_ms;
+    s->next = l->subs;
+    if (l->subs)
+        l->subs->prev = s;
+    l->subs = s;
+    pl_sub_schedule(s, 0);
+    *out = s;
+    return 0;
+fail:
+    sub_free(s);
+    return -ENOMEM;
+}
+
+pl_transport pl_sub_transport(const pl_sub *s) { return s->ops->kind; }
+
+uint64_t pl_sub_cursor(const pl_sub *s) { return s->cursor; }
+
+void pl_sub_counters_get(pl_sub *s, pl_sub_counters *out)
+{
+    s->ops->account(s);
+    *out = s->ctr;
+}

@@ -1,0 +1,423 @@
+/* WebSocket: one libwebsockets client connection per subscription to
+ * ws://HOST:PORT/ws/{room}?since=CURSOR (the base from GET /api/config
+ * unless given). Message frames go to the core; publish frames wait for
+ * their ack in order; an application ping every heartbeat keeps traffic
+ * flowing so the silence watchdog can tell a dead peer. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "client_internal.h"
+
+/* A queued publish frame; `sent` once written, then awaiting its ack. */
+typedef struct ws_pub {
+    unsigned char *buf; /* LWS_PRE bytes of headroom, then the frame */
+    size_t len;
+    bool sent;
+    pl_publish_fn fn;
+    void *ud;
+} ws_pub;
+
+/* One connection. Outlives its subscription when detached (sub == NULL)
+ * until lws destroys the wsi, which frees it. */
+struct pl_ws_conn {
+    pl_sub *sub;
+    pl_loop *loop;
+    struct lws *wsi;
+    pl_timer *ping;
+    int fd;
+    bool established, ping_due, in_connect, destroyed, closing;
+    char *rx;
+    size_t rx_len, rx_cap;
+    ws_pub q[PL_WS_QUEUE_MAX]; /* ring */
+    size_t q_head, q_len;
+};
+
+static void conn_free(pl_ws_conn *c)
+{
+    for (size_t i = 0; i < c->q_len; i++)
+        free(c->q[(c->q_head + i) % PL_WS_QUEUE_MAX].buf);
+    pl_timer_free(c->ping);
+    free(c->rx);
+    free(c);
+}
+
+/* Completes the oldest publish with `id` or an error. */
+static void pub_complete(pl_ws_conn *c, uint64_t id, const pl_client_err *err)
+{
+    ws_pub p = c->q[c->q_head];
+    c->q_head = (c->q_head + 1) % PL_WS_QUEUE_MAX;
+    c->q_len--;
+    free(p.buf);
+    if (p.fn && !c->loop->tearing_down)
+        p.fn(p.ud, id, false, err);
+}
+
+static void fail_pending(pl_ws_conn *c)
+{
+    pl_client_err err;
+    pl_err_fill(&err, -ECONNRESET, 0, "closed", "WebSocket closed before the ack");
+    while (c->q_len)
+        pub_complete(c, 0, &err);
+}
+
+/* Leaves the connection: no more events reach the sub, pending publishes
+ * fail, and lws closes the socket on its next service. */
+static void ws_stop(pl_sub *s)
+{
+    pl_ws_conn *c = s->ws;
+    if (!c)
+        return;
+    if (c->fd >= 0)
+        pl_acct_take(s->loop, c->fd, &s->ctr);
+    s->ws = NULL;
+    c->sub = NULL;
+    pl_timer_stop(c->ping);
+    if (c->wsi && !c->closing)
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    fail_pending(c);
+}
+
+static void ws_account(pl_sub *s)
+{
+    if (s->ws && s->ws->fd >= 0)
+        pl_acct_take(s->loop, s->ws->fd, &s->ctr);
+}
+
+static void ping_cb(pl_timer *t, void *ud)
+{
+    pl_ws_conn *c = ud;
+    c->ping_due = true;
+    lws_callback_on_writable(c->wsi);
+    pl_timer_start(t, (int64_t)c->sub->o.heartbeat_s * 1000000);
+}
+
+/* ------------------------------------------------------------ receiving */
+
+static void on_frame(pl_ws_conn *c, const char *p, size_t n)
+{
+    pl_sub *s = c->sub;
+    pl_client_err err;
+    if (n == 4 && memcmp(p, "pong", 4) == 0)
+        return;
+    json_t *o = json_loadb(p, n, 0, NULL);
+    const char *type = json_string_value(json_object_get(o, "type"));
+    if (!type) {
+        pl_err_fill(&err, -EPROTO, 0, "protocol", "bad WebSocket frame: %.80s", p);
+        pl_sub_lost(s, &err);
+    } else if (strcmp(type, "message") == 0) {
+        if (pl_sub_deliver_obj(s, o) == -EPROTO) {
+            pl_err_fill(&err, -EPROTO, 0, "protocol", "bad message frame: %.80s", p);
+            pl_sub_lost(s, &err);
+        }
+    } else if (strcmp(type, "ack") == 0 && c->q_len && c->q[c->q_head].sent) {
+        pl_err_fill(&err, 0, 0, "", "ok");
+        pub_complete(c, (uint64_t)json_integer_value(json_object_get(o, "id")), &err);
+    } else if (strcmp(type, "error") == 0 && c->q_len && c->q[c->q_head].sent) {
+        const char *code = json_string_value(json_object_get(o, "code"));
+        const char *msg = json_string_value(json_object_get(o, "message"));
+        pl_err_fill(&err, -EPROTO, 0, code ? code : "error", "%s", msg ? msg : "");
+        pub_complete(c, 0, &err);
+    }
+    json_decref(o);
+}
+
+static int on_receive(pl_ws_conn *c, const char *in, size_t len)
+{
+    pl_sub *s = c->sub;
+    pl_sub_touch(s);
+    if (c->rx_len + len > PL_WS_FRAME_MAX) {
+        pl_client_err err;
+        pl_err_fill(&err, -EMSGSIZE, 0, "protocol", "WebSocket frame over %u bytes",
+                    PL_WS_FRAME_MAX);
+        pl_sub_lost(s, &err);
+        return -1;
+    }
+    if (c->rx_len + len + 1 > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap * 2 : 4096;
+        while (cap < c->rx_len + len + 1)
+            cap *= 2;
+        char *b = realloc(c->rx, cap);
+        if (!b)
+            return -1;
+        c->rx = b;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
+        return 0;
+    c->rx[c->rx_len] = '\0';
+    size_t n = c->rx_len;
+    c->rx_len = 0;
+    on_frame(c, c->rx, n);
+    return 0;
+}
+
+/* -------------------------------------------------------------- sending */
+
+static int on_writeable(pl_ws_conn *c)
+{
+    if (c->ping_due) {
+        unsigned char buf[LWS_PRE + 16];
+        memcpy(buf + LWS_PRE, "{\"type\":\"ping\"}", 15);
+        c->ping_due = false;
+        if (lws_write(c->wsi, buf + LWS_PRE, 15, LWS_WRITE_TEXT) < 15)
+            return -1;
+    } else {
+        for (size_t i = 0; i < c->q_len; i++) {
+            ws_pub *p = &c->q[(c->q_head + i) % PL_WS_QUEUE_MAX];
+            if (p->sent)
+                continue;
+            if (lws_write(c->wsi, p->buf + LWS_PRE, p->len, LWS_WRITE_TEXT) < (int)p->len)
+                return -1;
+            p->sent = true;
+            break;
+        }
+    }
+    for (size_t i = 0; i < c->q_len; i++)
+        if (!c->q[(c->q_head + i) % PL_WS_QUEUE_MAX].sent) {
+            lws_callback_on_writable(c->wsi);
+            break;
+        }
+    return 0;
+}
+
+static unsigned char *publish_frame(const pl_pub_msg *m, size_t *len)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "type", "publish", "user", m->user, "text", m->text);
+    unsigned char *buf = NULL;
+    if (!o)
+        return NULL;
+    if (m->cid)
+        json_object_set_new(o, "cid", json_string(m->cid));
+    if (m->meta_json) {
+        json_t *meta = json_loads(m->meta_json, 0, NULL);
+        if (!json_is_object(meta)) {
+            json_decref(meta);
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "meta", meta);
+    }
+    size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT);
+    if (n && (buf = malloc(LWS_PRE + n + 1)))
+        *len = json_dumpb(o, (char *)buf + LWS_PRE, n, JSON_COMPACT);
+    json_decref(o);
+    return buf;
+}
+
+int pl_sub_publish(pl_sub *s, const pl_pub_msg *m, pl_publish_fn fn, void *ud)
+{
+    pl_ws_conn *c = s->ws;
+    if (!m || !m->user || !m->text)
+        return -EINVAL;
+    if (s->ops->kind != PL_TRANSPORT_WS || !c || !c->established)
+        return -ENOTCONN;
+    if (c->q_len == PL_WS_QUEUE_MAX)
+        return -EAGAIN;
+    ws_pub p = {.fn = fn, .ud = ud};
+    if (!(p.buf = publish_frame(m, &p.len)))
+        return -EINVAL;
+    c->q[(c->q_head + c->q_len++) % PL_WS_QUEUE_MAX] = p;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+/* ------------------------------------------------------ lws callbacks */
+
+static void conn_lost(pl_ws_conn *c, int rc, const char *what, const char *detail)
+{
+    pl_client_err err;
+    c->closing = true;
+    if (!c->sub)
+        return;
+    pl_err_fill(&err, rc, 0, "transport", "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+    pl_sub_lost(c->sub, &err);
+}
+
+static void on_established(pl_ws_conn *c)
+{
+    pl_sub *s = c->sub;
+    c->established = true;
+    if (c->fd < 0) {
+        c->fd = lws_get_socket_fd(c->wsi);
+        pl_acct_open(s->loop, c->fd, &s->ctr);
+        s->ctr.http_requests++;
+    }
+    pl_sub_opened(s);
+    pl_sub_watchdog_arm(s);
+    pl_timer_start(c->ping, (int64_t)s->o.heartbeat_s * 1000000);
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
+{
+    pl_ws_conn *c = user;
+    int rc = 0;
+    if (!c || reason == LWS_CALLBACK_PROTOCOL_INIT || reason == LWS_CALLBACK_PROTOCOL_DESTROY)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    if (reason == LWS_CALLBACK_WSI_DESTROY) {
+        if (c->sub)
+            conn_lost(c, -ECONNRESET, "WebSocket closed", NULL);
+        if (c->in_connect)
+            c->destroyed = true;
+        else
+            conn_free(c);
+        return 0;
+    }
+    if (!c->sub) /* detached: close at the first chance */
+        return reason == LWS_CALLBACK_CLIENT_RECEIVE || reason == LWS_CALLBACK_CLIENT_WRITEABLE ? -1
+                                                                                                : 0;
+    pl_sub *s = c->sub;
+    pl_sub_enter(s);
+    c->wsi = wsi;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        c->fd = lws_get_socket_fd(wsi);
+        pl_acct_open(s->loop, c->fd, &s->ctr);
+        s->ctr.http_requests++;
+        break;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED: on_established(c); break;
+    case LWS_CALLBACK_CLIENT_RECEIVE: rc = on_receive(c, in, len); break;
+    case LWS_CALLBACK_CLIENT_WRITEABLE: rc = on_writeable(c); break;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        conn_lost(c, -ECONNREFUSED, "WebSocket connect failed", in ? (const char *)in : NULL);
+        break;
+    case LWS_CALLBACK_CLIENT_CLOSED: conn_lost(c, -ECONNRESET, "WebSocket closed", NULL); break;
+    default: rc = lws_callback_http_dummy(wsi, reason, user, in, len); break;
+    }
+    if (!pl_sub_leave(s) || !c->sub)
+        rc = reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || reason == LWS_CALLBACK_CLIENT_CLOSED
+                 ? 0
+                 : -1;
+    return rc;
+}
+
+const struct lws_protocols pl_ws_protocols[] = {
+    {"pushlab-client", ws_callback, 0, 16384, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* ---------------------------------------------------------- connecting */
+
+/* Splits "ws://host:port/prefix" and builds the path for this room. */
+static int ws_target(pl_sub *s, char *host, size_t hlen, int *port, char *path, size_t plen,
+                     bool *tls)
+{
+    char copy[512];
+    const char *proto, *addr, *p;
+    snprintf(copy, sizeof copy, "%s", s->ws_url);
+    if (lws_parse_uri(copy, &proto, &addr, port, &p))
+        return -EINVAL;
+    *tls = strcmp(proto, "wss") == 0;
+    if (strcmp(proto, "ws") != 0 && !*tls)
+        return -EINVAL;
+    snprintf(host, hlen, "%s", addr);
+    /* p is the path without its leading '/': "" and "ws" both mean /ws/ */
+    int n = (int)strlen(p);
+    while (n && p[n - 1] == '/')
+        n--;
+    bool ends_ws = n >= 2 && strncmp(p + n - 2, "ws", 2) == 0 && (n == 2 || p[n - 3] == '/');
+    unsigned long long since = (unsigned long long)s->cursor;
+    int w = n == 0    ? snprintf(path, plen, "/ws/%s?since=%llu", s->room, since)
+            : ends_ws ? snprintf(path, plen, "/%.*s/%s?since=%llu", n, p, s->room, since)
+                      : snprintf(path, plen, "/%.*s/ws/%s?since=%llu", n, p, s->room, since);
+    return w > 0 && (size_t)w < plen ? 0 : -EINVAL;
+}
+
+static int ws_connect(pl_sub *s)
+{
+    struct lws_client_connect_info ci;
+    char host[256], path[512];
+    int port = 0;
+    bool tls = false;
+    if (ws_target(s, host, sizeof host, &port, path, sizeof path, &tls))
+        return -EINVAL;
+    pl_ws_conn *c = calloc(1, sizeof *c);
+    if (!c || !(c->ping = pl_timer_new(s->loop, ping_cb, c))) {
+        free(c);
+        return -ENOMEM;
+    }
+    c->sub = s;
+    c->loop = s->loop;
+    c->fd = -1;
+    memset(&ci, 0, sizeof ci);
+    ci.context = s->loop->lws;
+    ci.address = host;
+    ci.port = port;
+    ci.path = path;
+    ci.host = host;
+    ci.origin = NULL; /* a non-browser client sends no Origin */
+    ci.local_protocol_name = "pushlab-client";
+    ci.userdata = c;
+    ci.iface = s->source_addr;
+    ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
+    s->ws = c;
+    c->in_connect = true;
+    struct lws *wsi = lws_client_connect_via_info(&ci);
+    c->in_connect = false;
+    if (c->destroyed || !wsi) {
+        if (s->ws == c)
+            s->ws = NULL;
+        conn_free(c);
+        return s->closed || s->ws ? 0 : -ECONNREFUSED;
+    }
+    if (!c->wsi)
+        c->wsi = wsi;
+    return 0;
+}
+
+static void config_done(pl_http *h, CURLcode rc, long status)
+{
+    pl_sub *s = h->ud;
+    pl_sub_enter(s);
+    if (rc != CURLE_OK || status != 200) {
+        pl_sub_http_failed(s, h, rc, status);
+    } else {
+        json_t *root = json_loadb(pl_http_body(h), h->len, 0, NULL);
+        const char *u = json_string_value(json_object_get(root, "ws_url"));
+        pl_client_err err;
+        if (!u || !(s->ws_url = strdup(u))) {
+            pl_err_fill(&err, -EPROTO, 0, "protocol", "GET /api/config has no ws_url");
+            pl_sub_lost(s, &err);
+        } else if (ws_connect(s) < 0) {
+            pl_err_fill(&err, -ECONNREFUSED, 0, "transport", "cannot connect to %s", s->ws_url);
+            pl_sub_lost(s, &err);
+        }
+        json_decref(root);
+    }
+    pl_sub_leave(s);
+}
+
+static int ws_start(pl_sub *s)
+{
+    if (s->ws_url)
+        return ws_connect(s);
+    char *url;
+    if (asprintf(&url, "%s/api/config", s->url) < 0)
+        return -ENOMEM;
+    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, 10000L);
+    free(url);
+    s->http.data = NULL;
+    s->http.done = config_done;
+    return pl_http_start(&s->http);
+}
+
+static void ws_stop_all(pl_sub *s)
+{
+    if (s->http_ready)
+        pl_http_abort(&s->http);
+    ws_stop(s);
+}
+
+const pl_transport_ops pl_ws_ops = {
+    .kind = PL_TRANSPORT_WS,
+    .start = ws_start,
+    .stop = ws_stop_all,
+    .account = ws_account,
+};
