@@ -8,7 +8,9 @@
 #include "server.h"
 
 #define REQ_OF(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
-#define SSE_BLOCK 4096
+/* MHD allocates this per stream, so it stays small; a longer event is
+ * simply written across several reads. */
+#define SSE_BLOCK 1024
 
 static const char preamble[] = "retry: 2000\n\n";
 static const char ping[] = ": ping\n\n";
