@@ -18,6 +18,7 @@
 #define PL_WS_PROTOCOL    "pushlab.v1"
 #define REPLY_QUEUE_MAX   64   /* pending ack/pong/error per connection */
 #define REPLY_MAX         512  /* one reply frame, JSON text */
+#define HEADERS_MAX       4096 /* request head; browsers on localhost carry cookies */
 #define DIRTY_SLOTS       1024 /* power of two; rooms marked between wake-ups */
 #define DIRTY_FILL_MAX    (DIRTY_SLOTS / 2)
 #define SUB_BUCKETS       1024 /* power of two; rooms with subscribers */
@@ -35,7 +36,7 @@ struct room_subs {
 /* One reply waiting for a writable callback: LWS_PRE head room, then text. */
 struct reply {
     size_t len;
-    unsigned char buf[LWS_PRE + REPLY_MAX];
+    unsigned char buf[]; /* LWS_PRE + len */
 };
 
 /* One WebSocket peer: lws per-session data, zeroed by lws. */
@@ -53,6 +54,7 @@ struct conn {
     bool rx_binary;   /* the message being received is binary */
     bool established; /* counted in st->ws.connections */
     bool closing;     /* flooded: input ignored, next writable closes */
+    bool going_away;  /* server stopping: next writable closes with 1001 */
 };
 
 struct pl_ws {
@@ -81,7 +83,9 @@ struct pl_ws {
     pl_room *drain[DIRTY_SLOTS]; /* service thread's copy of dirty */
 
     struct room_subs *subs[SUB_BUCKETS]; /* service thread only */
-    unsigned char *frame_buf;            /* LWS_PRE + FRAME_BUF_DEFAULT */
+    lws_sorted_usec_list_t goodbye_timer;
+    bool goodbye_over;
+    unsigned char *frame_buf; /* LWS_PRE + FRAME_BUF_DEFAULT */
 };
 
 static size_t ptr_hash(const void *p)
@@ -366,6 +370,11 @@ static int on_writable(pl_ws *ws, struct conn *c)
                          (unsigned char *)"too many pending replies", 24);
         return -1;
     }
+    if (c->going_away) {
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"server stopping",
+                         15);
+        return -1;
+    }
     int rc = c->rq_len ? write_reply(ws, c) : write_next_message(ws, c);
     if (rc != 0)
         return rc;
@@ -387,7 +396,7 @@ static int queue_text(struct conn *c, const char *text, size_t len)
         lws_callback_on_writable(c->wsi);
         return 0;
     }
-    struct reply *r = len <= REPLY_MAX ? malloc(sizeof *r) : NULL;
+    struct reply *r = len <= REPLY_MAX ? malloc(sizeof *r + LWS_PRE + len) : NULL;
     if (!r)
         return -1;
     memcpy(r->buf + LWS_PRE, text, len);
@@ -484,13 +493,20 @@ static int on_receive(pl_ws *ws, struct conn *c, const char *in, size_t len)
     c->rx_len += len;
     if (!final)
         return 0;
-    if (c->rx_binary)
-        pl_err_set(&err, 400, "binary frames are not supported");
-    else if (c->rx_len > PL_BODY_MAX)
-        pl_err_set(&err, 413, "message over %d bytes", PL_BODY_MAX);
-    else
-        return handle_message(ws, c, c->rx, c->rx_len);
-    return reply_error(ws, c, &err);
+    int rc;
+    if (c->rx_binary || c->rx_len > PL_BODY_MAX) {
+        if (c->rx_binary)
+            pl_err_set(&err, 400, "binary frames are not supported");
+        else
+            pl_err_set(&err, 413, "message over %d bytes", PL_BODY_MAX);
+        rc = reply_error(ws, c, &err);
+    } else {
+        rc = handle_message(ws, c, c->rx, c->rx_len);
+    }
+    /* Fragmented messages are rare: hand the 16 KiB back until the next. */
+    free(c->rx);
+    c->rx = NULL;
+    return rc;
 }
 
 /* ---- connection life ---- */
@@ -568,12 +584,36 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 /* ---- start and stop ---- */
 
+static void goodbye_timeout(lws_sorted_usec_list_t *sul)
+{
+    pl_ws *ws = (pl_ws *)(void *)((char *)sul - offsetof(pl_ws, goodbye_timer));
+    ws->goodbye_over = true;
+}
+
+/* Sends every peer a 1001 close frame so clients know to reconnect, and
+ * services until they are gone or one second passed. */
+static void say_goodbye(pl_ws *ws)
+{
+    for (size_t b = 0; b < SUB_BUCKETS; b++)
+        for (struct room_subs *s = ws->subs[b]; s; s = s->next)
+            for (struct conn *c = s->head; c; c = c->next) {
+                c->going_away = true;
+                lws_callback_on_writable(c->wsi);
+            }
+    lws_sul_schedule(ws->ctx, 0, &ws->goodbye_timer, goodbye_timeout, LWS_US_PER_SEC);
+    while (ws->n_conns && !ws->goodbye_over)
+        if (lws_service(ws->ctx, 0) < 0)
+            break;
+    lws_sul_cancel(&ws->goodbye_timer);
+}
+
 static void *service_main(void *arg)
 {
     pl_ws *ws = arg;
     while (!atomic_load(&ws->stopping))
         if (lws_service(ws->ctx, 0) < 0)
             break;
+    say_goodbye(ws);
     return NULL;
 }
 
@@ -622,6 +662,7 @@ static int create_context(pl_ws *ws, const pl_ws_config *cfg)
     info.retry_and_idle_policy = &ws->retry;
     info.user = ws;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.max_http_header_data = HEADERS_MAX;
     lws_set_log_level(LLL_ERR, NULL);
     ws->ctx = lws_create_context(&info);
     if (!ws->ctx)

@@ -1,6 +1,7 @@
 /* The WebSocket transport (server/transport_ws.c), in process: a store, a
  * pl_ws on a free port, and raw sockets (ws_raw.h) that check the exact
  * bytes on the wire and send what a well-behaved client never would. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include "check.h"
@@ -609,17 +610,33 @@ WS_TEST(publishes_received_are_counted_as_messages_in)
     CHECK_EQ_INT(atomic_load(&st.ws.messages_in), 1);
 }
 
-WS_TEST(stop_closes_open_connections)
+/* Stops the server while the client answers the close handshake from
+ * another thread, the way a real peer would. */
+static void *answer_close(void *arg)
 {
+    ws_raw *c = arg;
     ws_frame f;
+    while (ws_raw_recv(c, WAIT_MS, &f) == 0)
+        if (f.opcode == WS_OP_CLOSE) {
+            int code = f.len >= 2 ? (f.data[0] << 8) | f.data[1] : 0;
+            unsigned char echo[2] = {(unsigned char)(code >> 8), (unsigned char)code};
+            ws_raw_send_frame(c, WS_OP_CLOSE, true, echo, 2);
+            return (void *)(intptr_t)code;
+        }
+    return NULL;
+}
+
+WS_TEST(stop_closes_open_connections_with_1001)
+{
+    pthread_t t;
+    void *code;
     ws_raw *c = subscribe("/ws/lobby");
     CHECK(c);
+    CHECK_EQ_INT(pthread_create(&t, NULL, answer_close, c), 0);
     pl_ws_stop(ws);
     ws = NULL;
-    int rc;
-    while ((rc = ws_raw_recv(c, WAIT_MS, &f)) == 0 && f.opcode != WS_OP_CLOSE)
-        ;
-    CHECK(rc == -EPIPE || (rc == 0 && f.opcode == WS_OP_CLOSE));
+    pthread_join(t, &code);
+    CHECK_EQ_INT((intptr_t)code, 1001);
     CHECK_EQ_INT(atomic_load(&st.ws.connections), 0);
 }
 
@@ -664,6 +681,6 @@ int main(void)
     RUN(bytes_out_is_handshake_plus_frame_header_and_payload);
     RUN(bytes_out_includes_control_frames_once_closed);
     RUN(publishes_received_are_counted_as_messages_in);
-    RUN(stop_closes_open_connections);
+    RUN(stop_closes_open_connections_with_1001);
     return CHECK_DONE();
 }
