@@ -112,8 +112,11 @@
     const gw = pw / groups.length;
     const bw = Math.min(56, (gw * 0.7) / measures.length);
     g.textAlign = 'right';
-    for (let i = 0; i <= 4; i++) {
-      const v = (max / 4) * i;
+    // Steps of 0.2, 0.5 or 1 times a power of ten, never thirds or eighths.
+    const mant = max / Math.pow(10, Math.floor(Math.log10(max)));
+    const steps = Math.abs(mant - 2) < 1e-9 ? 4 : 5;
+    for (let i = 0; i <= steps; i++) {
+      const v = (max / steps) * i;
       g.fillStyle = GRID;
       g.fillRect(PAD.l, Math.round(Y(v)), pw, 1);
       g.fillStyle = MUTED;

@@ -45,6 +45,7 @@ export class ServerClock {
     const sign = this.offsetMs >= 0 ? '+' : '−';
     return `clock offset: server ${sign}${Math.abs(this.offsetMs).toFixed(2)} ms ` +
       `± ${this.errorMs.toFixed(2)} ms against this page, from the quickest of ` +
-      `${this.samples} publish round trips (server ts vs. the midpoint of request and response)`;
+      `${this.samples} publish round trips (the page's probes into room pushlab-clock, then your own ` +
+      `publishes): the server's ts against the midpoint of request and response`;
   }
 }

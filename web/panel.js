@@ -42,6 +42,7 @@ export class Panel {
     this.root.style.setProperty('--lane', spec.color);
     this.root.querySelector('.title').textContent = spec.title;
     this.root.querySelector('.how').textContent = spec.how;
+    this.root.querySelector('.panel-head').title = spec.how; // where .how is hidden
     this.list = this.root.querySelector('.messages');
     this.stateEl = this.root.querySelector('.state');
     this.toggleBtn = this.root.querySelector('.toggle');

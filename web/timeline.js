@@ -126,6 +126,7 @@ export class Timeline {
   drawLane(lane, top, h, now) {
     const g = this.ctx;
     const mid = top + h / 2;
+    this.k = Math.min(1, h / 66); // marks shrink with short lanes (a projector)
     if (top > 0) {
       g.fillStyle = COLORS.grid;
       g.fillRect(0, Math.round(top), this.w, 1);
@@ -134,10 +135,10 @@ export class Timeline {
     g.textBaseline = 'middle';
     g.fillStyle = lane.color;
     g.font = 'bold 17px system-ui, sans-serif';
-    g.fillText(lane.label, 14, mid - 9);
+    g.fillText(lane.label, 14, mid - 9 * this.k);
     g.fillStyle = COLORS.muted;
     g.font = '13px system-ui, sans-serif';
-    g.fillText(lane.sub, 14, mid + 11);
+    g.fillText(lane.sub, 14, mid + 11 * this.k);
     g.save();
     g.beginPath();
     g.rect(LABEL_W - 4, top, this.w - LABEL_W + 4, h);
@@ -155,14 +156,14 @@ export class Timeline {
     const x1 = Math.max(x0 + 3, this.x(s.t1 === null ? now : s.t1, now));
     g.globalAlpha = 0.28;
     g.fillStyle = lane.color;
-    g.fillRect(x0, mid - 7, x1 - x0, 14);
+    g.fillRect(x0, mid - 6, x1 - x0, 12);
     g.globalAlpha = 1;
     g.strokeStyle = lane.color;
     g.lineWidth = 1.5;
-    g.strokeRect(x0 + 0.5, mid - 6.5, x1 - x0 - 1, 13);
+    g.strokeRect(x0 + 0.5, mid - 5.5, x1 - x0 - 1, 11);
     if (s.t1 === null || s.how === 'cut') return;
     g.beginPath();
-    g.arc(x1, mid, 5, 0, 2 * Math.PI);
+    g.arc(x1, mid, 4.5, 0, 2 * Math.PI);
     if (s.how === 'empty') {
       g.fillStyle = COLORS.bg;
       g.fill();
@@ -178,33 +179,34 @@ export class Timeline {
   // Server-to-client events above the centre line, client-to-server below.
   drawMark(lane, m, mid, now) {
     const g = this.ctx;
+    const k = this.k;
     const x = this.x(m.t, now);
     switch (m.kind) {
       case 'msg':
         g.fillStyle = lane.color;
-        g.fillRect(x - 1, mid - 26, 2, 18);
-        triangle(g, x, mid - 9, 5, 1);
+        g.fillRect(x - 1, mid - 26 * k, 2, 18 * k);
+        triangle(g, x, mid - 8, 5 * k, 1);
         break;
       case 'up':
         g.fillStyle = COLORS.ink;
-        g.fillRect(x - 1, mid + 9, 2, 14);
-        triangle(g, x, mid + 8, 5, -1);
+        g.fillRect(x - 1, mid + 8, 2, 15 * k);
+        triangle(g, x, mid + 8, 5 * k, -1);
         break;
       case 'ctl':
       case 'ctl-up':
         g.fillStyle = COLORS.muted;
-        diamond(g, x, m.kind === 'ctl' ? mid - 16 : mid + 16, 5);
+        diamond(g, x, m.kind === 'ctl' ? mid - 16 * k : mid + 16 * k, 5 * k);
         break;
       case 'bad':
         g.fillStyle = COLORS.bad;
-        g.fillRect(x - 1.5, mid - 28, 3, 56);
+        g.fillRect(x - 1.5, mid - 28 * k, 3, 56 * k);
         break;
       case 'off':
         g.fillStyle = COLORS.muted;
-        for (let y = mid - 24; y < mid + 24; y += 6) g.fillRect(x - 1, y, 2, 3);
+        for (let y = mid - 24 * k; y < mid + 24 * k; y += 6) g.fillRect(x - 1, y, 2, 3);
         g.font = '12px system-ui, sans-serif';
         g.textAlign = 'left';
-        g.fillText('disconnected', x + 5, mid - 18);
+        g.fillText('disconnected', x + 5, mid - 18 * k);
         break;
     }
   }

@@ -93,7 +93,7 @@ export class ShortPoll extends Poller {
     super(ctx);
     this.intervalMs = 2000;
     this.busyState = 'asking';
-    this.idleState = 'waiting for the next tick';
+    this.idleState = 'waiting';
   }
 
   url() {
@@ -117,8 +117,8 @@ export class ShortPoll extends Poller {
 export class LongPoll extends Poller {
   constructor(ctx) {
     super(ctx);
-    this.busyState = 'held by the server';
-    this.idleState = 'asking again';
+    this.busyState = 'held';
+    this.idleState = 'asking';
   }
 
   url() {
@@ -161,7 +161,7 @@ export class Sse {
         ctx.error(new Error('stream closed by the server'));
         ctx.state('closed');
       } else {
-        ctx.state('reconnecting (Last-Event-ID)');
+        ctx.state('retrying');
       }
     };
   }
@@ -214,7 +214,7 @@ export class Ws {
     this.span = ctx.lane.open();
     ctx.state('handshake');
     ws.onopen = () => {
-      ctx.state('open, frames both ways');
+      ctx.state('open');
       this.timers.push(setInterval(() => this.ping(), WS_PING_MS));
     };
     ws.onmessage = (e) => this.frame(e.data);
@@ -224,7 +224,7 @@ export class Ws {
       this.span = null;
       if (!this.running) return;
       ctx.error(new Error(`closed by the server (code ${e.code})`));
-      ctx.state('reconnecting');
+      ctx.state('retrying');
       this.timers.push(setTimeout(() => this.running && this.start(), RETRY_MS));
     };
   }
