@@ -222,6 +222,22 @@ static bool origin_allowed(const pl_ws *ws, struct lws *wsi)
     return false;
 }
 
+/* No Sec-WebSocket-Protocol, or a list that names ours. A list without it
+ * is refused with a status here rather than by lws, which just hangs up. */
+static bool subprotocol_ok(struct lws *wsi)
+{
+    char list[256];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) <= 0)
+        return true;
+    if (lws_hdr_copy(wsi, list, sizeof list, WSI_TOKEN_PROTOCOL) <= 0)
+        return false;
+    for (char *save = NULL, *tok = strtok_r(list, ", \t", &save); tok;
+         tok = strtok_r(NULL, ", \t", &save))
+        if (strcmp(tok, PL_WS_PROTOCOL) == 0)
+            return true;
+    return false;
+}
+
 /* Reads "since" from the query string: absent leaves *since alone. Only
  * one, all digits. Returns 0 or -EINVAL. */
 static int parse_since(struct lws *wsi, uint64_t *since, bool *given)
@@ -260,7 +276,8 @@ static int check_handshake(pl_ws *ws, struct lws *wsi, struct conn *c)
     int n = lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
     if (n <= 4 || strncmp(uri, "/ws/", 4) != 0)
         return 404;
-    if (!pl_valid_room(uri + 4, (size_t)n - 4) || parse_since(wsi, &since, &given) != 0)
+    if (!pl_valid_room(uri + 4, (size_t)n - 4) || parse_since(wsi, &since, &given) != 0 ||
+        !subprotocol_ok(wsi))
         return 400;
     if (ws->n_conns >= ws->max_connections)
         return 503;

@@ -3,10 +3,16 @@
  * after it whenever lws says it is writable; a publish from any thread wakes
  * the service thread with lws_cancel_service().
  *
- * Refused handshakes (no 101, the TCP connection is closed; counted with
- * pl_stats_count_status): a foreign Origin (403), a path other than
- * /ws/{room} (404), a bad room name or `since` (400), max_connections
- * reached or the store's room limit hit (503). */
+ * Refused handshakes get an HTTP status instead of the 101 and are counted
+ * with pl_stats_count_status: a foreign Origin (403), a path other than
+ * /ws/{room} (404), a bad room name, a bad `since` or a subprotocol list
+ * without "pushlab.v1" (400), max_connections reached or the store's room
+ * limit hit (503). The subprotocol is optional: without one none is echoed.
+ *
+ * Client frames: publish -> ack, ping -> pong (JSON or bare text); anything
+ * else gets an error frame and the connection stays open. At most 64
+ * replies wait per connection: past that the peer floods and is closed
+ * with 1008. pl_ws_stop() sends every peer a 1001 close frame. */
 #ifndef PL_TRANSPORT_WS_H
 #define PL_TRANSPORT_WS_H
 #include <stddef.h>

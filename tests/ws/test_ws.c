@@ -159,6 +159,22 @@ WS_TEST(handshake_with_pushlab_v1_echoes_it)
     CHECK(strcasestr(c->response, "Sec-WebSocket-Protocol: pushlab.v1\r\n"));
 }
 
+WS_TEST(subprotocol_list_naming_pushlab_v1_gets_it)
+{
+    int status;
+    ws_raw *c = open_client("/ws/lobby", NULL, "chat, pushlab.v1", &status);
+    CHECK(c);
+    CHECK_EQ_INT(status, 101);
+    CHECK(strcasestr(c->response, "Sec-WebSocket-Protocol: pushlab.v1\r\n"));
+}
+
+WS_TEST(only_unknown_subprotocols_are_refused_with_400)
+{
+    int status;
+    CHECK(open_client("/ws/lobby", NULL, "chat", &status));
+    CHECK_EQ_INT(status, 400);
+}
+
 WS_TEST(foreign_origin_is_refused_and_counted_as_403)
 {
     int status;
@@ -645,6 +661,8 @@ int main(void)
     json_object_seed(0);
     RUN(handshake_without_subprotocol_is_accepted);
     RUN(handshake_with_pushlab_v1_echoes_it);
+    RUN(subprotocol_list_naming_pushlab_v1_gets_it);
+    RUN(only_unknown_subprotocols_are_refused_with_400);
     RUN(foreign_origin_is_refused_and_counted_as_403);
     RUN(allowed_origin_is_accepted);
     RUN(origin_must_match_exactly);
