@@ -99,7 +99,7 @@ class App {
       const url = new URL(location.href);
       url.searchParams.set('room', room);
       history.replaceState(null, '', url);
-      this.join(room);
+      this.join(room).catch((err) => this.say(`cannot join ${room}: ${err.message}`, true));
     });
     // A form's submit is what makes Enter in the message field send.
     $('#composer').addEventListener('submit', async (e) => {

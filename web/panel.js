@@ -103,8 +103,8 @@ export class Panel {
       this.addRow(el('li', 'note gap', `gap: ${range} never arrived`));
     }
     this.n.messages++;
-    this.n.lastLat = this.clock.latencyMs(msg.ts, at);
-    this.latencies.add(this.n.lastLat);
+    this.n.lastLat = this.clock.latencyMs(msg.ts, at); // NaN without a ts
+    if (Number.isFinite(this.n.lastLat)) this.latencies.add(this.n.lastLat);
     this.lane.mark('msg');
     this.addRow(this.messageRow(msg));
     this.render();

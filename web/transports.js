@@ -153,7 +153,11 @@ export class Sse {
     es.addEventListener('message', (e) => {
       // What the script sees of the stream: the event's own lines.
       ctx.bytes(utf8.encode(`id: ${e.lastEventId}\nevent: message\ndata: ${e.data}\n\n`).length);
-      ctx.deliver(JSON.parse(e.data));
+      try {
+        ctx.deliver(JSON.parse(e.data));
+      } catch {
+        ctx.error(new Error('an event whose data is not JSON'));
+      }
     });
     es.onerror = () => {
       this.end('bad');
@@ -213,16 +217,20 @@ export class Ws {
     ctx.lane.mark('up');
     this.span = ctx.lane.open();
     ctx.state('handshake');
+    // Handlers of a socket we already let go of must not touch the new one.
+    const current = () => this.ws === ws;
     ws.onopen = () => {
+      if (!current()) return;
       ctx.state('open');
       this.timers.push(setInterval(() => this.ping(), WS_PING_MS));
     };
-    ws.onmessage = (e) => this.frame(e.data);
+    ws.onmessage = (e) => current() && this.frame(e.data);
     ws.onclose = (e) => {
+      if (!current()) return;
       this.clearTimers();
-      if (this.span) ctx.lane.close(this.span, this.running ? 'bad' : 'cut');
+      ctx.lane.close(this.span, 'bad');
       this.span = null;
-      if (!this.running) return;
+      this.ws = null;
       ctx.error(new Error(`closed by the server (code ${e.code})`));
       ctx.state('retrying');
       this.timers.push(setTimeout(() => this.running && this.start(), RETRY_MS));
@@ -233,7 +241,12 @@ export class Ws {
     const ctx = this.ctx;
     ctx.bytes(frameBytes(data));
     if (data === 'pong') return ctx.lane.mark('ctl');
-    const f = JSON.parse(data);
+    let f;
+    try {
+      f = JSON.parse(data);
+    } catch {
+      return ctx.error(new Error('a frame that is not JSON'));
+    }
     if (f.type === 'message') {
       const { type, ...msg } = f; // eslint-disable-line no-unused-vars
       ctx.deliver(msg);
@@ -259,8 +272,9 @@ export class Ws {
   stop() {
     this.running = false;
     this.clearTimers();
-    if (this.ws) this.ws.close(1000, 'bye');
-    this.ws = null;
+    const ws = this.ws;
+    this.ws = null; // first: its close handler is now stale
+    if (ws) ws.close(1000, 'bye');
     if (this.span) this.ctx.lane.close(this.span, 'cut');
     this.span = null;
     this.ctx.state('disconnected');

@@ -95,6 +95,30 @@ for (const p of PANELS) {
   });
 }
 
+test('a disconnect and reconnect in one go leaves exactly one subscription per panel', async () => {
+  const room = 'e2e-rapid';
+  await openRoom(room);
+  await page.evaluate(() => {
+    for (const p of Object.values(window.pushlab.panels)) {
+      p.disconnect();
+      p.connect();
+    }
+  });
+  const a = await h.publish(server.http, room, 'dee', 'one');
+  for (const p of PANELS) await waitForId(p, a.id);
+  // Longer than the page's 2 s retry delay: a stale socket's close handler
+  // would have opened a second subscription by then.
+  await page.waitForTimeout(2500);
+  const b = await h.publish(server.http, room, 'dee', 'two');
+  for (const p of PANELS) {
+    await waitForId(p, b.id);
+    assert.deepEqual(await ids(p), [a.id, b.id], p);
+    assert.equal(await counter(p, 'dups'), '0', p);
+  }
+  assert.equal(await counter('sse', 'requests'), '2', 'sse: the first stream and the reconnect');
+  assert.equal(await counter('ws', 'requests'), '2', 'ws: the first handshake and the reconnect');
+});
+
 test('a burst of 100 reaches every panel complete and in order', async () => {
   await openRoom('e2e-burst');
   await page.click('#panel-sse .burst');
