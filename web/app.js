@@ -60,7 +60,7 @@ class App {
     this.panels = {};
     for (const spec of SPECS) {
       const lane = this.timeline.addLane(spec.key, spec.title, spec.lane, spec.color);
-      const panel = new Panel(tpl, spec, lane, this.clock, (btn) => this.burst(btn));
+      const panel = new Panel(tpl, spec, lane, this.clock, (btn) => this.burst(btn), () => this.rejoin());
       const Sub = { short_poll: ShortPoll, long_poll: LongPoll, sse: Sse, ws: Ws }[spec.key];
       panel.attach(new Sub(panel, wsUrl));
       this.panels[spec.key] = panel;
@@ -153,7 +153,23 @@ class App {
     }).observe({ type: 'resource' });
   }
 
-  async join(room) {
+  // The server restarted with an empty store: its ids begin at 1 again, so
+  // every panel's cursor is wrong. Start the room over, once.
+  rejoin() {
+    if (this.joining) return;
+    this.join(this.room, 'the server restarted the room').catch((err) => this.say(`cannot rejoin: ${err.message}`, true));
+  }
+
+  async join(room, why = '') {
+    this.joining = true;
+    try {
+      await this.switchTo(room, why);
+    } finally {
+      this.joining = false;
+    }
+  }
+
+  async switchTo(room, why) {
     for (const p of Object.values(this.panels)) if (p.connected) p.disconnect();
     this.room = room;
     document.title = `pushlab: ${room}`;
@@ -162,7 +178,7 @@ class App {
       p.reset(room, start);
       p.connect();
     }
-    this.say(`joined ${room} after #${start}`);
+    this.say(`${why ? `${why}: ` : ''}joined ${room} after #${start}`);
   }
 
   // A few publishes into a room of their own give the round trips the

@@ -30,9 +30,11 @@ export function fmtBytes(n) {
 export class Panel {
   /**
    * `spec`: { key, title, how, color, bytesNote }; `lane`: its timeline lane;
-   * `clock`: the ServerClock; `onBurst()`: publishes a burst for this panel.
+   * `clock`: the ServerClock; `onBurst(button)`: publishes a burst;
+   * `onRewind()`: the room's ids started over, every panel must rejoin.
    */
-  constructor(template, spec, lane, clock, onBurst) {
+  constructor(template, spec, lane, clock, onBurst, onRewind) {
+    this.onRewind = onRewind;
     this.spec = spec;
     this.lane = lane;
     this.clock = clock;
@@ -127,6 +129,12 @@ export class Panel {
   error(err) {
     this.lane.mark('bad');
     this.addRow(el('li', 'note err', String(err.message || err)));
+  }
+
+  rewound(newest) {
+    this.lane.mark('bad');
+    this.addRow(el('li', 'note gap', `the room restarted (newest #${newest}, we had #${this.seq.lastId})`));
+    this.onRewind();
   }
 
   trimmed() {

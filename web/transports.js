@@ -8,6 +8,8 @@
 //   ctx.state(text)       what the subscription is doing now
 //   ctx.error(err)        something went wrong (shown, and drawn in red)
 //   ctx.trimmed()         the server says history after the cursor was trimmed
+//   ctx.rewound(lastId)   the room's newest id is below the cursor: the server
+//                         restarted with an empty room, ids begin again at 1
 //   ctx.lane              the panel's timeline lane (see timeline.js)
 import { roomPath } from './api.js';
 
@@ -19,7 +21,8 @@ const WS_PING_MS = 15000;
 const utf8 = new TextEncoder();
 
 // One fetch of a polling page, drawn as a span from request to response.
-// Returns the page, or null when aborted; throws on HTTP or network errors.
+// Returns the page, or null when aborted or rewound (the loop then ends);
+// throws on HTTP or network errors.
 async function fetchPage(ctx, url, signal) {
   ctx.request();
   ctx.lane.mark('up');
@@ -29,6 +32,10 @@ async function fetchPage(ctx, url, signal) {
     const page = await res.json();
     if (!res.ok) throw new Error(`${res.status} ${page.error ? page.error.message : ''}`);
     ctx.lane.close(span, page.messages.length ? 'msg' : 'empty');
+    if (page.last_id < ctx.cursor()) {
+      ctx.rewound(page.last_id);
+      return null;
+    }
     if (page.gap) ctx.trimmed();
     for (const m of page.messages) ctx.deliver(m);
     return page;

@@ -187,6 +187,25 @@ test('the timeline draws every lane in its colour', async () => {
   await page.locator('.timeline-box').screenshot({ path: h.screenshotPath('timeline') });
 });
 
+test('after the server restarts with an empty room the page starts the room over', async () => {
+  await openRoom('e2e-restart');
+  let last;
+  for (let i = 0; i < 3; i++) last = await h.publish(server.http, 'e2e-restart', 'eve', `old ${i}`);
+  for (const p of PANELS) await waitForId(p, last.id);
+  assert.equal(await h.stopServer(server), 0);
+  server = await h.startServer(exe, path.resolve(webRoot), server.ports); // same ports, empty store
+  await page.waitForFunction(() => /restarted/.test(document.querySelector('#publish-status').textContent), null, { timeout: 15000 });
+  await Promise.all(PANELS.map((p) => page.waitForFunction((p) => window.pushlab.panels[p].seq.lastId === 0 &&
+    !/connecting|handshake|retrying/.test(document.querySelector(`#panel-${p} .state`).textContent), p, { timeout: 15000 })));
+  const fresh = await h.publish(server.http, 'e2e-restart', 'eve', 'new 1');
+  assert.equal(fresh.id, 1, 'the new server numbers from 1');
+  for (const p of PANELS) {
+    await waitForId(p, 1);
+    assert.equal(await page.textContent(`#panel-${p} li.msg[data-id="1"] .text`), 'new 1', p);
+    assert.equal(await counter(p, 'dups'), '0', p);
+  }
+});
+
 test('report.html draws latency CDFs and per-message bars from a bench JSON file', async () => {
   await page.goto(`${server.http}/report.html`);
   await page.setInputFiles('#file', path.join(h.HERE, 'bench-sample.json'));

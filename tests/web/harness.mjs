@@ -21,9 +21,13 @@ export async function loadPlaywright() {
   }
 }
 
-/** Starts `exe` serving `webRoot`; resolves to { proc, http, ws } once it listens. */
-export function startServer(exe, webRoot) {
-  const proc = spawn(exe, ['--http-port', '0', '--ws-port', '0', '--web-root', webRoot], {
+/**
+ * Starts `exe` serving `webRoot` on `ports` (free ones by default); resolves
+ * to { proc, http, ws, ports } once it prints its listening line.
+ */
+export function startServer(exe, webRoot, ports = { http: 0, ws: 0 }) {
+  const args = ['--http-port', String(ports.http), '--ws-port', String(ports.ws), '--web-root', webRoot];
+  const proc = spawn(exe, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -33,7 +37,8 @@ export function startServer(exe, webRoot) {
       const m = /^pushlab-server listening http=(\S+) ws=(\S+)/.exec(line);
       if (!m) return;
       clearTimeout(timer);
-      resolve({ proc, http: m[1], ws: m[2] });
+      const port = (url) => Number(new URL(url).port);
+      resolve({ proc, http: m[1], ws: m[2], ports: { http: port(m[1]), ws: port(m[2]) } });
     });
   });
 }
