@@ -3,6 +3,7 @@
  * callbacks' context, so a send costs no allocation here. */
 #include "publisher.h"
 #include "clock.h"
+#include "http_pub.h"
 #include "meta.h"
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@ typedef struct slot {
 struct pl_bpub {
     pl_bpub_cfg cfg;
     pl_timer *timer;
+    pl_bhttp *http; /* without over_ws */
+    char **urls;    /* POST url per room, without over_ws */
+    char *body;     /* the publish body being built */
+    size_t body_cap;
     pl_sub **ws;   /* one per room with over_ws, else NULL */
     int ws_open;   /* how many of them are OPEN */
     int64_t t0_us; /* 0 until started */
@@ -62,6 +67,26 @@ static void on_published(void *ud, uint64_t id, bool dup, const pl_client_err *e
     pump(s->p);
 }
 
+static void on_posted(void *ud, long status)
+{
+    slot *s = ud;
+    if (status != 201)
+        fprintf(stderr, "pushlab-bench: publish %llu failed: HTTP %ld\n",
+                (unsigned long long)s->seq, status);
+    release(s->p, s, status == 201);
+    pump(s->p);
+}
+
+/* The POST body; the text is plain letters, so it needs no escaping. */
+static int post(pl_bpub *p, int room, const char *meta, slot *s)
+{
+    int n = snprintf(p->body, p->body_cap, "{\"user\":\"bench\",\"text\":\"%s\",\"meta\":%s}",
+                     p->cfg.text, meta);
+    if (n < 0 || (size_t)n >= p->body_cap)
+        return -EOVERFLOW;
+    return pl_bhttp_post(p->http, p->urls[room], p->body, (size_t)n, on_posted, s);
+}
+
 /* Hands message `seq` to the client library. Returns 0, -EAGAIN (the
  * WebSocket's own window is full: try later) or another negative code. */
 static int send_one(pl_bpub *p, slot *s)
@@ -76,8 +101,7 @@ static int send_one(pl_bpub *p, slot *s)
         p->counts.max_behind_us = now - m.intended_us;
     if (p->cfg.over_ws)
         return pl_sub_publish(p->ws[room], &msg, on_published, s);
-    return pl_publish_http(p->cfg.loop, p->cfg.url, p->cfg.rooms[room], &msg, NULL, on_published,
-                           s);
+    return post(p, room, meta, s);
 }
 
 /* Sends everything due, as far as the in-flight window allows, then arms
@@ -144,6 +168,25 @@ static int open_ws(pl_bpub *p)
     return 0;
 }
 
+static int open_http(pl_bpub *p)
+{
+    int rc = pl_bhttp_new(p->cfg.loop, &p->http);
+    if (rc)
+        return rc;
+    p->body_cap = strlen(p->cfg.text) + 256;
+    p->body = malloc(p->body_cap);
+    p->urls = calloc((size_t)p->cfg.n_rooms, sizeof *p->urls);
+    if (!p->body || !p->urls)
+        return -ENOMEM;
+    for (int r = 0; r < p->cfg.n_rooms; r++) {
+        size_t len = strlen(p->cfg.url) + strlen(p->cfg.rooms[r]) + 32;
+        if (!(p->urls[r] = malloc(len)))
+            return -ENOMEM;
+        snprintf(p->urls[r], len, "%s/api/rooms/%s/messages", p->cfg.url, p->cfg.rooms[r]);
+    }
+    return 0;
+}
+
 int pl_bpub_new(const pl_bpub_cfg *cfg, pl_bpub **out)
 {
     pl_bpub *p = calloc(1, sizeof *p);
@@ -158,14 +201,13 @@ int pl_bpub_new(const pl_bpub_cfg *cfg, pl_bpub **out)
     p->timer = pl_timer_new(cfg->loop, on_timer, p);
     if (!p->timer)
         goto fail;
-    if (cfg->over_ws && (rc = open_ws(p)) != 0)
+    rc = cfg->over_ws ? open_ws(p) : open_http(p);
+    if (rc)
         goto fail;
     *out = p;
     return 0;
 fail:
-    pl_bpub_stop(p);
-    free(p->ws);
-    free(p);
+    pl_bpub_free(p);
     return rc;
 }
 
@@ -184,23 +226,18 @@ bool pl_bpub_finished(const pl_bpub *p)
 
 pl_bpub_counts pl_bpub_counts_get(const pl_bpub *p) { return p->counts; }
 
-void pl_bpub_stop(pl_bpub *p)
-{
-    if (!p)
-        return;
-    pl_timer_free(p->timer);
-    p->timer = NULL;
-    for (int r = 0; p->ws && r < p->cfg.n_rooms; r++) {
-        pl_sub_close(p->ws[r]);
-        p->ws[r] = NULL;
-    }
-    p->t0_us = 0;
-}
-
 void pl_bpub_free(pl_bpub *p)
 {
     if (!p)
         return;
+    pl_timer_free(p->timer);
+    pl_bhttp_free(p->http);
+    for (int r = 0; p->ws && r < p->cfg.n_rooms; r++)
+        pl_sub_close(p->ws[r]);
+    for (int r = 0; p->urls && r < p->cfg.n_rooms; r++)
+        free(p->urls[r]);
+    free(p->urls);
+    free(p->body);
     free(p->ws);
     free(p);
 }

@@ -1,8 +1,8 @@
 /* The bench's publisher: message k of a run is due at t0 + k / rate on
  * this process's monotonic clock, whatever happened to message k-1. A late
  * message keeps its intended time, so latency measured from it includes
- * the wait (no coordinated omission). Sends over HTTP or a WebSocket per
- * room, round-robin over rooms, with a bounded number in flight. */
+ * the wait (no coordinated omission). Sends over HTTP (its own connections, see http_pub.h) or a
+ * WebSocket per room, round-robin over rooms, with a bounded number in flight. */
 #ifndef PL_BENCH_PUBLISHER_H
 #define PL_BENCH_PUBLISHER_H
 #include <stdbool.h>
@@ -43,11 +43,9 @@ int64_t pl_bpub_intended(const pl_bpub *p, uint64_t seq);
 /* True once every message has an outcome. */
 bool pl_bpub_finished(const pl_bpub *p);
 pl_bpub_counts pl_bpub_counts_get(const pl_bpub *p);
-/* Stops the schedule and closes its WebSockets. In-flight HTTP publishes
- * still point at it: free the loop (which drops them without calling
- * back) before pl_bpub_free(). NULL is a no-op. */
-void pl_bpub_stop(pl_bpub *p);
-/* Frees the memory; call after pl_bpub_stop() and pl_loop_free(). */
+/* Stops the schedule, closes its connections (in-flight publishes are
+ * dropped without callbacks) and frees it. Call while the loop is alive.
+ * NULL is a no-op. */
 void pl_bpub_free(pl_bpub *p);
 
 #endif

@@ -317,9 +317,8 @@ static int script(run *r)
 
 static void teardown(run *r)
 {
-    pl_bpub_stop(r->pub);
-    pl_loop_free(r->loop);
     pl_bpub_free(r->pub);
+    pl_loop_free(r->loop);
     for (int i = 0; r->subs && i < r->o->subscribers; i++)
         free(r->subs[i].seen);
     free(r->subs);
