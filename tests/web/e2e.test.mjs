@@ -192,8 +192,9 @@ test('after the server restarts with an empty room the page starts the room over
   let last;
   for (let i = 0; i < 3; i++) last = await h.publish(server.http, 'e2e-restart', 'eve', `old ${i}`);
   for (const p of PANELS) await waitForId(p, last.id);
-  assert.equal(await h.stopServer(server), 0);
+  const stopped = await h.stopServer(server);
   server = await h.startServer(exe, path.resolve(webRoot), server.ports); // same ports, empty store
+  assert.equal(stopped, 0, 'the first server stopped cleanly on SIGTERM');
   await page.waitForFunction(() => /restarted/.test(document.querySelector('#publish-status').textContent), null, { timeout: 15000 });
   await Promise.all(PANELS.map((p) => page.waitForFunction((p) => window.pushlab.panels[p].seq.lastId === 0 &&
     !/connecting|handshake|retrying/.test(document.querySelector(`#panel-${p} .state`).textContent), p, { timeout: 15000 })));

@@ -43,12 +43,22 @@ export function startServer(exe, webRoot, ports = { http: 0, ws: 0 }) {
   });
 }
 
-/** SIGTERM, then the exit code (the protocol says a clean stop exits 0). */
+/**
+ * SIGTERM, then the exit code (the protocol says a clean stop exits 0). A
+ * server still running 10 s later is killed, and the answer says so.
+ */
 export function stopServer(server) {
   return new Promise((resolve) => {
     if (server.proc.exitCode !== null) return resolve(server.proc.exitCode);
+    const timer = setTimeout(() => {
+      server.proc.kill('SIGKILL');
+      resolve('still running 10 s after SIGTERM');
+    }, 10000);
     server.proc.removeAllListeners('exit');
-    server.proc.on('exit', (code, sig) => resolve(code ?? sig));
+    server.proc.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      resolve(code ?? sig);
+    });
     server.proc.kill('SIGTERM');
   });
 }
