@@ -68,6 +68,8 @@ class Poller {
     this.running = false;
     clearTimeout(this.timer);
     if (this.abort) this.abort.abort();
+    this.abort = null;
+    this.inFlight = false;
     this.ctx.state('disconnected');
   }
 
@@ -80,6 +82,7 @@ class Poller {
     try {
       this.ctx.state(this.busyState);
       const page = await fetchPage(this.ctx, this.url(), abort.signal);
+      if (this.abort !== abort) return; // stopped meanwhile: a newer loop owns the state
       this.inFlight = false;
       if (!page) return;
       // A full page means more is waiting: drain before pausing.
@@ -87,6 +90,7 @@ class Poller {
       wait = more ? 0 : this.pauseMs();
       this.ctx.state(this.idleState);
     } catch (err) {
+      if (this.abort !== abort) return;
       this.inFlight = false;
       this.ctx.error(err);
     }
@@ -147,6 +151,7 @@ export class Sse {
     this.ctx = ctx;
     this.es = null;
     this.span = null;
+    this.retry = 0;
   }
 
   start() {
@@ -160,20 +165,17 @@ export class Sse {
     es.addEventListener('message', (e) => {
       // What the script sees of the stream: the event's own lines.
       ctx.bytes(utf8.encode(`id: ${e.lastEventId}\nevent: message\ndata: ${e.data}\n\n`).length);
-      try {
-        ctx.deliver(JSON.parse(e.data));
-      } catch {
-        ctx.error(new Error('an event whose data is not JSON'));
-      }
+      const msg = parseJson(e.data);
+      if (msg) ctx.deliver(msg);
+      else ctx.error(new Error('an event whose data is not JSON'));
     });
     es.onerror = () => {
       this.end('bad');
-      if (es.readyState === EventSource.CLOSED) {
-        ctx.error(new Error('stream closed by the server'));
-        ctx.state('closed');
-      } else {
-        ctx.state('retrying');
-      }
+      if (es.readyState !== EventSource.CLOSED) return ctx.state('retrying');
+      // Refused (not 200 or not an event stream): the browser gives up, we don't.
+      ctx.error(new Error('the server refused the event stream'));
+      ctx.state('retrying');
+      this.retry = setTimeout(() => this.es === es && this.start(), RETRY_MS);
     };
   }
 
@@ -190,10 +192,19 @@ export class Sse {
   }
 
   stop() {
+    clearTimeout(this.retry);
     if (this.es) this.es.close();
     this.es = null;
     this.end('cut');
     this.ctx.state('disconnected');
+  }
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }
 
@@ -212,12 +223,11 @@ export class Ws {
     this.wsUrl = wsUrl;
     this.ws = null;
     this.span = null;
-    this.running = false;
-    this.timers = [];
+    this.pingTimer = 0;
+    this.retryTimer = 0;
   }
 
   start() {
-    this.running = true;
     const ctx = this.ctx;
     const ws = (this.ws = new WebSocket(`${this.wsUrl(ctx.room)}?since=${ctx.cursor()}`));
     ctx.request();
@@ -229,18 +239,17 @@ export class Ws {
     ws.onopen = () => {
       if (!current()) return;
       ctx.state('open');
-      this.timers.push(setInterval(() => this.ping(), WS_PING_MS));
+      this.pingTimer = setInterval(() => this.ping(), WS_PING_MS);
     };
     ws.onmessage = (e) => current() && this.frame(e.data);
     ws.onclose = (e) => {
       if (!current()) return;
-      this.clearTimers();
+      clearInterval(this.pingTimer);
       ctx.lane.close(this.span, 'bad');
       this.span = null;
-      this.ws = null;
       ctx.error(new Error(`closed by the server (code ${e.code})`));
       ctx.state('retrying');
-      this.timers.push(setTimeout(() => this.running && this.start(), RETRY_MS));
+      this.retryTimer = setTimeout(() => current() && this.start(), RETRY_MS);
     };
   }
 
@@ -248,14 +257,11 @@ export class Ws {
     const ctx = this.ctx;
     ctx.bytes(frameBytes(data));
     if (data === 'pong') return ctx.lane.mark('ctl');
-    let f;
-    try {
-      f = JSON.parse(data);
-    } catch {
-      return ctx.error(new Error('a frame that is not JSON'));
-    }
+    const f = parseJson(data);
+    if (!f) return ctx.error(new Error('a frame that is not JSON'));
     if (f.type === 'message') {
-      const { type, ...msg } = f; // eslint-disable-line no-unused-vars
+      const msg = { ...f };
+      delete msg.type;
       ctx.deliver(msg);
     } else if (f.type === 'pong') {
       ctx.lane.mark('ctl');
@@ -271,14 +277,9 @@ export class Ws {
     }
   }
 
-  clearTimers() {
-    for (const t of this.timers) clearTimeout(t), clearInterval(t);
-    this.timers = [];
-  }
-
   stop() {
-    this.running = false;
-    this.clearTimers();
+    clearInterval(this.pingTimer);
+    clearTimeout(this.retryTimer);
     const ws = this.ws;
     this.ws = null; // first: its close handler is now stale
     if (ws) ws.close(1000, 'bye');
