@@ -107,7 +107,7 @@ export class Panel {
     this.n.messages++;
     this.n.lastLat = this.clock.latencyMs(msg.ts, at); // NaN without a ts
     if (Number.isFinite(this.n.lastLat)) this.latencies.add(this.n.lastLat);
-    this.lane.mark('msg');
+    this.lane.mark('msg', msg.id);
     this.addRow(this.messageRow(msg));
     this.render();
   }

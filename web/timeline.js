@@ -38,9 +38,12 @@ class Lane {
     span.how = how;
   }
 
-  /** A point event: 'up', 'msg', 'ctl', 'ctl-up', 'bad' or 'off' (the user disconnected). */
-  mark(kind) {
-    push(this.marks, { t: performance.now(), kind });
+  /**
+   * A point event: 'up', 'msg', 'ctl', 'ctl-up', 'bad' or 'off' (the user
+   * disconnected). A message's `id` is written beside it where there is room.
+   */
+  mark(kind, id = 0) {
+    push(this.marks, { t: performance.now(), kind, id });
   }
 
   prune(now) {
@@ -145,6 +148,7 @@ export class Timeline {
     g.clip();
     for (const s of lane.spans) this.drawSpan(lane, s, mid, now);
     for (const m of lane.marks) this.drawMark(lane, m, mid, now);
+    this.drawIds(lane, mid, now);
     g.restore();
   }
 
@@ -184,7 +188,7 @@ export class Timeline {
     switch (m.kind) {
       case 'msg':
         g.fillStyle = lane.color;
-        g.fillRect(x - 1, mid - 26 * k, 2, 18 * k);
+        g.fillRect(x - 1, mid - 22 * k, 2, 14 * k);
         triangle(g, x, mid - 8, 5 * k, 1);
         break;
       case 'up':
@@ -208,6 +212,28 @@ export class Timeline {
         g.textAlign = 'left';
         g.fillText('disconnected', x + 5, mid - 18 * k);
         break;
+    }
+  }
+
+  // Message ids above their arrows, so one message can be followed across the
+  // lanes; newest first, skipping any that would overlap the one to its right.
+  drawIds(lane, mid, now) {
+    const g = this.ctx;
+    g.font = '11px system-ui, sans-serif';
+    g.textAlign = 'center';
+    g.textBaseline = 'alphabetic';
+    g.fillStyle = lane.color;
+    let right = Infinity;
+    for (let i = lane.marks.length - 1; i >= 0; i--) {
+      const m = lane.marks[i];
+      if (m.kind !== 'msg' || !m.id) continue;
+      const x = this.x(m.t, now);
+      if (x < LABEL_W) break;
+      const label = `#${m.id}`;
+      const w = g.measureText(label).width;
+      if (x + w / 2 + 3 > right) continue;
+      g.fillText(label, x, mid - 24 * this.k);
+      right = x - w / 2;
     }
   }
 }
