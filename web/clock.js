@@ -24,9 +24,10 @@ export class ServerClock {
   sample(t0, t1, tsUs) {
     this.samples++;
     const half = (t1 - t0) / 2;
-    if (half >= this.errorMs) return;
-    this.errorMs = half;
-    this.offsetMs = tsUs / 1000 - (t0 + t1) / 2;
+    if (half < this.errorMs) {
+      this.errorMs = half;
+      this.offsetMs = tsUs / 1000 - (t0 + t1) / 2;
+    }
     for (const fn of this.listeners) fn(this);
   }
 

@@ -63,7 +63,6 @@ export class Timeline {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
     this.lanes = [];
-    this.last = 0;
     this.frames = 0;
     new ResizeObserver(() => this.resize()).observe(canvas);
     this.resize();
@@ -84,13 +83,12 @@ export class Timeline {
     this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   }
 
+  // A frame every FRAME_MS, not at the display's rate: a third of the
+  // wake-ups of a bare requestAnimationFrame loop, and none in a hidden tab.
   start() {
-    const tick = (t) => {
-      if (t - this.last >= FRAME_MS) {
-        this.last = t;
-        this.draw(performance.now());
-      }
-      requestAnimationFrame(tick);
+    const tick = () => {
+      this.draw(performance.now());
+      setTimeout(() => requestAnimationFrame(tick), FRAME_MS);
     };
     requestAnimationFrame(tick);
   }
