@@ -17,7 +17,7 @@
 
 #define PL_WS_PROTOCOL    "pushlab.v1"
 #define REPLY_QUEUE_MAX   64   /* pending ack/pong/error per connection */
-#define REPLY_MAX         512  /* one reply frame, JSON text */
+#define REPLY_MAX         2048 /* one reply frame: 191 escaped chars fit */
 #define HEADERS_MAX       4096 /* request head; browsers on localhost carry cookies */
 #define DIRTY_SLOTS       1024 /* power of two; rooms marked between wake-ups */
 #define DIRTY_FILL_MAX    (DIRTY_SLOTS / 2)

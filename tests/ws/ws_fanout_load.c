@@ -1,7 +1,8 @@
 /* A load tool, not a test: starts pushlab-server, holds N WebSocket
  * subscribers in one room, publishes R msg/s over HTTP for D seconds and
  * prints the server's CPU time per 1000 deliveries (from /proc/PID/stat).
- * Usage: ws_fanout_load SERVER [N=1000] [RATE=50] [SECONDS=10] */
+ * Usage: ws_fanout_load SERVER [N=1000] [RATE=50] [SECONDS=10] [IDLE=0]
+ * IDLE more subscribers sit in another room: what do they cost? */
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include "spawn.h"
@@ -40,14 +41,16 @@ static double cpu_s(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static int subscribe(struct sub *s, int port)
+static int subscribe(struct sub *s, int port, const char *room)
 {
-    static const char req[] =
-        "GET /ws/load HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n";
+    char req[512];
+    int len = snprintf(req, sizeof req,
+                       "GET /ws/%s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n",
+                       room);
     s->fd = ws_raw_tcp(port);
-    if (s->fd < 0 || ws_raw_send_all(s->fd, req, sizeof req - 1) != 0)
+    if (s->fd < 0 || ws_raw_send_all(s->fd, req, (size_t)len) != 0)
         return -1;
     while (!memmem(s->buf, s->len, "\r\n\r\n", 4)) {
         ssize_t r = recv(s->fd, s->buf + s->len, sizeof s->buf - s->len, 0);
@@ -120,21 +123,21 @@ int main(int argc, char **argv)
         return 2;
     }
     int n = argc > 2 ? atoi(argv[2]) : 1000, rate = argc > 3 ? atoi(argv[3]) : 50;
-    int secs = argc > 4 ? atoi(argv[4]) : 10;
+    int secs = argc > 4 ? atoi(argv[4]) : 10, idle = argc > 5 ? atoi(argv[5]) : 0;
     static const char *const extra[] = {"--max-connections", "20000", NULL};
     pl_test_server srv;
     if (pl_test_server_start(&srv, argv[1], extra) != 0)
         return 1;
-    struct sub *subs = calloc((size_t)n, sizeof *subs);
+    struct sub *subs = calloc((size_t)(n + idle), sizeof *subs);
     int ep = epoll_create1(0), pub = ws_raw_tcp(srv.http_port), ok = 0;
-    for (int i = 0; subs && i < n; i++, ok++) {
-        if (subscribe(&subs[i], srv.ws_port) != 0)
+    for (int i = 0; subs && i < n + idle; i++, ok++) {
+        if (subscribe(&subs[i], srv.ws_port, i < n ? "load" : "idle") != 0)
             break;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &subs[i]};
         epoll_ctl(ep, EPOLL_CTL_ADD, subs[i].fd, &ev);
     }
-    if (ok < n || pub < 0) {
-        fprintf(stderr, "only %d of %d subscribers connected\n", ok, n);
+    if (ok < n + idle || pub < 0) {
+        fprintf(stderr, "only %d of %d subscribers connected\n", ok, n + idle);
         pl_test_server_stop(&srv, SIGKILL);
         return 1;
     }
@@ -157,11 +160,11 @@ int main(int argc, char **argv)
             break;
     }
     double cpu = cpu_s(srv.pid) - cpu0, wall = now_s() - t0;
-    printf("subscribers %d, published %d in %.1f s, delivered %llu/%llu\n", n, sent, wall,
-           (unsigned long long)got, (unsigned long long)want);
+    printf("subscribers %d (+%d idle), published %d in %.1f s, delivered %llu/%llu\n", n, idle,
+           sent, wall, (unsigned long long)got, (unsigned long long)want);
     printf("server cpu %.3f s (%.1f%% of one core), %.3f ms per 1000 deliveries\n", cpu,
            100 * cpu / wall, got ? cpu * 1e6 / (double)got : 0.0);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n + idle; i++)
         close(subs[i].fd);
     free(subs);
     close(pub);
