@@ -3,6 +3,7 @@
  * message, and the store wakes whoever waits for that room. */
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "server.h"
@@ -54,10 +55,36 @@ enum MHD_Result pl_api_stats(pl_req *q)
     return pl_http_json(q, 200, body, len);
 }
 
+/* The WebSocket URL as this client should dial it: the host it used to
+ * reach us (so a page opened through another name or address still finds
+ * the listener), with the WebSocket port. Falls back to the bind address. */
+static void ws_url_for(pl_req *q, char *out, size_t cap)
+{
+    const char *host = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    size_t n = host ? strlen(host) : 0;
+    if (n && host[0] == '[') {
+        const char *end = strchr(host, ']');
+        n = end ? (size_t)(end - host) + 1 : 0;
+    } else if (n) {
+        const char *colon = strchr(host, ':');
+        n = colon ? (size_t)(colon - host) : n;
+    }
+    bool ok = n > 0 && n < 256;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]",
+                    host[i]) != NULL;
+    if (ok)
+        snprintf(out, cap, "ws://%.*s:%d", (int)n, host, q->srv->ws_port);
+    else
+        snprintf(out, cap, "%s", q->srv->ws_url);
+}
+
 enum MHD_Result pl_api_config(pl_req *q)
 {
     pl_server *srv = q->srv;
-    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:i}", "ws_url", srv->ws_url, "ws_path", "/ws/{room}",
+    char ws_url[320];
+    ws_url_for(q, ws_url, sizeof ws_url);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:i}", "ws_url", ws_url, "ws_path", "/ws/{room}",
                           "version", PUSHLAB_VERSION, "history", (json_int_t)srv->cfg.history,
                           "heartbeat_s", srv->cfg.heartbeat_s);
     char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -74,9 +75,9 @@ static int raw_request(int port, const char *method, const char *path, const cha
 {
     char req[40000];
     size_t blen = body ? strlen(body) : 0;
-    int n =
-        snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s",
-                 method, path, headers ? headers : "");
+    bool own_host = headers && strncmp(headers, "Host:", 5) == 0;
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\n%sConnection: close\r\n%s", method, path,
+                     own_host ? "" : "Host: 127.0.0.1\r\n", headers ? headers : "");
     if (body)
         n += snprintf(req + n, sizeof req - (size_t)n, "Content-Length: %zu\r\n", blen);
     n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");

@@ -330,6 +330,16 @@ TEST(config_names_the_websocket_listener)
     CHECK(strstr(raw_body(resp), want) != NULL);
 }
 
+TEST(config_uses_the_host_the_client_dialled)
+{
+    CHECK_EQ_INT(raw_request(srv.http_port, "GET", "/api/config", "Host: localhost:1234\r\n", NULL,
+                             resp, sizeof resp),
+                 200);
+    char want[160];
+    snprintf(want, sizeof want, "\"ws_url\":\"ws://localhost:%d\"", srv.ws_port);
+    CHECK(strstr(raw_body(resp), want) != NULL);
+}
+
 TEST(healthz_is_ok)
 {
     CHECK_EQ_INT(get("/healthz"), 200);
@@ -399,6 +409,7 @@ int main(int argc, char **argv)
     RUN(bad_input_changes_nothing_and_is_counted);
     RUN(stats_count_requests_messages_and_bytes);
     RUN(config_names_the_websocket_listener);
+    RUN(config_uses_the_host_the_client_dialled);
     RUN(healthz_is_ok);
     RUN(static_files_are_served_and_cannot_escape_the_root);
     RUN(sigterm_closes_open_streams_and_exits_zero);
