@@ -29,7 +29,7 @@ static void usage(FILE *out)
             "  --web-root DIR         files for the demo page (default %s)\n"
             "  --history N            messages kept per room (default 1000)\n"
             "  --max-rooms N          rooms at most (default 1000)\n"
-            "  --max-connections N    connections per listener (default 10000)\n"
+            "  --max-connections N    connections per listener (default 12000)\n"
             "  --heartbeat S          SSE ping and WebSocket idle period (default 15)\n"
             "  --allow-origin ORIGIN  browser Origin allowed on WebSocket; repeatable;\n"
             "                         '*' allows any (default: the server's own HTTP origin)\n"
