@@ -191,7 +191,7 @@ int main(int argc, char **argv)
                                  .web_root = PL_WEB_ROOT,
                                  .history = 1000,
                                  .max_rooms = 1000,
-                                 .max_connections = 10000,
+                                 .max_connections = 12000,
                                  .heartbeat_s = 15,
                                  .http_threads = 2};
     parse_args(argc, argv, &srv.cfg);
