@@ -222,6 +222,20 @@ WS_TEST(path_other_than_ws_room_is_refused)
     }
 }
 
+WS_TEST(plain_http_request_gets_404)
+{
+    char resp[256] = "";
+    int fd = ws_raw_tcp(port);
+    CHECK(fd >= 0);
+    const char *req = "GET /ws/lobby HTTP/1.1\r\nHost: x\r\n\r\n";
+    int sent = ws_raw_send_all(fd, req, strlen(req));
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    ssize_t n = sent == 0 && poll(&p, 1, WAIT_MS) > 0 ? recv(fd, resp, sizeof resp - 1, 0) : -1;
+    close(fd);
+    CHECK(n > 0);
+    CHECK(strncmp(resp, "HTTP/1.1 404", 12) == 0);
+}
+
 WS_TEST(invalid_room_name_is_refused_with_400)
 {
     char long_room[100] = "/ws/";
@@ -668,6 +682,7 @@ int main(void)
     RUN(origin_must_match_exactly);
     RUN(star_allows_any_origin);
     RUN(path_other_than_ws_room_is_refused);
+    RUN(plain_http_request_gets_404);
     RUN(invalid_room_name_is_refused_with_400);
     RUN(bad_since_is_refused);
     RUN(connections_past_max_are_refused);
