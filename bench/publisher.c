@@ -39,7 +39,8 @@ static void pump(pl_bpub *p);
 
 int64_t pl_bpub_intended(const pl_bpub *p, uint64_t seq)
 {
-    return p->t0_us + (int64_t)((double)seq * 1e6 / p->cfg.rate);
+    int64_t pause = seq >= p->cfg.pause_at ? p->cfg.pause_us : 0;
+    return p->t0_us + (int64_t)((double)seq * 1e6 / p->cfg.rate) + pause;
 }
 
 /* Records an outcome and frees the slot; the caller pumps afterwards. */

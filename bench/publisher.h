@@ -18,6 +18,10 @@ typedef struct pl_bpub_cfg {
     int n_rooms;
     double rate;    /* messages per second */
     uint64_t total; /* messages to send: seq 0 .. total-1 */
+    /* A planned silence of pause_us before message pause_at, in which the
+     * caller takes its snapshots without delaying any message. */
+    uint64_t pause_at;
+    int64_t pause_us;
     bool over_ws;
     const char *text; /* the same text in every message */
     /* Each message's outcome, once: ok after the server stored it. */
@@ -36,7 +40,8 @@ typedef struct pl_bpub_counts {
 int pl_bpub_new(const pl_bpub_cfg *cfg, pl_bpub **out);
 /* True when it can send (its WebSockets are open, or HTTP). */
 bool pl_bpub_ready(const pl_bpub *p);
-/* Starts the schedule: message k is due at t0_us + k * 1e6 / rate. */
+/* Starts the schedule: message k is due at t0_us + k * 1e6 / rate, plus
+ * pause_us from pause_at on. */
 void pl_bpub_start(pl_bpub *p, int64_t t0_us);
 /* The intended send time of message `seq`. */
 int64_t pl_bpub_intended(const pl_bpub *p, uint64_t seq);

@@ -45,6 +45,10 @@ typedef struct run {
     pl_bench_result *res;
 } run;
 
+/* The planned silence between warm-up and window: the snapshots (stats
+ * request, TCP_INFO of every socket) happen in it, delaying no message. */
+#define SNAPSHOT_PAUSE_US 400000
+
 static const pl_transport client_transport[PL_BT_COUNT] = {
     PL_TRANSPORT_SHORT_POLL, PL_TRANSPORT_LONG_POLL, PL_TRANSPORT_SSE, PL_TRANSPORT_WS};
 
@@ -288,6 +292,8 @@ static int start_publisher(run *r)
                       .n_rooms = o->rooms,
                       .rate = o->rate,
                       .total = r->total_msgs,
+                      .pause_at = r->warm_msgs,
+                      .pause_us = SNAPSHOT_PAUSE_US,
                       .over_ws = o->publish_over_ws,
                       .text = r->text,
                       .on_done = on_published,
@@ -310,7 +316,8 @@ static int script(run *r)
         fprintf(stderr, "\npushlab-bench: only %d of %d subscriptions opened\n", r->opened,
                 r->o->subscribers);
     pl_bpub_start(r->pub, pl_clock_mono_us() + 10000);
-    run_until(r, pl_bpub_intended(r->pub, r->warm_msgs) - 2000, NULL, "warmup");
+    int64_t window = pl_bpub_intended(r->pub, r->warm_msgs);
+    run_until(r, window - SNAPSHOT_PAUSE_US * 3 / 4, NULL, "warmup");
     measure(r);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,9 @@ int pl_bsrv_find(char *out, size_t len)
 
 static void child(const char *bin, const char *const *argv, int fds[2])
 {
+    /* If the bench dies, so does its server: no orphan holding ports and
+     * its caller's pipes. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], 1);
     close(fds[0]);
     close(fds[1]);
