@@ -102,7 +102,7 @@ static void check_done(pl_bhttp *h)
         unlink_busy(h, r);
         r->next = h->free_reqs;
         h->free_reqs = r;
-        r->fn(r->ud, status);
+        r->fn(r->ud, status, status ? NULL : curl_easy_strerror(m->data.result));
     }
 }
 

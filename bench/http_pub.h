@@ -11,8 +11,9 @@
 typedef struct pl_bhttp pl_bhttp;
 
 /* Completion: the HTTP status, or 0 when no answer came (connect failure,
- * timeout). Runs from the loop, never from inside pl_bhttp_post. */
-typedef void (*pl_bhttp_fn)(void *ud, long status);
+ * timeout) with libcurl's reason in `why` (else NULL). Runs from the loop,
+ * never from inside pl_bhttp_post. */
+typedef void (*pl_bhttp_fn)(void *ud, long status, const char *why);
 
 /* Returns 0 and *out, or -ENOMEM. */
 int pl_bhttp_new(pl_loop *l, pl_bhttp **out);

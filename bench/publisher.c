@@ -68,12 +68,12 @@ static void on_published(void *ud, uint64_t id, bool dup, const pl_client_err *e
     pump(s->p);
 }
 
-static void on_posted(void *ud, long status)
+static void on_posted(void *ud, long status, const char *why)
 {
     slot *s = ud;
     if (status != 201)
-        fprintf(stderr, "pushlab-bench: publish %llu failed: HTTP %ld\n",
-                (unsigned long long)s->seq, status);
+        fprintf(stderr, "pushlab-bench: publish %llu failed: HTTP %ld %s\n",
+                (unsigned long long)s->seq, status, why ? why : "");
     release(s->p, s, status == 201);
     pump(s->p);
 }

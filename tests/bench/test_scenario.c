@@ -14,7 +14,7 @@
 
 static const char *bench_exe, *server_exe;
 static char json_path[64] = "/tmp/pl-bench-test-XXXXXX";
-static char csv_path[64];
+static char csv_path[sizeof json_path + 8];
 static json_t *report;
 static int bench_status = -1;
 
