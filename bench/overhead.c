@@ -12,11 +12,13 @@
 
 static const int clients[] = {1000, 10000, 100000};
 
-static void print_table(const pl_bench_result *r, int n, int size)
+static void print_table(const pl_bench_result *r, int n, int size, const pl_bench_opts *run)
 {
-    printf("Wire cost of one %d-byte message per client (TCP payload both ways, from TCP_INFO;\n"
-           "TCP/IP headers and ACKs come on top), one message per second per client:\n\n",
-           size);
+    printf("Wire cost per client of one message with %d bytes of text plus the bench's meta\n"
+           "(TCP payload both ways, from TCP_INFO; TCP/IP headers and ACKs come on top),\n"
+           "measured with %d clients at %g msg/s and %d ms polling (one message per poll\n"
+           "interval, as at 1 msg/s with 1 s polling); Mbit/s at one message per second each:\n\n",
+           size, run->subscribers, run->rate, run->poll_interval_ms);
     printf("%-10s %8s %9s %9s %9s %12s %12s %12s\n", "transport", "req/msg", "B_in/msg",
            "B_out/msg", "B/msg", "Mbit/s@1k", "Mbit/s@10k", "Mbit/s@100k");
     for (int i = 0; i < n; i++) {
@@ -62,7 +64,7 @@ int pl_bench_overhead(const pl_bench_opts *o, const pl_bench_target *tg)
             n++;
     }
     if (rc == 0) {
-        print_table(res, n, run.size);
+        print_table(res, n, run.size, &run);
         if (o->json_path)
             rc = write_json(o, &run, res, n);
         if (rc == 0 && o->csv_path)
