@@ -38,10 +38,15 @@
     return String(+v.toPrecision(3));
   }
 
-  // A round axis maximum (1, 2 or 5 times a power of ten) above `v`.
-  function niceMax(v) {
+  // Round axis maxima (times a power of ten) and how many grid steps each
+  // splits into evenly.
+  const NICE = [[1, 5], [2, 4], [2.5, 5], [3, 3], [4, 4], [5, 5], [6, 3], [8, 4], [10, 5]];
+
+  // The smallest round maximum at or above `v`: { max, steps }.
+  function niceAxis(v) {
     const p = Math.pow(10, Math.floor(Math.log10(v)));
-    return [1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v);
+    const [m, steps] = NICE.find(([m]) => m * p >= v);
+    return { max: m * p, steps };
   }
 
   // Points of the CDF from histogram buckets [[upper_us, count], ...]:
@@ -107,14 +112,11 @@
   function bars(canvas, groups, measures, unit) {
     const { g, w, h, pw, ph } = setup(canvas);
     const all = groups.flatMap((gr) => gr.values).filter((v) => typeof v === 'number');
-    const max = niceMax(Math.max(...all, 1e-9) * 1.12);
+    const { max, steps } = niceAxis(Math.max(...all, 1e-9) * 1.12);
     const Y = (v) => PAD.t + ph * (1 - v / max);
     const gw = pw / groups.length;
     const bw = Math.min(56, (gw * 0.7) / measures.length);
     g.textAlign = 'right';
-    // Steps of 0.2, 0.5 or 1 times a power of ten, never thirds or eighths.
-    const mant = max / Math.pow(10, Math.floor(Math.log10(max)));
-    const steps = Math.abs(mant - 2) < 1e-9 ? 4 : 5;
     for (let i = 0; i <= steps; i++) {
       const v = (max / steps) * i;
       g.fillStyle = GRID;

@@ -207,6 +207,9 @@ test('after the server restarts with an empty room the page starts the room over
   }
 });
 
+// bench-sample.json is a real, small run of this repository's bench:
+//   pushlab-bench --subscribers 10 --rate 20 --duration 1 --warmup 0.3 \
+//     --poll-interval 250 --json bench-sample.json
 test('report.html draws latency CDFs and per-message bars from a bench JSON file', async () => {
   await page.goto(`${server.http}/report.html`);
   await page.setInputFiles('#file', path.join(h.HERE, 'bench-sample.json'));
@@ -222,6 +225,13 @@ test('report.html draws latency CDFs and per-message bars from a bench JSON file
   assert.ok(coloured.length >= 3, 'a CDF and the bar charts');
   for (const c of coloured) assert.ok(c.coloured > 300, `${c.id} drew coloured marks (${c.coloured} px)`);
   await page.screenshot({ path: h.screenshotPath('report'), fullPage: true });
+});
+
+test('report.html works opened straight from disk (file://)', async () => {
+  await page.goto(`file://${path.resolve(webRoot)}/report.html`);
+  await page.setInputFiles('#file', path.join(h.HERE, 'bench-sample.json'));
+  await page.waitForSelector('body[data-drawn="1"]', { timeout: 10000 });
+  assert.equal(await page.locator('#summary tbody tr').count(), 4);
 });
 
 test('report.html loads ?src= and shows a bad file as an error, not a blank page', async () => {
