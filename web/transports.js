@@ -236,8 +236,10 @@ export class Ws {
     ctx.state('handshake');
     // Handlers of a socket we already let go of must not touch the new one.
     const current = () => this.ws === ws;
+    let opened = false;
     ws.onopen = () => {
       if (!current()) return;
+      opened = true;
       ctx.state('open');
       this.pingTimer = setInterval(() => this.ping(), WS_PING_MS);
     };
@@ -247,7 +249,9 @@ export class Ws {
       clearInterval(this.pingTimer);
       ctx.lane.close(this.span, 'bad');
       this.span = null;
-      ctx.error(new Error(`closed by the server (code ${e.code})`));
+      // A refused handshake reaches scripts as a bare 1006, whatever the status.
+      const why = opened ? `closed (code ${e.code})` : `handshake refused or unreachable (code ${e.code}): see the console`;
+      ctx.error(new Error(why));
       ctx.state('retrying');
       this.retryTimer = setTimeout(() => current() && this.start(), RETRY_MS);
     };
