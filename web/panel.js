@@ -126,9 +126,20 @@ export class Panel {
     this.stateEl.textContent = text;
   }
 
+  // Errors repeat while a server is down: one row with a count, not a flood.
   error(err) {
     this.lane.mark('bad');
-    this.addRow(el('li', 'note err', String(err.message || err)));
+    const text = String(err.message || err);
+    const last = this.list.lastElementChild;
+    if (last && last.classList.contains('err') && last.dataset.text === text) {
+      last.dataset.count = Number(last.dataset.count) + 1;
+      last.textContent = `${text} (×${last.dataset.count})`;
+      return;
+    }
+    const li = el('li', 'note err', text);
+    li.dataset.text = text;
+    li.dataset.count = 1;
+    this.addRow(li);
   }
 
   rewound(newest) {

@@ -144,6 +144,16 @@ test('a gap in the ids is detected and shown', async () => {
   assert.equal(await page.textContent('#panel-ws .note.dup'), 'duplicate #5, ignored');
 });
 
+test('a repeated error is one row with a count, not a flood', async () => {
+  await openRoom('e2e-errors');
+  await page.evaluate(() => {
+    const panel = window.pushlab.panels.long_poll;
+    for (let i = 0; i < 3; i++) panel.error(new Error('server unreachable'));
+  });
+  assert.deepEqual(await page.$$eval('#panel-long_poll .note.err', (lis) => lis.map((li) => li.textContent)),
+    ['server unreachable (×3)']);
+});
+
 test('user text is shown as text and never runs as markup', async () => {
   await openRoom('e2e-xss');
   const evil = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>';
