@@ -22,8 +22,8 @@ typedef struct bsub {
     struct run *run;
     int room;
     bool open;
-    uint64_t next_idx; /* one past the highest window index seen */
-    uint8_t *seen;     /* a bit per window index of this sub's room */
+    uint64_t last_id; /* highest server id seen: order is the server's */
+    uint8_t *seen;    /* a bit per window index of this sub's room */
     pl_sub_counters base;
 } bsub;
 
@@ -74,10 +74,12 @@ static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
     }
     b->seen[idx >> 3] |= bit;
     r->res->delivered++;
-    if (idx + 1 < b->next_idx)
+    /* Concurrent publishes may be stored in another order than sent, so
+     * order is judged by the room's ids, not by our sequence numbers. */
+    if (m->id < b->last_id)
         r->res->out_of_order++;
     else
-        b->next_idx = idx + 1;
+        b->last_id = m->id;
     pl_hist_record(&r->res->latency, now - mt.sent_us);
     pl_hist_record(&r->res->latency_intended, now - mt.intended_us);
 }
