@@ -159,7 +159,7 @@ static int open_ws(pl_bpub *p)
                          .url = p->cfg.url,
                          .ws_url = p->cfg.ws_url,
                          .room = p->cfg.rooms[r],
-                         .since = PL_SINCE_NEW,
+                         .since = 0, /* a fresh room: no probe request */
                          .cb = {.on_state = on_ws_state},
                          .ud = p};
         int rc = pl_sub_open(p->cfg.loop, &o, &p->ws[r]);

@@ -135,7 +135,10 @@ static int open_subs(run *r)
                           .url = r->tg->url,
                           .ws_url = r->tg->ws_url,
                           .room = r->room_names[b->room],
-                          .since = PL_SINCE_NEW,
+                          /* Our rooms are new and empty until every sub is open, so
+                           * 0 means "new only" without a probe request (and its
+                           * idle keep-alive socket) per subscription. */
+                          .since = 0,
                           .interval_ms = o->poll_interval_ms,
                           .source_addr = source_addr(r, i, src, sizeof src),
                           .cb = {.on_message = on_message, .on_state = on_state},
