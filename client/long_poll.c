@@ -19,6 +19,11 @@ static void lp_done(pl_http *h, CURLcode rc, long status)
             pl_err_fill(&err, -EPROTO, 0, "protocol", "not a page: %.80s", pl_http_body(h));
             pl_sub_lost(s, &err);
         } else {
+            /* An empty page is a timeout, or a server shutting down that
+             * answered its pending polls: probe before waiting again, or a
+             * restarted server would hold our poll for ids it has not got. */
+            if (n == 0)
+                s->resync = true;
             pl_sub_schedule(s, 0);
         }
     }

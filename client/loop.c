@@ -134,17 +134,17 @@ static void curl_check_done(pl_loop *l)
 
 static void curl_io_cb(struct ev_loop *ev, ev_io *w, int revents)
 {
-    curl_sock *cs = (curl_sock *)w;
+    pl_loop *l = ((curl_sock *)w)->loop; /* the action may free the watcher */
     int running, flags = 0;
     (void)ev;
     if (revents & EV_READ)
         flags |= CURL_CSELECT_IN;
     if (revents & EV_WRITE)
         flags |= CURL_CSELECT_OUT;
-    cs->loop->in_curl++;
-    curl_multi_socket_action(cs->loop->multi, w->fd, flags, &running);
-    cs->loop->in_curl--;
-    curl_check_done(cs->loop);
+    l->in_curl++;
+    curl_multi_socket_action(l->multi, w->fd, flags, &running);
+    l->in_curl--;
+    curl_check_done(l);
 }
 
 static void curl_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)

@@ -121,10 +121,11 @@ static void probe_done(pl_http *h, CURLcode rc, long status);
 
 static bool needs_probe(const pl_sub *s)
 {
-    bool streaming = s->ops->kind == PL_TRANSPORT_SSE || s->ops->kind == PL_TRANSPORT_WS;
-    /* A long poll from 0 could block, then hand back a page we would
-     * skip as "before now": learn where now is with an immediate page. */
-    return s->new_only || (streaming && s->resync);
+    /* A long poll or a stream from a cursor the server no longer knows (it
+     * restarted) would wait for ids it will not reach soon, and a long
+     * poll from 0 could hand back a page we would skip as "before now":
+     * ask an immediate page first. A short poll is its own probe. */
+    return s->new_only || (s->resync && s->ops->kind != PL_TRANSPORT_SHORT_POLL);
 }
 
 /* Asks for one page from the cursor: its last_id tells whether the
@@ -496,6 +497,7 @@ int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
     s->ops = ops_for(o->transport == PL_TRANSPORT_AUTO ? PL_TRANSPORT_WS : o->transport);
     s->new_only = o->since == PL_SINCE_NEW;
     s->cursor = o->since > 0 ? (uint64_t)o->since : 0;
+    s->resync = o->since > 0; /* a cursor from elsewhere: check it */
     s->backoff_ms = s->o.backoff_min_ms;
     s->next = l->subs;
     if (l->subs)

@@ -1,0 +1,541 @@
+/* The client library across broken connections, per transport: a small
+ * TCP proxy in this process drops every connection again and again while
+ * messages are published; each must arrive exactly once, in order. Also a
+ * server restart (its ids start over) and a trimmed history (a gap). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include "check.h"
+#include "client.h"
+#include "spawn.h"
+
+static const char *server_path;
+
+/* ------------------------------------------------------------ the proxy */
+
+#define PROXY_PAIRS 64
+
+/* Forwards two listening ports to two server ports; `drop` closes every
+ * open connection at once. Runs in its own thread, test-only. */
+typedef struct proxy {
+    int lfd[2], to_port[2], port[2];
+    int a[PROXY_PAIRS], b[PROXY_PAIRS];
+    atomic_bool drop, stop;
+    atomic_int drops;
+    pthread_t thread;
+} proxy;
+
+static int listen_any(int *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 64) ||
+        getsockname(fd, (struct sockaddr *)&sa, &len))
+        return -1;
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static int connect_to(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void pair_close(proxy *p, int i)
+{
+    close(p->a[i]);
+    close(p->b[i]);
+    p->a[i] = p->b[i] = -1;
+}
+
+static void accept_one(proxy *p, int which)
+{
+    int c = accept(p->lfd[which], NULL, NULL);
+    if (c < 0)
+        return;
+    for (int i = 0; i < PROXY_PAIRS; i++)
+        if (p->a[i] < 0) {
+            p->a[i] = c;
+            if ((p->b[i] = connect_to(p->to_port[which])) < 0)
+                pair_close(p, i);
+            return;
+        }
+    close(c);
+}
+
+/* Copies what is readable on `from` to `to`; false when either ended. */
+static bool pump(int from, int to)
+{
+    char buf[16384];
+    ssize_t n = read(from, buf, sizeof buf);
+    for (ssize_t off = 0; n > 0 && off < n;) {
+        ssize_t w = write(to, buf + off, (size_t)(n - off));
+        if (w <= 0)
+            return false;
+        off += w;
+    }
+    return n > 0;
+}
+
+static void *proxy_run(void *arg)
+{
+    proxy *p = arg;
+    while (!atomic_load(&p->stop)) {
+        struct pollfd fds[2 + 2 * PROXY_PAIRS];
+        int idx[2 + 2 * PROXY_PAIRS], n = 0;
+        if (atomic_exchange(&p->drop, false)) {
+            for (int i = 0; i < PROXY_PAIRS; i++)
+                if (p->a[i] >= 0)
+                    pair_close(p, i);
+            atomic_fetch_add(&p->drops, 1);
+        }
+        for (int k = 0; k < 2; k++, n++)
+            fds[n] = (struct pollfd){.fd = p->lfd[k], .events = POLLIN}, idx[n] = -1 - k;
+        for (int i = 0; i < PROXY_PAIRS; i++)
+            if (p->a[i] >= 0) {
+                fds[n] = (struct pollfd){.fd = p->a[i], .events = POLLIN}, idx[n++] = i;
+                fds[n] = (struct pollfd){.fd = p->b[i], .events = POLLIN}, idx[n++] = i;
+            }
+        if (poll(fds, (nfds_t)n, 20) <= 0)
+            continue;
+        for (int k = 0; k < n; k++) {
+            if (!fds[k].revents)
+                continue;
+            if (idx[k] < 0) {
+                accept_one(p, -1 - idx[k]);
+                continue;
+            }
+            int i = idx[k];
+            if (p->a[i] < 0)
+                continue;
+            bool ok = fds[k].fd == p->a[i] ? pump(p->a[i], p->b[i]) : pump(p->b[i], p->a[i]);
+            if (!ok)
+                pair_close(p, i);
+        }
+    }
+    return NULL;
+}
+
+static int proxy_start(proxy *p, int http_port, int ws_port)
+{
+    memset(p, 0, sizeof *p);
+    for (int i = 0; i < PROXY_PAIRS; i++)
+        p->a[i] = p->b[i] = -1;
+    p->to_port[0] = http_port;
+    p->to_port[1] = ws_port;
+    if ((p->lfd[0] = listen_any(&p->port[0])) < 0 || (p->lfd[1] = listen_any(&p->port[1])) < 0)
+        return -1;
+    return pthread_create(&p->thread, NULL, proxy_run, p) == 0 ? 0 : -1;
+}
+
+static void proxy_stop(proxy *p)
+{
+    atomic_store(&p->stop, true);
+    pthread_join(p->thread, NULL);
+    for (int i = 0; i < PROXY_PAIRS; i++)
+        if (p->a[i] >= 0)
+            pair_close(p, i);
+    close(p->lfd[0]);
+    close(p->lfd[1]);
+}
+
+/* ---------------------------------------------- a subscription recorder */
+
+#define MAX_IDS 512
+
+/* What one subscription delivered, and the publisher driving the test. */
+typedef struct run {
+    pl_loop *loop;
+    pl_sub *sub;
+    uint64_t ids[MAX_IDS];
+    int n, want, dups, out_of_order;
+    uint64_t gap_first, gap_last;
+    int restarts, published, to_publish;
+    const char *server_url, *room;
+    proxy *px;
+    int drop_every; /* published messages between two proxy drops */
+    pl_timer *pub_timer;
+} run;
+
+static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
+{
+    run *r = ud;
+    (void)s;
+    for (int i = 0; i < r->n; i++)
+        if (r->ids[i] == m->id)
+            r->dups++;
+    if (r->n && m->id <= r->ids[r->n - 1])
+        r->out_of_order++;
+    if (r->n < MAX_IDS)
+        r->ids[r->n++] = m->id;
+    if (r->n >= r->want)
+        pl_loop_stop(r->loop);
+}
+
+static void on_gap(pl_sub *s, uint64_t first, uint64_t last, void *ud)
+{
+    run *r = ud;
+    (void)s;
+    r->gap_first = first;
+    r->gap_last = last;
+}
+
+static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *e,
+                     void *ud)
+{
+    run *r = ud;
+    (void)s;
+    if (getenv("PL_TEST_VERBOSE"))
+        printf("# state %s (%s) %s\n", pl_sub_state_name(st), detail, e ? e->message : "");
+    if (st == PL_SUB_RESTARTED)
+        r->restarts++;
+}
+
+static void published(void *ud, uint64_t id, bool dup, const pl_client_err *err)
+{
+    (void)ud;
+    (void)id;
+    (void)dup;
+    if (err->rc)
+        printf("# publish failed: %s\n", err->message);
+}
+
+/* Publishes one message per tick straight to the server, and has the
+ * proxy drop every connection every `drop_every` messages. */
+static void pub_tick(pl_timer *t, void *ud)
+{
+    run *r = ud;
+    char text[32];
+    snprintf(text, sizeof text, "m%d", r->published + 1);
+    pl_pub_msg m = {.user = "test", .text = text};
+    pl_publish_http(r->loop, r->server_url, r->room, &m, NULL, published, r);
+    r->published++;
+    if (r->px && r->drop_every && r->published % r->drop_every == 0)
+        atomic_store(&r->px->drop, true);
+    if (r->published < r->to_publish)
+        pl_timer_start(t, 15000);
+}
+
+static int open_sub(run *r, pl_transport t, const char *url, const char *ws_url, int64_t since)
+{
+    pl_sub_opts o = {
+        .transport = t,
+        .url = url,
+        .ws_url = ws_url,
+        .room = r->room,
+        .since = since,
+        .interval_ms = 20,
+        .poll_timeout_s = 2,
+        .heartbeat_s = 2,
+        .backoff_min_ms = 20,
+        .backoff_max_ms = 200,
+        .cb = {.on_message = on_message, .on_gap = on_gap, .on_state = on_state},
+        .ud = r,
+    };
+    return pl_sub_open(r->loop, &o, &r->sub);
+}
+
+static bool ids_are_one_to(const run *r, int n)
+{
+    if (r->n != n)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (r->ids[i] != (uint64_t)i + 1)
+            return false;
+    return true;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static pl_test_server srv;
+
+static void survives_dropped_connections(pl_transport t, const char *room)
+{
+    proxy px;
+    run r = {.want = 60,
+             .to_publish = 60,
+             .server_url = srv.http,
+             .room = room,
+             .px = &px,
+             .drop_every = 12};
+    char purl[64], pws[64];
+    int64_t started = 0;
+    (void)started;
+    if (proxy_start(&px, srv.http_port, srv.ws_port) != 0) {
+        printf("# proxy did not start\n");
+        check_failed_now = 1;
+        return;
+    }
+    snprintf(purl, sizeof purl, "http://127.0.0.1:%d", px.port[0]);
+    snprintf(pws, sizeof pws, "ws://127.0.0.1:%d", px.port[1]);
+    pl_loop_new(&r.loop);
+    int rc = open_sub(&r, t, purl, pws, 0);
+    r.pub_timer = pl_timer_new(r.loop, pub_tick, &r);
+    pl_timer_start(r.pub_timer, 200000);
+    if (rc == 0)
+        pl_loop_run(r.loop, 20000);
+    pl_sub_counters c = {0};
+    if (rc == 0)
+        pl_sub_counters_get(r.sub, &c);
+    pl_timer_free(r.pub_timer);
+    pl_loop_free(r.loop);
+    int drops = atomic_load(&px.drops);
+    proxy_stop(&px);
+    printf("# %s: %d delivered, %d drops, %llu reconnects, %llu tcp connects\n",
+           pl_transport_name(t), r.n, drops, (unsigned long long)c.reconnects,
+           (unsigned long long)c.tcp_connects);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(drops >= 3);
+    CHECK_EQ_INT(r.dups, 0);
+    CHECK_EQ_INT(r.out_of_order, 0);
+    CHECK(ids_are_one_to(&r, 60));
+    CHECK(c.tcp_connects >= 2); /* it really had to reconnect */
+}
+
+TEST(short_poll_loses_and_repeats_nothing_across_drops)
+{
+    survives_dropped_connections(PL_TRANSPORT_SHORT_POLL, "drop-sp");
+}
+
+TEST(long_poll_loses_and_repeats_nothing_across_drops)
+{
+    survives_dropped_connections(PL_TRANSPORT_LONG_POLL, "drop-lp");
+}
+
+TEST(sse_loses_and_repeats_nothing_across_drops)
+{
+    survives_dropped_connections(PL_TRANSPORT_SSE, "drop-sse");
+}
+
+TEST(ws_loses_and_repeats_nothing_across_drops)
+{
+    survives_dropped_connections(PL_TRANSPORT_WS, "drop-ws");
+}
+
+/* Publishes `n` messages to `url`/`room` and waits for every answer. */
+typedef struct sync_pub {
+    pl_loop *loop;
+    int left, failed;
+    uint64_t last_id;
+    bool last_dup;
+} sync_pub;
+
+static void sync_done(void *ud, uint64_t id, bool dup, const pl_client_err *err)
+{
+    sync_pub *p = ud;
+    if (err->rc)
+        p->failed++;
+    p->last_id = id;
+    p->last_dup = dup;
+    if (--p->left == 0)
+        pl_loop_stop(p->loop);
+}
+
+static int publish_n(const char *url, const char *room, int n, const char *cid, sync_pub *out)
+{
+    sync_pub p = {0};
+    pl_loop_new(&p.loop);
+    for (int i = 0; i < n; i++) { /* one at a time keeps ids in order */
+        char text[32];
+        snprintf(text, sizeof text, "p%d", i + 1);
+        pl_pub_msg m = {.user = "test", .text = text, .cid = cid};
+        p.left = 1;
+        if (pl_publish_http(p.loop, url, room, &m, NULL, sync_done, &p) != 0)
+            p.failed++;
+        else
+            pl_loop_run(p.loop, 5000);
+    }
+    pl_loop_free(p.loop);
+    if (out)
+        *out = p;
+    return p.failed ? -1 : 0;
+}
+
+static const pl_transport all[] = {PL_TRANSPORT_SHORT_POLL, PL_TRANSPORT_LONG_POLL,
+                                   PL_TRANSPORT_SSE, PL_TRANSPORT_WS};
+
+TEST(trimmed_history_is_reported_as_a_gap_on_every_transport)
+{
+    pl_test_server small;
+    const char *extra[] = {"--history", "5", NULL};
+    CHECK(pl_test_server_start(&small, server_path, extra) == 0);
+    int rc = publish_n(small.http, "trim", 10, NULL, NULL);
+    for (size_t i = 0; rc == 0 && i < 4; i++) {
+        run r = {.want = 5, .room = "trim"};
+        pl_loop_new(&r.loop);
+        rc = open_sub(&r, all[i], small.http, small.ws, 0);
+        pl_loop_run(r.loop, 5000);
+        pl_loop_free(r.loop);
+        if (r.gap_first != 1 || r.gap_last != 5 || r.n != 5 || r.ids[0] != 6 || r.ids[4] != 10) {
+            printf("# %s: gap %llu..%llu, %d messages from %llu\n", pl_transport_name(all[i]),
+                   (unsigned long long)r.gap_first, (unsigned long long)r.gap_last, r.n,
+                   (unsigned long long)(r.n ? r.ids[0] : 0));
+            rc = -1;
+        }
+    }
+    pl_test_server_stop(&small, SIGTERM);
+    CHECK_EQ_INT(rc, 0);
+}
+
+TEST(since_new_skips_history_on_every_transport)
+{
+    for (size_t i = 0; i < 4; i++) {
+        char room[32];
+        snprintf(room, sizeof room, "new-%zu", i);
+        CHECK(publish_n(srv.http, room, 3, NULL, NULL) == 0);
+        run r = {.want = 1, .room = room, .server_url = srv.http, .to_publish = 1};
+        pl_loop_new(&r.loop);
+        CHECK(open_sub(&r, all[i], srv.http, srv.ws, PL_SINCE_NEW) == 0);
+        r.pub_timer = pl_timer_new(r.loop, pub_tick, &r);
+        pl_timer_start(r.pub_timer, 300000); /* after the sub learnt "now" */
+        pl_loop_run(r.loop, 5000);
+        pl_timer_free(r.pub_timer);
+        pl_loop_free(r.loop);
+        if (r.n != 1 || r.ids[0] != 4)
+            printf("# %s: %d messages, first %llu\n", pl_transport_name(all[i]), r.n,
+                   (unsigned long long)(r.n ? r.ids[0] : 0));
+        CHECK_EQ_INT(r.n, 1);
+        CHECK_EQ_INT(r.ids[0], 4);
+    }
+}
+
+/* The server restarts with an empty store: its ids start over at 1. The
+ * client says so (RESTARTED) and resumes from 0 instead of waiting for
+ * ids past its old cursor. (This loop is idle while the server restarts,
+ * so a long poll sent afterwards reaches the new server: it notices when
+ * that poll times out, hence the 2 s poll timeout in open_sub.) */
+static void resumes_from_zero_after_restart(pl_transport t)
+{
+    pl_test_server a, b;
+    char hp[16], wp[16];
+    CHECK(pl_test_server_start(&a, server_path, NULL) == 0);
+    snprintf(hp, sizeof hp, "%d", a.http_port);
+    snprintf(wp, sizeof wp, "%d", a.ws_port);
+    const char *same_ports[] = {"--http-port", hp, "--ws-port", wp, NULL};
+    run r = {.want = 5, .room = "restart"};
+    pl_loop_new(&r.loop);
+    CHECK(publish_n(a.http, "restart", 5, NULL, NULL) == 0);
+    CHECK(open_sub(&r, t, a.http, a.ws, 0) == 0);
+    pl_loop_run(r.loop, 5000);
+    pl_test_server_stop(&a, SIGTERM);
+    int up = pl_test_server_start(&b, server_path, same_ports);
+    if (up == 0 && publish_n(b.http, "restart", 3, NULL, NULL) == 0) {
+        r.want = 8;
+        pl_loop_run(r.loop, 8000);
+    }
+    pl_loop_free(r.loop);
+    if (up == 0)
+        pl_test_server_stop(&b, SIGTERM);
+    static const uint64_t want[] = {1, 2, 3, 4, 5, 1, 2, 3};
+    CHECK_EQ_INT(up, 0);
+    CHECK_EQ_INT(r.restarts, 1);
+    CHECK_EQ_INT(r.n, 8);
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ_INT(r.ids[i], want[i]);
+}
+
+TEST(short_poll_resumes_from_zero_after_server_restart)
+{
+    resumes_from_zero_after_restart(PL_TRANSPORT_SHORT_POLL);
+}
+
+TEST(long_poll_resumes_from_zero_after_server_restart)
+{
+    resumes_from_zero_after_restart(PL_TRANSPORT_LONG_POLL);
+}
+
+TEST(sse_resumes_from_zero_after_server_restart)
+{
+    resumes_from_zero_after_restart(PL_TRANSPORT_SSE);
+}
+
+TEST(ws_resumes_from_zero_after_server_restart)
+{
+    resumes_from_zero_after_restart(PL_TRANSPORT_WS);
+}
+
+TEST(repeated_cid_returns_the_stored_message)
+{
+    sync_pub first, again;
+    CHECK(publish_n(srv.http, "cid", 1, "same-cid", &first) == 0);
+    CHECK(publish_n(srv.http, "cid", 1, "same-cid", &again) == 0);
+    CHECK(first.last_id > 0);
+    CHECK_EQ_INT(again.last_id, first.last_id);
+    CHECK(!first.last_dup);
+    CHECK(again.last_dup);
+}
+
+/* Publishing through the subscription's WebSocket completes with the id
+ * the server acked, and the message then arrives on that subscription. */
+static void ws_open_then_publish(pl_sub *s, pl_sub_state st, const char *d, const pl_client_err *e,
+                                 void *ud)
+{
+    run *r = ud;
+    (void)d;
+    (void)e;
+    pl_pub_msg m = {.user = "ws", .text = "over the socket", .cid = "ws-1"};
+    if (st == PL_SUB_OPEN && pl_sub_publish(s, &m, sync_done, r->px) != 0)
+        pl_loop_stop(r->loop);
+}
+
+TEST(ws_publish_completes_with_the_acked_id)
+{
+    run r = {.want = 1, .room = "wspub"};
+    sync_pub ack = {.left = 2}; /* stops the loop only via on_message */
+    pl_loop_new(&r.loop);
+    ack.loop = r.loop;
+    r.px = (proxy *)&ack; /* the state callback's publish context */
+    pl_sub_opts o = {.transport = PL_TRANSPORT_WS,
+                     .url = srv.http,
+                     .room = r.room,
+                     .since = PL_SINCE_NEW,
+                     .cb = {.on_message = on_message, .on_state = ws_open_then_publish},
+                     .ud = &r};
+    CHECK(pl_sub_open(r.loop, &o, &r.sub) == 0);
+    pl_loop_run(r.loop, 5000);
+    pl_loop_free(r.loop);
+    CHECK_EQ_INT(ack.failed, 0);
+    CHECK_EQ_INT(ack.left, 1);
+    CHECK_EQ_INT(r.n, 1);
+    CHECK_EQ_INT(ack.last_id, r.ids[0]);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        printf("1..0 # SKIP usage: test_resume SERVER\n");
+        return 0;
+    }
+    server_path = argv[1];
+    pl_client_global_init();
+    if (pl_test_server_start(&srv, server_path, NULL) != 0) {
+        printf("Bail out! server did not start\n");
+        return 1;
+    }
+    RUN(short_poll_loses_and_repeats_nothing_across_drops);
+    RUN(long_poll_loses_and_repeats_nothing_across_drops);
+    RUN(sse_loses_and_repeats_nothing_across_drops);
+    RUN(ws_loses_and_repeats_nothing_across_drops);
+    RUN(trimmed_history_is_reported_as_a_gap_on_every_transport);
+    RUN(since_new_skips_history_on_every_transport);
+    RUN(short_poll_resumes_from_zero_after_server_restart);
+    RUN(long_poll_resumes_from_zero_after_server_restart);
+    RUN(sse_resumes_from_zero_after_server_restart);
+    RUN(ws_resumes_from_zero_after_server_restart);
+    RUN(repeated_cid_returns_the_stored_message);
+    RUN(ws_publish_completes_with_the_acked_id);
+    pl_test_server_stop(&srv, SIGTERM);
+    return CHECK_DONE();
+}
