@@ -76,7 +76,8 @@ static int start_server(const pl_bench_opts *o, pl_bsrv *srv)
 static void warn_saturation(const pl_bench_result *r)
 {
     double share = r->window_s > 0 ? r->bench_cpu_s / r->window_s : 0;
-    if (share > 0.9)
+    /* Past ~80 % of a core the bench's own queueing shows in the latencies. */
+    if (share > 0.8)
         fprintf(stderr,
                 "pushlab-bench: WARNING: the bench used %.0f%% of a core during %s: its latency "
                 "figures include its own queueing; lower --subscribers or --rate\n",

@@ -98,7 +98,7 @@ static json_t *result_json(const pl_bench_result *r)
         "latency_intended_us", latency_json(&r->latency_intended), "histogram",
         histogram_json(&r->latency));
     json_t *more = json_pack(
-        "{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:o}",
+        "{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
         "http_requests_per_msg", pl_bench_per_msg(r, (double)r->http_requests),
         "tcp_connections_per_msg", pl_bench_per_msg(r, (double)r->tcp_connections),
         "bytes_in_per_msg", pl_bench_per_msg(r, (double)r->bytes_in), "bytes_out_per_msg",
@@ -107,7 +107,8 @@ static json_t *result_json(const pl_bench_result *r)
         (json_int_t)r->http_requests_total, "tcp_connections_total",
         (json_int_t)r->tcp_connections_total, "bytes_in", (json_int_t)r->bytes_in, "bytes_out",
         (json_int_t)r->bytes_out, "bench_cpu_us_per_delivery", bench_us_per_delivery(r),
-        "bench_cpu_s", r->bench_cpu_s, "window_s", r->window_s, "histogram_intended",
+        "bench_cpu_s", r->bench_cpu_s, "window_s", r->window_s, "bench_cpu_share",
+        r->window_s > 0 ? r->bench_cpu_s / r->window_s : 0.0, "histogram_intended",
         histogram_json(&r->latency_intended));
     if (!j || !more || json_object_update(j, more) != 0 ||
         json_object_update_new(j, server_json(r)) != 0) {
