@@ -95,6 +95,8 @@ static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
 {
     cli *c = ud;
     (void)s;
+    if (strcmp(c->cmd, "send") == 0)
+        return; /* `send --transport ws` only subscribes to publish */
     print_msg(c, m);
     fflush(stdout);
     if (c->count && ++c->received >= c->count)
@@ -350,7 +352,8 @@ static int parse_args(cli *c, int argc, char **argv)
     }
     for (; optind < argc; optind++)
         if (strcmp(c->cmd, "send") != 0 || add_text(c, argv[optind]) != 0) {
-            fprintf(stderr, "pushlab-client: bad argument '%s'\n", argv[optind]);
+            fprintf(stderr, "pushlab-client: bad argument '%s' (%s)\n", argv[optind],
+                    strcmp(c->cmd, "send") ? "only send takes text" : "a text is 1..4096 bytes");
             return -1;
         }
     return 0;
@@ -388,7 +391,7 @@ int main(int argc, char **argv)
     const char *u = getenv("USER");
     c.user = u && *u ? u : "anon";
     if (parse_args(&c, argc, argv) != 0) {
-        usage(stderr);
+        fprintf(stderr, "Try 'pushlab-client --help'.\n");
         return 2;
     }
     if (pl_client_global_init() != 0 || pl_loop_new(&c.loop) != 0) {

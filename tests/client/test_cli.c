@@ -1,0 +1,232 @@
+/* Specification of the pushlab-client command line against the real
+ * server: listen receives what send publishes on every transport, in
+ * order, once; gaps, auto fallback, retries by cid and clear errors. */
+#include <fcntl.h>
+#include <jansson.h>
+#include "check.h"
+#include "spawn.h"
+
+static const char *server_path, *client_path;
+static pl_test_server srv;
+
+/* A running pushlab-client with its stdout and stderr piped to us. */
+typedef struct proc {
+    pid_t pid;
+    int out, err;
+    char obuf[8192], ebuf[8192];
+    size_t olen, elen;
+} proc;
+
+/* Starts the client with `args` (NULL-terminated) after --url and
+ * --quiet-free defaults; `input` (may be NULL) is its whole stdin. */
+static int proc_start(proc *p, const char *url, const char *const *args, const char *input)
+{
+    const char *argv[32] = {client_path, "--url", url};
+    int argc = 3, o[2], e[2], in[2];
+    for (; *args && argc < 30; args++)
+        argv[argc++] = *args;
+    argv[argc] = NULL;
+    memset(p, 0, sizeof *p);
+    if (pipe(o) || pipe(e) || pipe(in))
+        return -1;
+    if ((p->pid = fork()) == 0) {
+        dup2(in[0], 0);
+        dup2(o[1], 1);
+        dup2(e[1], 2);
+        close(o[0]), close(e[0]), close(in[1]);
+        execv(client_path, (char *const *)argv);
+        _exit(127);
+    }
+    close(o[1]), close(e[1]), close(in[0]);
+    if (input && write(in[1], input, strlen(input)) < 0)
+        return -1;
+    close(in[1]);
+    p->out = o[0];
+    p->err = e[0];
+    return p->pid > 0 ? 0 : -1;
+}
+
+/* Collects output until the client exits (killed after `ms`); returns
+ * its exit status, or -1 when it had to be killed. */
+static int proc_finish(proc *p, int ms)
+{
+    struct pollfd fds[2] = {{.fd = p->out, .events = POLLIN}, {.fd = p->err, .events = POLLIN}};
+    int open = 2, status = 0, waited = 0;
+    while (open && waited < ms) {
+        if (poll(fds, 2, 100) == 0) {
+            waited += 100;
+            continue;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !fds[i].revents)
+                continue;
+            char *buf = i ? p->ebuf : p->obuf;
+            size_t *len = i ? &p->elen : &p->olen;
+            ssize_t n = read(fds[i].fd, buf + *len, sizeof p->obuf - 1 - *len);
+            if (n <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open--;
+            } else {
+                *len += (size_t)n;
+                buf[*len] = '\0';
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0)
+            close(fds[i].fd);
+    if (open) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+        printf("# killed after %d ms; stderr: %s\n", ms, p->ebuf);
+        return -1;
+    }
+    waitpid(p->pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs the client to completion. */
+static int run_client(proc *p, const char *url, const char *const *args, const char *input)
+{
+    if (proc_start(p, url, args, input) != 0)
+        return -1;
+    return proc_finish(p, 15000);
+}
+
+static void listen_gets_what_send_publishes(const char *transport)
+{
+    char room[32];
+    proc l, s;
+    snprintf(room, sizeof room, "cli-%s", transport);
+    const char *largs[] = {"--room",  room, "--transport", transport, "--since", "0",
+                           "--count", "3",  "--interval",  "50",      "listen",  NULL};
+    const char *sargs[] = {"--room", room, "--user", "ann", "send", "one", "two", "three", NULL};
+    CHECK(proc_start(&l, srv.http, largs, NULL) == 0);
+    CHECK_EQ_INT(run_client(&s, srv.http, sargs, NULL), 0);
+    CHECK_EQ_STR(s.obuf, "1\n2\n3\n");
+    CHECK_EQ_INT(proc_finish(&l, 15000), 0);
+    CHECK_EQ_STR(l.obuf, "[1] ann: one\n[2] ann: two\n[3] ann: three\n");
+}
+
+TEST(short_poll_listen_gets_what_send_publishes) { listen_gets_what_send_publishes("short-poll"); }
+
+TEST(long_poll_listen_gets_what_send_publishes) { listen_gets_what_send_publishes("long-poll"); }
+
+TEST(sse_listen_gets_what_send_publishes) { listen_gets_what_send_publishes("sse"); }
+
+TEST(ws_listen_gets_what_send_publishes) { listen_gets_what_send_publishes("ws"); }
+
+TEST(send_over_ws_prints_acked_ids_and_json_listen_shows_them)
+{
+    proc s, l;
+    const char *sargs[] = {"--room", "wssend", "--user", "bo", "--transport", "ws", "send", NULL};
+    const char *largs[] = {"--room", "wssend", "--since", "0", "--count",
+                           "2",      "--json", "listen",  NULL};
+    CHECK_EQ_INT(run_client(&s, srv.http, sargs, "first line\nsecond line\n"), 0);
+    CHECK_EQ_STR(s.obuf, "1\n2\n");
+    CHECK_EQ_INT(run_client(&l, srv.http, largs, NULL), 0);
+    json_error_t je;
+    char *nl = strchr(l.obuf, '\n');
+    CHECK(nl != NULL);
+    json_t *second = json_loads(nl + 1, JSON_DISABLE_EOF_CHECK, &je);
+    CHECK(second != NULL);
+    CHECK_EQ_INT(json_integer_value(json_object_get(second, "id")), 2);
+    CHECK_EQ_STR(json_string_value(json_object_get(second, "text")), "second line");
+    CHECK_EQ_STR(json_string_value(json_object_get(second, "user")), "bo");
+    CHECK(json_integer_value(json_object_get(second, "ts")) > 0);
+    json_decref(second);
+}
+
+TEST(repeated_cid_prints_the_same_id_marked_duplicate)
+{
+    proc a, b;
+    const char *args[] = {"--room", "cidroom", "--cid", "abc-1", "send", "hello", NULL};
+    CHECK_EQ_INT(run_client(&a, srv.http, args, NULL), 0);
+    CHECK_EQ_INT(run_client(&b, srv.http, args, NULL), 0);
+    CHECK_EQ_STR(a.obuf, "1\n");
+    CHECK_EQ_STR(b.obuf, "1 (duplicate cid)\n");
+}
+
+TEST(trimmed_history_prints_a_gap_before_the_messages)
+{
+    pl_test_server small;
+    proc s, l;
+    const char *extra[] = {"--history", "5", NULL};
+    const char *sargs[] = {"send", "1", "2", "3", "4", "5", "6", "7", "8", NULL};
+    const char *largs[] = {"--since",     "0",   "--count", "3", "--json",
+                           "--transport", "sse", "listen",  NULL};
+    CHECK(pl_test_server_start(&small, server_path, extra) == 0);
+    int sent = run_client(&s, small.http, sargs, NULL);
+    int got = run_client(&l, small.http, largs, NULL);
+    pl_test_server_stop(&small, SIGTERM);
+    CHECK_EQ_INT(sent, 0);
+    CHECK_EQ_INT(got, 0);
+    CHECK(strncmp(l.obuf, "{\"gap\":{\"first\":1,\"last\":3}}\n", 29) == 0);
+    CHECK(strstr(l.obuf, "\"id\":4,") && strstr(l.obuf, "\"id\":8,"));
+    CHECK(strstr(l.ebuf, "gap: messages 1..3 were lost") != NULL);
+}
+
+TEST(auto_falls_back_to_sse_when_the_ws_port_is_unreachable)
+{
+    proc s, l;
+    const char *sargs[] = {"--room", "auto", "--user", "al", "send", "x", NULL};
+    const char *largs[] = {"--room", "auto",    "--ws-url", "ws://127.0.0.1:1", "--since",
+                           "0",      "--count", "1",        "listen",           NULL};
+    CHECK_EQ_INT(run_client(&s, srv.http, sargs, NULL), 0);
+    CHECK_EQ_INT(run_client(&l, srv.http, largs, NULL), 0);
+    CHECK_EQ_STR(l.obuf, "[1] al: x\n");
+    CHECK(strstr(l.ebuf, "fallback (ws)") != NULL);
+    CHECK(strstr(l.ebuf, "open (sse)") != NULL);
+}
+
+TEST(refused_connection_fails_with_a_clear_error)
+{
+    proc l;
+    const char *args[] = {"--transport", "sse", "listen", NULL};
+    CHECK(run_client(&l, "http://127.0.0.1:1", args, NULL) != 0);
+    CHECK(strstr(l.ebuf, "Couldn't connect") != NULL);
+}
+
+TEST(bad_url_is_a_usage_error)
+{
+    proc l;
+    const char *args[] = {"listen", NULL};
+    CHECK_EQ_INT(run_client(&l, "ftp://example", args, NULL), 2);
+    CHECK(strstr(l.ebuf, "bad URL 'ftp://example'") != NULL);
+}
+
+TEST(server_refusal_prints_its_status_and_code)
+{
+    proc s;
+    const char *args[] = {"--user", "\x01", "send", "x", NULL};
+    CHECK_EQ_INT(run_client(&s, srv.http, args, NULL), 1);
+    CHECK(strstr(s.ebuf, "server error 400 bad_request") != NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        printf("1..0 # SKIP usage: test_cli SERVER CLIENT\n");
+        return 0;
+    }
+    server_path = argv[1];
+    client_path = argv[2];
+    if (pl_test_server_start(&srv, server_path, NULL) != 0) {
+        printf("Bail out! server did not start\n");
+        return 1;
+    }
+    RUN(short_poll_listen_gets_what_send_publishes);
+    RUN(long_poll_listen_gets_what_send_publishes);
+    RUN(sse_listen_gets_what_send_publishes);
+    RUN(ws_listen_gets_what_send_publishes);
+    RUN(send_over_ws_prints_acked_ids_and_json_listen_shows_them);
+    RUN(repeated_cid_prints_the_same_id_marked_duplicate);
+    RUN(trimmed_history_prints_a_gap_before_the_messages);
+    RUN(auto_falls_back_to_sse_when_the_ws_port_is_unreachable);
+    RUN(refused_connection_fails_with_a_clear_error);
+    RUN(bad_url_is_a_usage_error);
+    RUN(server_refusal_prints_its_status_and_code);
+    pl_test_server_stop(&srv, SIGTERM);
+    return CHECK_DONE();
+}
