@@ -90,6 +90,7 @@ struct pl_req {
             pl_msg *cur; /* the message being written, a reference */
             size_t cur_off;
             bool started;
+            bool head_counted;
             atomic_bool ping_due;
         } sse;
     } u;

@@ -77,10 +77,26 @@ static size_t fill(pl_req *q, char *buf, size_t max)
     return n;
 }
 
+/* Once the response head and the first chunk are on the wire, the kernel's
+ * byte count replaces our estimate, so bytes_out includes the headers while
+ * the stream is still open. */
+static void count_head(pl_req *q)
+{
+    uint64_t sent = pl_http_tcp_out(q->conn);
+    sent = sent > q->tcp_out_start ? sent - q->tcp_out_start : 0;
+    if (sent > q->bytes_counted) {
+        pl_stat_add(&q->ts->bytes_out, sent - q->bytes_counted);
+        q->bytes_counted = sent;
+    }
+    q->u.sse.head_counted = true;
+}
+
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     pl_req *q = cls;
     (void)pos;
+    if (q->u.sse.started && !q->u.sse.head_counted)
+        count_head(q);
     for (;;) {
         if (atomic_load(&q->srv->stopping) && !q->u.sse.cur)
             return MHD_CONTENT_READER_END_OF_STREAM;

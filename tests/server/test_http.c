@@ -209,6 +209,35 @@ TEST(sse_since_query_replays_history)
     close(fd);
 }
 
+/* The "sse" block of the last /api/stats response. */
+static long long sse_field(const char *key)
+{
+    char pat[64];
+    const char *sse = strstr(raw_body(resp), "\"sse\":{");
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = sse ? strstr(sse, pat) : NULL;
+    return p ? atoll(p + strlen(pat)) : -1;
+}
+
+TEST(sse_bytes_out_include_the_headers_while_the_stream_is_open)
+{
+    char buf[8192];
+    size_t len;
+    CHECK_EQ_INT(get("/api/stats"), 200);
+    long long before = sse_field("bytes_out");
+    int fd = sse_open("/api/rooms/sse-bytes/events", NULL, buf, sizeof buf, &len);
+    post("sse-bytes", "{\"user\":\"ann\",\"text\":\"count me\"}");
+    CHECK(raw_read_until(fd, buf, sizeof buf, &len, "count me", 3000));
+    usleep(100 * 1000);
+    size_t read_before = len;
+    CHECK_EQ_INT(get("/api/stats"), 200);
+    long long counted = sse_field("bytes_out") - before;
+    raw_read_until(fd, buf, sizeof buf, &len, NULL, 200); /* a heartbeat may follow */
+    /* Every byte the client read, headers included, and nothing it did not. */
+    CHECK(counted >= (long long)read_before && counted <= (long long)len);
+    close(fd);
+}
+
 TEST(sse_sends_heartbeat_comments)
 {
     char buf[4096];
@@ -398,6 +427,7 @@ int main(int argc, char **argv)
     RUN(sse_without_resume_point_sends_only_new_messages);
     RUN(sse_resumes_after_last_event_id_without_loss_or_repeat);
     RUN(sse_since_query_replays_history);
+    RUN(sse_bytes_out_include_the_headers_while_the_stream_is_open);
     RUN(sse_sends_heartbeat_comments);
     RUN(bad_room_name_is_400);
     RUN(bad_query_integers_are_400);
