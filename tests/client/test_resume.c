@@ -23,7 +23,8 @@ static const char *server_path;
 typedef struct proxy {
     int lfd[2], to_port[2], port[2];
     int a[PROXY_PAIRS], b[PROXY_PAIRS];
-    atomic_bool drop, stop;
+    bool frozen[PROXY_PAIRS]; /* open but forwarding nothing: a dead peer */
+    atomic_bool drop, freeze, stop;
     atomic_int drops;
     pthread_t thread;
 } proxy;
@@ -58,6 +59,7 @@ static void pair_close(proxy *p, int i)
     close(p->a[i]);
     close(p->b[i]);
     p->a[i] = p->b[i] = -1;
+    p->frozen[i] = false;
 }
 
 static void accept_one(proxy *p, int which)
@@ -101,10 +103,15 @@ static void *proxy_run(void *arg)
                     pair_close(p, i);
             atomic_fetch_add(&p->drops, 1);
         }
+        if (atomic_exchange(&p->freeze, false)) {
+            for (int i = 0; i < PROXY_PAIRS; i++)
+                p->frozen[i] = p->a[i] >= 0;
+            atomic_fetch_add(&p->drops, 1);
+        }
         for (int k = 0; k < 2; k++, n++)
             fds[n] = (struct pollfd){.fd = p->lfd[k], .events = POLLIN}, idx[n] = -1 - k;
         for (int i = 0; i < PROXY_PAIRS; i++)
-            if (p->a[i] >= 0) {
+            if (p->a[i] >= 0 && !p->frozen[i]) {
                 fds[n] = (struct pollfd){.fd = p->a[i], .events = POLLIN}, idx[n++] = i;
                 fds[n] = (struct pollfd){.fd = p->b[i], .events = POLLIN}, idx[n++] = i;
             }
@@ -166,6 +173,8 @@ typedef struct run {
     const char *server_url, *room;
     proxy *px;
     int drop_every; /* published messages between two proxy drops */
+    bool freeze;    /* freeze connections instead of closing them */
+    int heartbeat_s;
     pl_timer *pub_timer;
 } run;
 
@@ -223,7 +232,7 @@ static void pub_tick(pl_timer *t, void *ud)
     pl_publish_http(r->loop, r->server_url, r->room, &m, NULL, published, r);
     r->published++;
     if (r->px && r->drop_every && r->published % r->drop_every == 0)
-        atomic_store(&r->px->drop, true);
+        atomic_store(r->freeze ? &r->px->freeze : &r->px->drop, true);
     if (r->published < r->to_publish)
         pl_timer_start(t, 15000);
 }
@@ -238,7 +247,7 @@ static int open_sub(run *r, pl_transport t, const char *url, const char *ws_url,
         .since = since,
         .interval_ms = 20,
         .poll_timeout_s = 2,
-        .heartbeat_s = 2,
+        .heartbeat_s = r->heartbeat_s ? r->heartbeat_s : 2,
         .backoff_min_ms = 20,
         .backoff_max_ms = 200,
         .cb = {.on_message = on_message, .on_gap = on_gap, .on_state = on_state},
@@ -260,6 +269,56 @@ static bool ids_are_one_to(const run *r, int n)
 /* ------------------------------------------------------------------ tests */
 
 static pl_test_server srv;
+
+/* A proxy that goes silent without closing anything: only the silence
+ * watchdog (2 x heartbeat) can notice. One freeze, after 10 of 20. */
+static void survives_a_silent_peer(pl_transport t, const char *room)
+{
+    pl_test_server hb;
+    proxy px;
+    const char *extra[] = {"--heartbeat", "1", NULL};
+    run r = {.want = 20,
+             .to_publish = 20,
+             .room = room,
+             .px = &px,
+             .drop_every = 10,
+             .freeze = true,
+             .heartbeat_s = 1};
+    char purl[64], pws[64];
+    CHECK(pl_test_server_start(&hb, server_path, extra) == 0);
+    r.server_url = hb.http;
+    CHECK(proxy_start(&px, hb.http_port, hb.ws_port) == 0);
+    snprintf(purl, sizeof purl, "http://127.0.0.1:%d", px.port[0]);
+    snprintf(pws, sizeof pws, "ws://127.0.0.1:%d", px.port[1]);
+    pl_loop_new(&r.loop);
+    int rc = open_sub(&r, t, purl, pws, 0);
+    r.pub_timer = pl_timer_new(r.loop, pub_tick, &r);
+    pl_timer_start(r.pub_timer, 200000);
+    if (rc == 0)
+        pl_loop_run(r.loop, 15000);
+    pl_timer_free(r.pub_timer);
+    pl_loop_free(r.loop);
+    proxy_stop(&px);
+    pl_test_server_stop(&hb, SIGTERM);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(r.dups, 0);
+    CHECK(ids_are_one_to(&r, 20));
+}
+
+TEST(long_poll_reopens_a_silent_request)
+{
+    survives_a_silent_peer(PL_TRANSPORT_LONG_POLL, "silent-lp");
+}
+
+TEST(sse_reopens_a_stream_silent_past_twice_the_heartbeat)
+{
+    survives_a_silent_peer(PL_TRANSPORT_SSE, "silent-sse");
+}
+
+TEST(ws_reopens_a_socket_silent_past_twice_the_heartbeat)
+{
+    survives_a_silent_peer(PL_TRANSPORT_WS, "silent-ws");
+}
 
 static void survives_dropped_connections(pl_transport t, const char *room)
 {
@@ -528,6 +587,9 @@ int main(int argc, char **argv)
     RUN(long_poll_loses_and_repeats_nothing_across_drops);
     RUN(sse_loses_and_repeats_nothing_across_drops);
     RUN(ws_loses_and_repeats_nothing_across_drops);
+    RUN(long_poll_reopens_a_silent_request);
+    RUN(sse_reopens_a_stream_silent_past_twice_the_heartbeat);
+    RUN(ws_reopens_a_socket_silent_past_twice_the_heartbeat);
     RUN(trimmed_history_is_reported_as_a_gap_on_every_transport);
     RUN(since_new_skips_history_on_every_transport);
     RUN(short_poll_resumes_from_zero_after_server_restart);
