@@ -18,6 +18,7 @@
 typedef struct cli {
     pl_loop *loop;
     pl_sub *sub;
+    pl_timer *grace; /* chat: time for echoes after the input ended */
     const char *cmd, *url, *ws_url, *room, *user, *cid;
     pl_transport transport;
     bool transport_set, json, quiet, ever_open;
@@ -126,9 +127,10 @@ static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_cl
         fprintf(stderr, "pushlab-client: %s (%s)%s%s\n", pl_sub_state_name(st), detail,
                 err ? ": " : "", err ? err->message : "");
     if (st == PL_SUB_OPEN) {
+        bool first = !c->ever_open;
         c->ever_open = true;
-        if (c->sending && !c->reading_stdin)
-            send_next(c);
+        if (first && c->sending)
+            send_next(c); /* lines typed before the subscription was ready */
         return;
     }
     /* A first connection that fails is an error to report, not to retry
@@ -179,6 +181,14 @@ static void publish_current(cli *c)
     }
 }
 
+static void grace_over(pl_timer *t, void *ud)
+{
+    (void)t;
+    pl_loop_stop(((cli *)ud)->loop);
+}
+
+/* Publishes the next queued text; once input ended and all are out,
+ * `send` exits and `chat` waits a moment for the echoes of its lines. */
 static void send_next(cli *c)
 {
     if (c->next_text < c->n_texts) {
@@ -186,6 +196,8 @@ static void send_next(cli *c)
         publish_current(c);
     } else if (!c->reading_stdin && strcmp(c->cmd, "send") == 0) {
         pl_loop_stop(c->loop);
+    } else if (!c->reading_stdin && c->grace) {
+        pl_timer_start(c->grace, 500000);
     }
 }
 
@@ -229,7 +241,9 @@ static int add_text(cli *c, const char *t)
     return 0;
 }
 
-static bool can_publish(const cli *c) { return c->transport != PL_TRANSPORT_WS || c->ever_open; }
+/* `chat` and WebSocket `send` publish once their subscription is open:
+ * chat's own lines then come back to it, since it starts at "now". */
+static bool can_publish(const cli *c) { return !c->sub || c->ever_open; }
 
 /* stdin lines become messages; publishing starts at once unless one is
  * already in flight (published() then picks the next up). */
@@ -258,10 +272,6 @@ static void on_stdin(pl_loop *l, int fd, int events, void *ud)
     if (n <= 0) {
         c->reading_stdin = false;
         pl_loop_unwatch_fd(l, fd);
-        if (strcmp(c->cmd, "chat") == 0) {
-            pl_loop_stop(l);
-            return;
-        }
     }
     if (idle && can_publish(c))
         send_next(c);
@@ -370,6 +380,8 @@ static int setup(cli *c, int sfd)
     else
         snprintf(c->cid_base, sizeof c->cid_base, "cli-%ld-%d", (long)time(NULL), (int)getpid());
     pl_loop_watch_fd(c->loop, sfd, PL_FD_READ, on_signal, c);
+    if (strcmp(c->cmd, "chat") == 0 && !(c->grace = pl_timer_new(c->loop, grace_over, c)))
+        return -1;
     if (strcmp(c->cmd, "listen") == 0 || strcmp(c->cmd, "chat") == 0 ||
         c->transport == PL_TRANSPORT_WS)
         if (open_sub(c, c->transport, strcmp(c->cmd, "send") == 0 ? PL_SINCE_NEW : c->since))
@@ -410,6 +422,7 @@ int main(int argc, char **argv)
         c.exit_code = 2;
     pl_loop_unwatch_fd(c.loop, sfd);
     pl_loop_unwatch_fd(c.loop, 0);
+    pl_timer_free(c.grace);
     pl_loop_free(c.loop);
     close(sfd);
     for (size_t i = 0; i < c.n_texts; i++)

@@ -180,6 +180,14 @@ TEST(auto_falls_back_to_sse_when_the_ws_port_is_unreachable)
     CHECK(strstr(l.ebuf, "open (sse)") != NULL);
 }
 
+TEST(chat_publishes_typed_lines_and_prints_them_as_they_come_back)
+{
+    proc c;
+    const char *args[] = {"--room", "chat", "--user", "zed", "--quiet", "chat", NULL};
+    CHECK_EQ_INT(run_client(&c, srv.http, args, "hi\nthere\n"), 0);
+    CHECK_EQ_STR(c.obuf, "[1] zed: hi\n[2] zed: there\n");
+}
+
 TEST(refused_connection_fails_with_a_clear_error)
 {
     proc l;
@@ -224,6 +232,7 @@ int main(int argc, char **argv)
     RUN(repeated_cid_prints_the_same_id_marked_duplicate);
     RUN(trimmed_history_prints_a_gap_before_the_messages);
     RUN(auto_falls_back_to_sse_when_the_ws_port_is_unreachable);
+    RUN(chat_publishes_typed_lines_and_prints_them_as_they_come_back);
     RUN(refused_connection_fails_with_a_clear_error);
     RUN(bad_url_is_a_usage_error);
     RUN(server_refusal_prints_its_status_and_code);
