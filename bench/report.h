@@ -11,7 +11,7 @@
 
 typedef struct pl_bench_result {
     enum pl_bench_transport transport;
-    int subscribers, opened; /* asked for / reached OPEN */
+    int subscribers, opened; /* asked for / OPEN or first request sent */
     uint64_t published;      /* measured messages the server stored */
     uint64_t publish_failed; /* measured messages whose publish failed */
     uint64_t expected, delivered, lost, duplicated, out_of_order, gaps, reconnects;
