@@ -359,10 +359,12 @@ static int ws_connect(pl_sub *s)
     struct lws *wsi = lws_client_connect_via_info(&ci);
     c->in_connect = false;
     if (c->destroyed || !wsi) {
+        /* lws may have reported the failure from inside the call already */
+        bool reported = c->closing;
         if (s->ws == c)
             s->ws = NULL;
         conn_free(c);
-        return s->closed || s->ws ? 0 : -ECONNREFUSED;
+        return reported || s->closed ? 0 : -ECONNREFUSED;
     }
     if (!c->wsi)
         c->wsi = wsi;
