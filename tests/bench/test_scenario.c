@@ -4,6 +4,7 @@
  * byte counts. Asserts counts, never timings.
  * Usage: test_scenario <pushlab-bench> <pushlab-server> */
 #include "check.h"
+#include "spawn.h"
 #include <jansson.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -18,6 +19,30 @@ static char csv_path[sizeof json_path + 8];
 static json_t *report;
 static int bench_status = -1;
 
+/* Runs the bench with `args` (NULL-terminated, after the binary) writing
+ * JSON to `path`; returns its exit status or -1, and the parsed report. */
+static int run_with(const char *const *args, const char *path, json_t **out)
+{
+    const char *argv[40] = {bench_exe};
+    int n = 1;
+    for (; *args && n < 36; args++)
+        argv[n++] = *args;
+    argv[n++] = "--json";
+    argv[n++] = path;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(2, 1); /* its table is not TAP: keep it out of our stdout */
+        execv(bench_exe, (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0, status = -1;
+    if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+        status = WEXITSTATUS(st);
+    *out = json_load_file(path, 0, NULL);
+    return status;
+}
+
 /* Runs the bench once for all transports; every TEST reads its report. */
 static void run_bench(void)
 {
@@ -28,18 +53,12 @@ static void run_bench(void)
     char subs[16], size[16];
     snprintf(subs, sizeof subs, "%d", SUBS);
     snprintf(size, sizeof size, "%d", SIZE);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(2, 1); /* its table is not TAP: keep it out of our stdout */
-        execl(bench_exe, bench_exe, "--server-bin", server_exe, "--subscribers", subs, "--size",
-              size, "--rate", "20", "--duration", "1", "--warmup", "0.3", "--poll-interval", "100",
-              "--rooms", "2", "--json", json_path, "--csv", csv_path, "--quiet", (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
-        bench_status = WEXITSTATUS(st);
-    report = json_load_file(json_path, 0, NULL);
+    const char *args[] = {"--server-bin",    server_exe, "--subscribers", subs,
+                          "--size",          size,       "--rate",        "20",
+                          "--duration",      "1",        "--warmup",      "0.3",
+                          "--poll-interval", "100",      "--rooms",       "2",
+                          "--csv",           csv_path,   "--quiet",       NULL};
+    bench_status = run_with(args, json_path, &report);
 }
 
 static json_t *result_for(const char *transport)
@@ -138,6 +157,37 @@ TEST(csv_has_a_header_and_one_line_per_transport)
     CHECK_EQ_INT(lines, 5);
 }
 
+/* A server keeping 2 messages per room, polled every 500 ms at 20 msg/s:
+ * most messages are trimmed before a poll sees them, and the bench must
+ * count them lost rather than report a clean run. Also covers --url. */
+TEST(messages_trimmed_before_a_poll_are_counted_lost)
+{
+    pl_test_server srv;
+    const char *extra[] = {"--history", "2", NULL};
+    char path[] = "/tmp/pl-bench-lost-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_EQ_INT(pl_test_server_start(&srv, server_exe, extra), 0);
+    const char *args[] = {
+        "--url",         srv.http, "--ws-url",        srv.ws, "--transports", "short-poll",
+        "--subscribers", "2",      "--rate",          "20",   "--duration",   "1",
+        "--warmup",      "0",      "--poll-interval", "500",  "--quiet",      NULL};
+    json_t *rep = NULL;
+    int status = run_with(args, path, &rep);
+    pl_test_server_stop(&srv, SIGTERM);
+    unlink(path);
+    json_t *r = json_array_get(json_object_get(rep, "results"), 0);
+    double lost = num(r, "lost"), delivered = num(r, "delivered"), expected = num(r, "expected");
+    double gaps = num(r, "gaps");
+    json_decref(rep);
+    CHECK_EQ_INT(status, 0);
+    CHECK(expected > 0);
+    CHECK(lost > 0);
+    CHECK_EQ_INT(delivered + lost, expected);
+    CHECK(gaps > 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -155,6 +205,7 @@ int main(int argc, char **argv)
     RUN(polling_sends_requests_per_message_and_streams_do_not);
     RUN(server_cpu_and_memory_are_reported);
     RUN(csv_has_a_header_and_one_line_per_transport);
+    RUN(messages_trimmed_before_a_poll_are_counted_lost);
     unlink(json_path);
     unlink(csv_path);
     json_decref(report);
