@@ -27,6 +27,7 @@ typedef struct bsub {
     pl_sub_counters base;
 } bsub;
 
+/* One transport's run: its loop, publisher, subscriptions and result. */
 typedef struct run {
     const pl_bench_opts *o;
     const pl_bench_target *tg;
