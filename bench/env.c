@@ -37,7 +37,7 @@ static void cpu_model(char *out, size_t len)
 static json_t *libs(void)
 {
     return json_pack("{s:s, s:s, s:s, s:s}", "libcurl", curl_version_info(CURLVERSION_NOW)->version,
-                     "libwebsockets", lws_get_library_version(), "jansson", JANSSON_VERSION,
+                     "libwebsockets", lws_get_library_version(), "jansson", jansson_version_str(),
                      "libmicrohttpd", PL_MHD_VERSION);
 }
 
