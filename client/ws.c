@@ -330,7 +330,7 @@ static int ws_target(pl_sub *s, char *host, size_t hlen, int *port, char *path, 
 static int ws_connect(pl_sub *s)
 {
     struct lws_client_connect_info ci;
-    char host[256], path[512];
+    char host[256], hostport[300], path[512];
     int port = 0;
     bool tls = false;
     if (ws_target(s, host, sizeof host, &port, path, sizeof path, &tls))
@@ -348,8 +348,9 @@ static int ws_connect(pl_sub *s)
     ci.address = host;
     ci.port = port;
     ci.path = path;
-    ci.host = host;
-    ci.origin = NULL; /* a non-browser client sends no Origin */
+    snprintf(hostport, sizeof hostport, "%s:%d", host, port);
+    ci.host = hostport; /* the Host header */
+    ci.origin = NULL;   /* a non-browser client sends no Origin */
     ci.local_protocol_name = "pushlab-client";
     ci.userdata = c;
     ci.iface = s->source_addr;

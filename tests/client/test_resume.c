@@ -571,6 +571,58 @@ TEST(ws_publish_completes_with_the_acked_id)
     CHECK_EQ_INT(ack.last_id, r.ids[0]);
 }
 
+/* A fake WebSocket server in the loop: keeps the first request head. */
+typedef struct head_catch {
+    int lfd, cfd;
+    char buf[2048];
+    size_t len;
+} head_catch;
+
+static void head_read(pl_loop *l, int fd, int events, void *ud)
+{
+    head_catch *h = ud;
+    (void)events;
+    ssize_t n = read(fd, h->buf + h->len, sizeof h->buf - 1 - h->len);
+    if (n > 0)
+        h->buf[h->len += (size_t)n] = '\0';
+    if (n <= 0 || strstr(h->buf, "\r\n\r\n"))
+        pl_loop_stop(l);
+}
+
+static void head_accept(pl_loop *l, int fd, int events, void *ud)
+{
+    head_catch *h = ud;
+    (void)events;
+    if (h->cfd < 0 && (h->cfd = accept(fd, NULL, NULL)) >= 0)
+        pl_loop_watch_fd(l, h->cfd, PL_FD_READ, head_read, h);
+}
+
+TEST(ws_handshake_has_no_origin_and_a_host_with_port)
+{
+    head_catch h = {.cfd = -1};
+    int port;
+    char ws[64], host[64];
+    run r = {.room = "origin"};
+    CHECK((h.lfd = listen_any(&port)) >= 0);
+    snprintf(ws, sizeof ws, "ws://127.0.0.1:%d", port);
+    pl_loop_new(&r.loop);
+    pl_loop_watch_fd(r.loop, h.lfd, PL_FD_READ, head_accept, &h);
+    CHECK(open_sub(&r, PL_TRANSPORT_WS, srv.http, ws, 0) == 0);
+    pl_loop_run(r.loop, 5000);
+    pl_loop_unwatch_fd(r.loop, h.lfd);
+    pl_loop_unwatch_fd(r.loop, h.cfd);
+    pl_loop_free(r.loop);
+    close(h.lfd);
+    if (h.cfd >= 0)
+        close(h.cfd);
+    snprintf(host, sizeof host, "\r\nHost: 127.0.0.1:%d\r\n", port);
+    static const char line1[] = "GET /ws/origin?since=0 HTTP/1.1\r\n";
+    CHECK(strncmp(h.buf, line1, sizeof line1 - 1) == 0);
+    CHECK(strstr(h.buf, host) != NULL);
+    CHECK(strstr(h.buf, "Upgrade: websocket") != NULL);
+    CHECK(strcasestr(h.buf, "\r\norigin:") == NULL);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -598,6 +650,7 @@ int main(int argc, char **argv)
     RUN(ws_resumes_from_zero_after_server_restart);
     RUN(repeated_cid_returns_the_stored_message);
     RUN(ws_publish_completes_with_the_acked_id);
+    RUN(ws_handshake_has_no_origin_and_a_host_with_port);
     pl_test_server_stop(&srv, SIGTERM);
     return CHECK_DONE();
 }
