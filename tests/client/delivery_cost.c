@@ -38,12 +38,13 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static double cpu_s(void)
+/* CPU seconds of this process: user time in *user, total returned. */
+static double cpu_s(double *user)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
+    *user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+    return *user + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 static void pub_done(void *ud, uint64_t id, bool dup, const pl_client_err *err)
@@ -104,16 +105,19 @@ int main(int argc, char **argv)
         publisher(srv.http, msgs, rate);
         _exit(0);
     }
-    double cpu0 = cpu_s();
+    double user0, user1;
+    double cpu0 = cpu_s(&user0);
     int64_t t0 = mono_us();
     pl_loop_run(c.loop, 120000);
-    double cpu = cpu_s() - cpu0;
+    double cpu = cpu_s(&user1) - cpu0, user = user1 - user0;
     double wall = (double)(mono_us() - t0) / 1e6;
     waitpid(pid, NULL, 0);
     printf("transport=%s subs=%d open=%d messages=%d deliveries=%llu wall=%.2fs client_cpu=%.3fs "
-           "per_delivery=%.2fus\n",
+           "per_delivery=%.2fus (user %.2fus, kernel %.2fus)\n",
            argv[2], subs, c.open, msgs, (unsigned long long)c.delivered, wall, cpu,
-           c.delivered ? cpu * 1e6 / (double)c.delivered : 0.0);
+           c.delivered ? cpu * 1e6 / (double)c.delivered : 0.0,
+           c.delivered ? user * 1e6 / (double)c.delivered : 0.0,
+           c.delivered ? (cpu - user) * 1e6 / (double)c.delivered : 0.0);
     pl_loop_free(c.loop);
     pl_test_server_stop(&srv, SIGTERM);
     return 0;
