@@ -460,7 +460,9 @@ static void set_defaults(pl_sub_opts *o)
     if (o->interval_ms <= 0)
         o->interval_ms = 1000;
     if (o->poll_timeout_s <= 0)
-        o->poll_timeout_s = 25;
+        o->poll_timeout_s = PL_TIMEOUT_DEFAULT;
+    if (o->poll_timeout_s > PL_TIMEOUT_MAX) /* the server refuses more */
+        o->poll_timeout_s = PL_TIMEOUT_MAX;
     if (o->heartbeat_s <= 0)
         o->heartbeat_s = 15;
     if (o->backoff_min_ms <= 0)
