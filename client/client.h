@@ -136,7 +136,7 @@ typedef struct pl_sub_opts {
     const char *room;        /* required, [A-Za-z0-9_-]{1,64} */
     int64_t since;           /* deliver ids > since; PL_SINCE_NEW for new only */
     int interval_ms;         /* short polling period (default 1000) */
-    int poll_timeout_s;      /* long polling `timeout=` (default 25) */
+    int poll_timeout_s;      /* long polling `timeout=` (default 25, max 60) */
     int heartbeat_s;         /* server heartbeat (default 15); silent 2x = dead */
     int backoff_min_ms;      /* first reconnect delay (default 250) */
     int backoff_max_ms;      /* cap (default 15000) */
