@@ -145,9 +145,13 @@ static void drain_http(pl_server *srv)
             break;
         usleep(10000);
     }
+    pl_info("http drained: %lld streams, %lld polls still open",
+            (long long)atomic_load(&srv->stats.sse.connections),
+            (long long)atomic_load(&srv->stats.long_poll.waiting));
     pl_http_stop(srv);
     if (lsock != MHD_INVALID_SOCKET)
         close(lsock);
+    pl_info("http stopped");
 }
 
 static int start(pl_server *srv, char origin_bufs[2][96])
@@ -217,6 +221,7 @@ int main(int argc, char **argv)
         pl_http_stop(&srv);
     }
     pl_ws_stop(srv.ws);
+    pl_info("websocket stopped");
     pl_store_free(srv.store);
     return rc;
 }
