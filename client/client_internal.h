@@ -189,7 +189,7 @@ int pl_sub_handle_page(pl_sub *s, const char *body, size_t len);
 static inline void pl_sub_enter(pl_sub *s) { s->busy++; }
 bool pl_sub_leave(pl_sub *s);
 
-/* The ws_url to use: the option, else fetched; ws.c handles it. */
-int pl_ws_conn_open(pl_sub *s);
+/* Frees every subscription without callbacks (pl_loop_free). */
+void pl_sub_free_all(pl_loop *l);
 
 #endif

@@ -507,8 +507,6 @@ fail:
     return -ENOMEM;
 }
 
-void pl_sub_free_all(pl_loop *l);
-
 void pl_loop_free(pl_loop *l)
 {
     if (!l)
