@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    - the above plus curl, chromium and Node.js for the browser tests
 set -euo pipefail
 want=(gcc meson ninja-build pkg-config libmicrohttpd-dev libwebsockets-dev
-      libcurl4-openssl-dev libjansson-dev)
+      libcurl4-openssl-dev libjansson-dev libev-dev)
 if [ "${1:-build}" = test ]; then
   want+=(curl jq chromium python3 clang-format)
   command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
