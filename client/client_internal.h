@@ -179,6 +179,13 @@ void pl_sub_touch(pl_sub *s);
 void pl_sub_watchdog_arm(pl_sub *s);
 /* Builds "<base>/api/rooms/<room>/<path>" into a malloc'ed string. */
 char *pl_sub_api_url(const pl_sub *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Starts a GET of `url` (malloc'ed; always freed here) on the sub's HTTP
+ * handle, calling `done` when it ends. Returns pl_http_start's result. */
+int pl_sub_http_get(pl_sub *s, char *url, long timeout_ms, pl_http_done_fn done);
+/* Aborts the sub's HTTP transfer if one is set up (ops->stop of polling). */
+void pl_sub_http_stop(pl_sub *s);
+/* Hands the HTTP socket's kernel byte counts to the sub (ops->account). */
+void pl_sub_http_account(pl_sub *s);
 /* Parses a polling page body; delivers its messages. On a body that is
  * not a page, reports the transport lost and returns -EPROTO. */
 int pl_sub_handle_page(pl_sub *s, const char *body, size_t len);

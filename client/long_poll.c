@@ -34,34 +34,13 @@ static int lp_start(pl_sub *s)
 {
     char *url = pl_sub_api_url(s, "poll?since=%llu&timeout=%d", (unsigned long long)s->cursor,
                                s->o.poll_timeout_s);
-    if (!url)
-        return -ENOMEM;
-    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS,
-                     (long)(s->o.poll_timeout_s + s->o.heartbeat_s) * 1000L);
-    free(url);
-    s->http.data = NULL;
-    s->http.done = lp_done;
-    return pl_http_start(&s->http);
-}
-
-static void lp_stop(pl_sub *s)
-{
-    if (s->http_ready)
-        pl_http_abort(&s->http);
-}
-
-static void lp_account(pl_sub *s)
-{
-    if (s->http.fd >= 0)
-        pl_acct_take(s->loop, s->http.fd, &s->ctr);
+    /* The server answers by its timeout; past that plus a heartbeat it is gone. */
+    return pl_sub_http_get(s, url, (long)(s->o.poll_timeout_s + s->o.heartbeat_s) * 1000L, lp_done);
 }
 
 const pl_transport_ops pl_long_poll_ops = {
     .kind = PL_TRANSPORT_LONG_POLL,
     .start = lp_start,
-    .stop = lp_stop,
-    .account = lp_account,
+    .stop = pl_sub_http_stop,
+    .account = pl_sub_http_account,
 };

@@ -33,33 +33,12 @@ static int sp_start(pl_sub *s)
 {
     char *url = pl_sub_api_url(s, "messages?since=%llu&limit=%d", (unsigned long long)s->cursor,
                                PL_LIMIT_MAX);
-    if (!url)
-        return -ENOMEM;
-    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, 10000L);
-    free(url);
-    s->http.data = NULL;
-    s->http.done = sp_done;
-    return pl_http_start(&s->http);
-}
-
-static void sp_stop(pl_sub *s)
-{
-    if (s->http_ready)
-        pl_http_abort(&s->http);
-}
-
-static void sp_account(pl_sub *s)
-{
-    if (s->http.fd >= 0)
-        pl_acct_take(s->loop, s->http.fd, &s->ctr);
+    return pl_sub_http_get(s, url, 10000L, sp_done);
 }
 
 const pl_transport_ops pl_short_poll_ops = {
     .kind = PL_TRANSPORT_SHORT_POLL,
     .start = sp_start,
-    .stop = sp_stop,
-    .account = sp_account,
+    .stop = pl_sub_http_stop,
+    .account = pl_sub_http_account,
 };

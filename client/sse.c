@@ -86,21 +86,9 @@ static int sse_start(pl_sub *s)
     return pl_http_start(&s->http);
 }
 
-static void sse_stop(pl_sub *s)
-{
-    if (s->http_ready)
-        pl_http_abort(&s->http);
-}
-
-static void sse_account(pl_sub *s)
-{
-    if (s->http.fd >= 0)
-        pl_acct_take(s->loop, s->http.fd, &s->ctr);
-}
-
 const pl_transport_ops pl_sse_ops = {
     .kind = PL_TRANSPORT_SSE,
     .start = sse_start,
-    .stop = sse_stop,
-    .account = sse_account,
+    .stop = pl_sub_http_stop,
+    .account = pl_sub_http_account,
 };

@@ -133,16 +133,7 @@ static bool needs_probe(const pl_sub *s)
 static int probe_start(pl_sub *s)
 {
     char *url = pl_sub_api_url(s, "messages?since=%llu&limit=1", (unsigned long long)s->cursor);
-    if (!url)
-        return -ENOMEM;
-    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, 10000L);
-    free(url);
-    s->http.data = NULL;
-    s->http.done = probe_done;
-    return pl_http_start(&s->http);
+    return pl_sub_http_get(s, url, 10000L, probe_done);
 }
 
 static void probe_done(pl_http *h, CURLcode rc, long status)
@@ -418,6 +409,32 @@ int pl_sub_handle_page(pl_sub *s, const char *body, size_t len)
     }
     json_decref(root);
     return n;
+}
+
+int pl_sub_http_get(pl_sub *s, char *url, long timeout_ms, pl_http_done_fn done)
+{
+    if (!url)
+        return -ENOMEM;
+    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    free(url); /* libcurl keeps its own copy */
+    s->http.data = NULL;
+    s->http.done = done;
+    return pl_http_start(&s->http);
+}
+
+void pl_sub_http_stop(pl_sub *s)
+{
+    if (s->http_ready)
+        pl_http_abort(&s->http);
+}
+
+void pl_sub_http_account(pl_sub *s)
+{
+    if (s->http.fd >= 0)
+        pl_acct_take(s->loop, s->http.fd, &s->ctr);
 }
 
 char *pl_sub_api_url(const pl_sub *s, const char *fmt, ...)

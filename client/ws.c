@@ -401,20 +401,12 @@ static int ws_start(pl_sub *s)
     char *url;
     if (asprintf(&url, "%s/api/config", s->url) < 0)
         return -ENOMEM;
-    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, 10000L);
-    free(url);
-    s->http.data = NULL;
-    s->http.done = config_done;
-    return pl_http_start(&s->http);
+    return pl_sub_http_get(s, url, 10000L, config_done);
 }
 
 static void ws_stop_all(pl_sub *s)
 {
-    if (s->http_ready)
-        pl_http_abort(&s->http);
+    pl_sub_http_stop(s);
     ws_stop(s);
 }
 
