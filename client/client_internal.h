@@ -4,6 +4,7 @@
  * core that every transport reports to. Not installed, not for the bench. */
 #ifndef PL_CLIENT_INTERNAL_H
 #define PL_CLIENT_INTERNAL_H
+#include <jansson.h>
 #include <curl/curl.h>
 #include <ev.h>
 #include <libwebsockets.h>
@@ -179,6 +180,9 @@ void pl_sub_touch(pl_sub *s);
 void pl_sub_watchdog_arm(pl_sub *s);
 /* Builds "<base>/api/rooms/<room>/<path>" into a malloc'ed string. */
 char *pl_sub_api_url(const pl_sub *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A publish as JSON (user, text, cid, meta; "type" when not NULL), a new
+ * reference, or NULL when meta_json is not a JSON object. */
+json_t *pl_pub_json(const pl_pub_msg *m, const char *type);
 /* Starts a GET of `url` (malloc'ed; always freed here) on the sub's HTTP
  * handle, calling `done` when it ends. Returns pl_http_start's result. */
 int pl_sub_http_get(pl_sub *s, char *url, long timeout_ms, pl_http_done_fn done);

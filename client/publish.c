@@ -48,12 +48,13 @@ static void pub_done(pl_http *h, CURLcode rc, long status)
     req_free(r);
 }
 
-static char *publish_body(const pl_pub_msg *m)
+json_t *pl_pub_json(const pl_pub_msg *m, const char *type)
 {
     json_t *o = json_pack("{s:s, s:s}", "user", m->user, "text", m->text);
-    char *out = NULL;
     if (!o)
         return NULL;
+    if (type)
+        json_object_set_new(o, "type", json_string(type));
     if (m->cid)
         json_object_set_new(o, "cid", json_string(m->cid));
     if (m->meta_json) {
@@ -65,7 +66,13 @@ static char *publish_body(const pl_pub_msg *m)
         }
         json_object_set_new(o, "meta", meta);
     }
-    out = json_dumps(o, JSON_COMPACT);
+    return o;
+}
+
+static char *publish_body(const pl_pub_msg *m)
+{
+    json_t *o = pl_pub_json(m, NULL);
+    char *out = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return out;
 }

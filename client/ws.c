@@ -186,21 +186,10 @@ static int on_writeable(pl_ws_conn *c)
 
 static unsigned char *publish_frame(const pl_pub_msg *m, size_t *len)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s}", "type", "publish", "user", m->user, "text", m->text);
+    json_t *o = pl_pub_json(m, "publish");
     unsigned char *buf = NULL;
     if (!o)
         return NULL;
-    if (m->cid)
-        json_object_set_new(o, "cid", json_string(m->cid));
-    if (m->meta_json) {
-        json_t *meta = json_loads(m->meta_json, 0, NULL);
-        if (!json_is_object(meta)) {
-            json_decref(meta);
-            json_decref(o);
-            return NULL;
-        }
-        json_object_set_new(o, "meta", meta);
-    }
     size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT);
     if (n && (buf = malloc(LWS_PRE + n + 1)))
         *len = json_dumpb(o, (char *)buf + LWS_PRE, n, JSON_COMPACT);
