@@ -20,9 +20,9 @@
 #include "store.h"
 
 typedef struct pl_ws_config {
-    const char *bind; /* address to listen on, e.g. "127.0.0.1" */
-    int port;         /* 0 = pick a free port */
-    int heartbeat_s;  /* ping a peer silent this long; drop it after 2*heartbeat_s+5 */
+    const char *bind;           /* address to listen on, e.g. "127.0.0.1" */
+    int port;                   /* 0 = pick a free port */
+    int heartbeat_s;            /* ping a peer silent this long; drop it after 2*heartbeat_s+5 */
     size_t max_connections;     /* open WebSockets; 0 = 10000 */
     const char *const *origins; /* allowed browser Origins; "*" allows any */
     size_t n_origins;
