@@ -512,6 +512,10 @@ void pl_loop_free(pl_loop *l)
     if (!l)
         return;
     l->tearing_down = true;
+    /* The counters die with their subscriptions; sockets libcurl closes
+     * during cleanup below must not charge them. */
+    for (size_t i = 0; i < l->acct_len; i++)
+        l->acct[i].owner = NULL;
     pl_sub_free_all(l);
     while (l->reqs) {
         pl_http *h = l->reqs;

@@ -69,8 +69,12 @@ static void ws_stop(pl_sub *s)
     pl_ws_conn *c = s->ws;
     if (!c)
         return;
-    if (c->fd >= 0)
+    if (c->fd >= 0) {
         pl_acct_take(s->loop, c->fd, &s->ctr);
+        /* lws closes this socket later; whoever gets its number next must
+         * not be charged to this subscription. */
+        pl_acct_disown(s->loop, c->fd, &s->ctr);
+    }
     s->ws = NULL;
     c->sub = NULL;
     pl_timer_stop(c->ping);
