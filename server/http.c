@@ -24,6 +24,33 @@ uint64_t pl_http_tcp_out(struct MHD_Connection *conn)
     return ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans + ti.tcpi_notsent_bytes;
 }
 
+/* What the server has handed to one TCP connection's socket so far, as of
+ * the end of its last request: the start of the next one, without asking
+ * the kernel again. */
+typedef struct pl_conn_bytes {
+    uint64_t out;
+} pl_conn_bytes;
+
+static pl_conn_bytes *conn_bytes(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_ctx = calloc(1, sizeof(pl_conn_bytes)); /* NULL: counted per request */
+    } else {
+        free(*socket_ctx);
+        *socket_ctx = NULL;
+    }
+}
+
 static enum MHD_Result queue(pl_req *q, int status, struct MHD_Response *r)
 {
     if (!r)
@@ -238,7 +265,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->srv = cls;
         q->conn = conn;
         q->route = PL_ROUTE_NONE;
-        q->tcp_out_start = pl_http_tcp_out(conn);
+        pl_conn_bytes *cb = conn_bytes(conn);
+        q->tcp_out_start = cb ? cb->out : pl_http_tcp_out(conn);
         *ctx = q;
         /* A POST is checked before its body is read (413, 415). Anything
          * else is answered on the next call: answering now would make MHD
@@ -273,14 +301,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
         pl_sse_done(q);
     else if (q->route == PL_ROUTE_PUBLISH)
         free(q->u.pub.body);
-    if (q->ts) {
-        /* The kernel's count replaces our running estimate, so the figure
-         * includes status line, headers and chunk framing exactly. */
-        uint64_t out = pl_http_tcp_out(conn);
-        uint64_t sent = out > q->tcp_out_start ? out - q->tcp_out_start : 0;
-        if (sent > q->bytes_counted)
-            pl_stat_add(&q->ts->bytes_out, sent - q->bytes_counted);
-    }
+    /* The kernel's count replaces our running estimate, so the figure
+     * includes status line, headers and chunk framing exactly. */
+    uint64_t out = pl_http_tcp_out(conn);
+    uint64_t sent = out > q->tcp_out_start ? out - q->tcp_out_start : 0;
+    if (q->ts && sent > q->bytes_counted)
+        pl_stat_add(&q->ts->bytes_out, sent - q->bytes_counted);
+    pl_conn_bytes *cb = conn_bytes(conn);
+    if (cb)
+        cb->out = out;
     free(q);
     *ctx = NULL;
 }
@@ -313,12 +342,13 @@ int pl_http_start(pl_server *srv)
     srv->mhd = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
             MHD_USE_TURBO,
-        0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        idle, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(6 * 1024),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_END);
+        0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)srv->cfg.max_connections, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_TIMEOUT, idle,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, srv, MHD_OPTION_END);
     if (!srv->mhd)
         return -EADDRINUSE;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
