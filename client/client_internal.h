@@ -190,6 +190,10 @@ int pl_sub_http_get(pl_sub *s, char *url, long timeout_ms, pl_http_done_fn done)
 void pl_sub_http_stop(pl_sub *s);
 /* Hands the HTTP socket's kernel byte counts to the sub (ops->account). */
 void pl_sub_http_account(pl_sub *s);
+/* The part of a polling answer both polling transports share: a failed
+ * request is reported (false), a page is delivered and true returned with
+ * the number of messages in *delivered (-ECANCELED: the sub was closed). */
+bool pl_sub_take_page(pl_sub *s, pl_http *h, CURLcode rc, long status, int *delivered);
 /* Parses a polling page body; delivers its messages. On a body that is
  * not a page, reports the transport lost and returns -EPROTO. */
 int pl_sub_handle_page(pl_sub *s, const char *body, size_t len);

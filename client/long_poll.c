@@ -8,24 +8,15 @@
 static void lp_done(pl_http *h, CURLcode rc, long status)
 {
     pl_sub *s = h->ud;
-    pl_client_err err;
+    int n;
     pl_sub_enter(s);
-    if (rc != CURLE_OK || status != 200) {
-        pl_sub_http_failed(s, h, rc, status);
-    } else {
-        pl_sub_opened(s);
-        int n = pl_sub_handle_page(s, pl_http_body(h), h->len);
-        if (n < 0 && n != -ECANCELED) {
-            pl_err_fill(&err, -EPROTO, 0, "protocol", "not a page: %.80s", pl_http_body(h));
-            pl_sub_lost(s, &err);
-        } else {
-            /* An empty page is a timeout, or a server shutting down that
-             * answered its pending polls: probe before waiting again, or a
-             * restarted server would hold our poll for ids it has not got. */
-            if (n == 0)
-                s->resync = true;
-            pl_sub_schedule(s, 0);
-        }
+    if (pl_sub_take_page(s, h, rc, status, &n)) {
+        /* An empty page is a timeout, or a server shutting down that
+         * answered its pending polls: probe before waiting again, or a
+         * restarted server would hold our poll for ids it has not got. */
+        if (n == 0)
+            s->resync = true;
+        pl_sub_schedule(s, 0);
     }
     pl_sub_leave(s);
 }

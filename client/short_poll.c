@@ -9,23 +9,13 @@
 static void sp_done(pl_http *h, CURLcode rc, long status)
 {
     pl_sub *s = h->ud;
-    pl_client_err err;
+    uint64_t before = pl_sub_cursor(s);
+    int n;
     pl_sub_enter(s);
-    if (rc != CURLE_OK || status != 200) {
-        pl_sub_http_failed(s, h, rc, status);
-    } else {
-        uint64_t before = pl_sub_cursor(s);
-        pl_sub_opened(s);
-        int n = pl_sub_handle_page(s, pl_http_body(h), h->len);
-        if (n < 0 && n != -ECANCELED) {
-            pl_err_fill(&err, -EPROTO, 0, "protocol", "not a page: %.80s", pl_http_body(h));
-            pl_sub_lost(s, &err);
-        } else if (n >= PL_LIMIT_MAX || pl_sub_cursor(s) < before) {
-            pl_sub_schedule(s, 0); /* more waiting, or a restart to resume */
-        } else {
-            pl_sub_schedule(s, s->o.interval_ms);
-        }
-    }
+    /* A full page means more is waiting, a cursor that went back means a
+     * restart to resume from: both ask again at once. */
+    if (pl_sub_take_page(s, h, rc, status, &n))
+        pl_sub_schedule(s, n >= PL_LIMIT_MAX || pl_sub_cursor(s) < before ? 0 : s->o.interval_ms);
     pl_sub_leave(s);
 }
 

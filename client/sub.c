@@ -411,6 +411,24 @@ int pl_sub_handle_page(pl_sub *s, const char *body, size_t len)
     return n;
 }
 
+bool pl_sub_take_page(pl_sub *s, pl_http *h, CURLcode rc, long status, int *delivered)
+{
+    pl_client_err err;
+    if (rc != CURLE_OK || status != 200) {
+        pl_sub_http_failed(s, h, rc, status);
+        return false;
+    }
+    pl_sub_opened(s);
+    int n = pl_sub_handle_page(s, pl_http_body(h), h->len);
+    if (n < 0 && n != -ECANCELED) {
+        pl_err_fill(&err, -EPROTO, 0, "protocol", "not a page: %.80s", pl_http_body(h));
+        pl_sub_lost(s, &err);
+        return false;
+    }
+    *delivered = n;
+    return true;
+}
+
 int pl_sub_http_get(pl_sub *s, char *url, long timeout_ms, pl_http_done_fn done)
 {
     if (!url)
