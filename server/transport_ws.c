@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "clock.h"
 #include "log.h"
 #include "message.h"
 #include "validate.h"
@@ -49,12 +50,14 @@ struct conn {
     uint64_t bytes_counted;   /* added to st->ws.bytes_out for this socket */
     struct reply *replies[REPLY_QUEUE_MAX];
     unsigned rq_head, rq_len;
-    char *rx;         /* fragments of the message being received */
-    size_t rx_len;    /* bytes received so far (may exceed what rx holds) */
-    bool rx_binary;   /* the message being received is binary */
-    bool established; /* counted in st->ws.connections */
-    bool closing;     /* flooded: input ignored, next writable closes */
-    bool going_away;  /* server stopping: next writable closes with 1001 */
+    char *rx;           /* fragments of the message being received */
+    size_t rx_len;      /* bytes received so far (may exceed what rx holds) */
+    bool rx_binary;     /* the message being received is binary */
+    bool established;   /* counted in st->ws.connections */
+    bool closing;       /* flooded: input ignored, next writable closes */
+    bool going_away;    /* server stopping: next writable closes with 1001 */
+    bool ping_due;      /* silent past the heartbeat: next writable pings */
+    int64_t last_rx_us; /* monotonic time of the peer's last frame */
 };
 
 struct pl_ws {
@@ -84,6 +87,8 @@ struct pl_ws {
 
     struct room_subs *subs[SUB_BUCKETS]; /* service thread only */
     lws_sorted_usec_list_t goodbye_timer;
+    lws_sorted_usec_list_t sweep_timer; /* the idle sweep, once per heartbeat */
+    int heartbeat_s;
     bool goodbye_over;
     unsigned char *frame_buf; /* LWS_PRE + FRAME_BUF_DEFAULT */
 };
@@ -392,7 +397,15 @@ static int on_writable(pl_ws *ws, struct conn *c)
                          15);
         return -1;
     }
-    int rc = c->rq_len ? write_reply(ws, c) : write_next_message(ws, c);
+    int rc;
+    if (c->ping_due) {
+        unsigned char ping[LWS_PRE];
+        c->ping_due = false;
+        rc = lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0 ? -1 : 0;
+        count_bytes(ws, c, 2);
+    } else {
+        rc = c->rq_len ? write_reply(ws, c) : write_next_message(ws, c);
+    }
     if (rc != 0)
         return rc;
     if (c->rq_len || room_last_id(c->room) > c->cursor)
@@ -531,6 +544,7 @@ static int on_receive(pl_ws *ws, struct conn *c, const char *in, size_t len)
 static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
 {
     c->wsi = wsi;
+    c->last_rx_us = pl_clock_mono_us();
     if (subs_join(ws, c) != 0)
         return -1;
     c->established = true;
@@ -586,7 +600,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             on_closed(ws, c);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: return on_writable(ws, c);
-    case LWS_CALLBACK_RECEIVE: return on_receive(ws, c, in, len);
+    case LWS_CALLBACK_RECEIVE:
+        c->last_rx_us = pl_clock_mono_us();
+        return on_receive(ws, c, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (c)
+            c->last_rx_us = pl_clock_mono_us();
+        return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (ws && !atomic_load(&ws->stopping))
             wake_dirty_rooms(ws);
@@ -597,6 +617,31 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return -1;
     default: return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
+}
+
+/* ---- idle peers ---- */
+
+/* One timer for all connections, instead of lws's validity timer per
+ * connection: lws keeps those in a sorted list (an insert per received
+ * frame walks it), and each one wakes the poll() loop on its own, which
+ * scans every socket. Once per heartbeat this pings peers silent for a
+ * heartbeat and drops those silent for 2 x heartbeat + 5 s. */
+static void sweep(lws_sorted_usec_list_t *sul)
+{
+    pl_ws *ws = (pl_ws *)(void *)((char *)sul - offsetof(pl_ws, sweep_timer));
+    int64_t now = pl_clock_mono_us(), hb = (int64_t)ws->heartbeat_s * 1000000;
+    for (size_t b = 0; b < SUB_BUCKETS; b++)
+        for (struct room_subs *s = ws->subs[b]; s; s = s->next)
+            for (struct conn *c = s->head; c; c = c->next) {
+                int64_t silent = now - c->last_rx_us;
+                if (silent >= 2 * hb + 5000000) {
+                    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
+                } else if (silent >= hb - 100000 && !c->ping_due) {
+                    c->ping_due = true;
+                    lws_callback_on_writable(c->wsi);
+                }
+            }
+    lws_sul_schedule(ws->ctx, 0, &ws->sweep_timer, sweep, hb);
 }
 
 /* ---- start and stop ---- */
@@ -617,6 +662,7 @@ static void say_goodbye(pl_ws *ws)
                 c->going_away = true;
                 lws_callback_on_writable(c->wsi);
             }
+    lws_sul_cancel(&ws->sweep_timer);
     lws_sul_schedule(ws->ctx, 0, &ws->goodbye_timer, goodbye_timeout, LWS_US_PER_SEC);
     while (ws->n_conns && !ws->goodbye_over)
         if (lws_service(ws->ctx, 0) < 0)
@@ -668,11 +714,10 @@ static int create_context(pl_ws *ws, const pl_ws_config *cfg)
         .per_session_data_size = sizeof(struct conn),
         .rx_buffer_size = 4096,
     };
-    /* Ping after heartbeat_s of silence; hang up if that ping is not
-     * answered within heartbeat_s + 5 more seconds. */
-    int hb = cfg->heartbeat_s > 0 ? cfg->heartbeat_s : 15;
-    ws->retry.secs_since_valid_ping = (uint16_t)hb;
-    ws->retry.secs_since_valid_hangup = (uint16_t)(2 * hb + 5);
+    /* A zero policy turns lws's per-connection validity timers off: sweep()
+     * pings silent peers and drops dead ones, for all of them at once. */
+    ws->heartbeat_s = cfg->heartbeat_s > 0 ? cfg->heartbeat_s : 15;
+    memset(&ws->retry, 0, sizeof ws->retry);
     info.port = cfg->port;
     info.iface = ws->bind;
     info.protocols = ws->protocols;
@@ -686,6 +731,8 @@ static int create_context(pl_ws *ws, const pl_ws_config *cfg)
         return -EADDRINUSE;
     ws->vhost = lws_get_vhost_by_name(ws->ctx, "default");
     ws->port = ws->vhost ? lws_get_vhost_listen_port(ws->vhost) : cfg->port;
+    /* Before the service thread starts, so no lock is needed. */
+    lws_sul_schedule(ws->ctx, 0, &ws->sweep_timer, sweep, (int64_t)ws->heartbeat_s * 1000000);
     return 0;
 }
 
