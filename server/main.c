@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "clock.h"
 #include "log.h"
+#include "hangup.h"
 #include "server.h"
 
 #ifndef PL_WEB_ROOT
@@ -161,6 +162,8 @@ static int start(pl_server *srv, char origin_bufs[2][96])
     srv->stats.started_mono_us = pl_clock_mono_us();
     pthread_mutex_init(&srv->long_polls.lock, NULL);
     pthread_mutex_init(&srv->sse_streams.lock, NULL);
+    if (pl_hangup_start(srv) != 0)
+        return -1;
     if (pl_http_start(srv) != 0) {
         pl_error("cannot listen for HTTP on %s:%d", srv->cfg.bind, srv->cfg.http_port);
         return -1;
@@ -222,6 +225,7 @@ int main(int argc, char **argv)
     }
     pl_ws_stop(srv.ws);
     pl_info("websocket stopped");
+    pl_hangup_stop(&srv);
     pl_store_free(srv.store);
     return rc;
 }

@@ -39,6 +39,7 @@ typedef struct pl_server {
     pl_stats stats;
     struct MHD_Daemon *mhd;
     pl_ws *ws;
+    struct pl_hangup *hangup;
     int http_port, ws_port;
     char http_url[96], ws_url[96];
     atomic_bool stopping;
@@ -70,6 +71,8 @@ struct pl_req {
     uint64_t bytes_counted; /* bytes already added to ts->bytes_out live */
     pl_req *next, *prev;    /* in a pl_req_list, when on one */
     bool listed;
+    int watched_fd;   /* fd + 1 while the hang-up watcher has it, else 0 */
+    atomic_bool gone; /* the client hung up while we waited */
     pl_waiter waiter;
     char room_name[PL_ROOM_MAX + 1];
     union {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include "clock.h"
+#include "hangup.h"
 #include "server.h"
 
 #define REQ_OF(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
@@ -13,7 +14,7 @@
 static bool lp_park(pl_waiter *w)
 {
     pl_req *q = REQ_OF(w);
-    if (atomic_load(&q->srv->stopping))
+    if (atomic_load(&q->srv->stopping) || atomic_load(&q->gone))
         return false;
     MHD_suspend_connection(q->conn);
     atomic_fetch_add(&q->srv->stats.long_poll.waiting, 1);
@@ -71,8 +72,11 @@ static enum MHD_Result start(pl_req *q)
     q->u.lp.deadline_us = pl_clock_mono_us() + (int64_t)timeout * 1000000;
     q->u.lp.waited = true;
     pl_req_list_add(&srv->long_polls, q);
-    if (!pl_room_wait(q->room, since, &q->waiter))
+    pl_hangup_watch(srv, q);
+    if (!pl_room_wait(q->room, since, &q->waiter)) {
+        pl_hangup_unwatch(srv, q);
         return answer(q); /* a message arrived in between */
+    }
     pl_ticker_note_deadline(srv, q->u.lp.deadline_us);
     return MHD_YES;
 }
@@ -84,12 +88,16 @@ enum MHD_Result pl_long_poll_handle(pl_req *q)
     /* Resumed by a publish, the deadline or shutdown: answer with what is
      * there now, possibly an empty page. */
     atomic_fetch_sub(&q->srv->stats.long_poll.waiting, 1);
+    pl_hangup_unwatch(q->srv, q);
+    if (atomic_load(&q->gone))
+        return MHD_NO; /* nobody to answer: close the connection */
     return answer(q);
 }
 
 void pl_long_poll_done(pl_req *q)
 {
     if (q->u.lp.waited) {
+        pl_hangup_unwatch(q->srv, q);
         pl_req_list_remove(&q->srv->long_polls, q);
         pl_waiter_cancel(q->room, &q->waiter);
     }

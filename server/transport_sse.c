@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include "hangup.h"
 #include "server.h"
 
 #define REQ_OF(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
@@ -18,7 +19,7 @@ static const char ping[] = ": ping\n\n";
 static bool sse_park(pl_waiter *w)
 {
     pl_req *q = REQ_OF(w);
-    if (atomic_load(&q->srv->stopping))
+    if (atomic_load(&q->srv->stopping) || atomic_load(&q->gone))
         return false;
     MHD_suspend_connection(q->conn);
     return true;
@@ -98,7 +99,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (q->u.sse.started && !q->u.sse.head_counted)
         count_head(q);
     for (;;) {
-        if (atomic_load(&q->srv->stopping) && !q->u.sse.cur)
+        if (atomic_load(&q->gone) || (atomic_load(&q->srv->stopping) && !q->u.sse.cur))
             return MHD_CONTENT_READER_END_OF_STREAM;
         size_t n = fill(q, buf, max);
         if (n > 0) {
@@ -161,6 +162,7 @@ enum MHD_Result pl_sse_handle(pl_req *q)
     q->waiter.wake = sse_wake;
     atomic_fetch_add(&q->ts->connections, 1);
     pl_req_list_add(&srv->sse_streams, q);
+    pl_hangup_watch(srv, q);
     enum MHD_Result ret = MHD_queue_response(q->conn, 200, r);
     MHD_destroy_response(r);
     return ret;
@@ -168,6 +170,7 @@ enum MHD_Result pl_sse_handle(pl_req *q)
 
 void pl_sse_done(pl_req *q)
 {
+    pl_hangup_unwatch(q->srv, q);
     pl_req_list_remove(&q->srv->sse_streams, q);
     pl_waiter_cancel(q->room, &q->waiter);
     pl_msg_unref(q->u.sse.cur);

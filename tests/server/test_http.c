@@ -219,7 +219,43 @@ static long long sse_field(const char *key)
     return p ? atoll(p + strlen(pat)) : -1;
 }
 
-TEST(sse_bytes_out_include_the_headers_while_the_stream_is_open)
+/* Runs `body` against a server of its own (heartbeat 30 s: no pings and
+ * no other streams to blur the counters), then restores the shared one. */
+static void on_own_server(void (*body)(void))
+{
+    pl_test_server shared = srv;
+    const char *args[] = {"--heartbeat", "30", NULL};
+    if (pl_test_server_start(&srv, server_bin, args) != 0) {
+        srv = shared;
+        printf("# own server did not start\n");
+        check_failed_now = 1;
+        return;
+    }
+    body();
+    pl_test_server_stop(&srv, SIGTERM);
+    srv = shared;
+}
+
+/* Polls /api/stats until the "key" counter of `transport` equals `want`
+ * (up to 3 s); returns the last value seen. */
+static long long wait_stat(const char *transport, const char *key, long long want)
+{
+    char pat[64];
+    long long v = -1;
+    for (int i = 0; i < 60 && v != want; i++) {
+        if (i)
+            usleep(50 * 1000);
+        get("/api/stats");
+        snprintf(pat, sizeof pat, "\"%s\":{", transport);
+        const char *t = strstr(raw_body(resp), pat);
+        snprintf(pat, sizeof pat, "\"%s\":", key);
+        const char *p = t ? strstr(t, pat) : NULL;
+        v = p ? atoll(p + strlen(pat)) : -1;
+    }
+    return v;
+}
+
+static void sse_bytes_body(void)
 {
     char buf[8192];
     size_t len;
@@ -229,14 +265,42 @@ TEST(sse_bytes_out_include_the_headers_while_the_stream_is_open)
     post("sse-bytes", "{\"user\":\"ann\",\"text\":\"count me\"}");
     CHECK(raw_read_until(fd, buf, sizeof buf, &len, "count me", 3000));
     usleep(100 * 1000);
-    size_t read_before = len;
     CHECK_EQ_INT(get("/api/stats"), 200);
-    long long counted = sse_field("bytes_out") - before;
-    raw_read_until(fd, buf, sizeof buf, &len, NULL, 200); /* a heartbeat may follow */
-    /* Every byte the client read, headers included, and nothing it did not. */
-    CHECK(counted >= (long long)read_before && counted <= (long long)len);
+    /* Every byte the client read, headers included, and nothing more. */
+    CHECK_EQ_INT(sse_field("bytes_out") - before, (long long)len);
     close(fd);
 }
+
+TEST(sse_bytes_out_include_the_headers_while_the_stream_is_open) { on_own_server(sse_bytes_body); }
+
+static void sse_hangup_body(void)
+{
+    char buf[4096];
+    size_t len;
+    int fd = sse_open("/api/rooms/sse-gone/events", NULL, buf, sizeof buf, &len);
+    CHECK_EQ_INT(wait_stat("sse", "connections", 1), 1);
+    close(fd);
+    /* Noticed at once, not at a heartbeat write 30 s away. */
+    CHECK_EQ_INT(wait_stat("sse", "connections", 0), 0);
+}
+
+TEST(sse_stream_whose_client_left_is_closed_at_once) { on_own_server(sse_hangup_body); }
+
+static void lp_hangup_body(void)
+{
+    int fd = raw_connect(srv.http_port);
+    const char *req = "GET /api/rooms/lp-gone/poll?timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n";
+    raw_send(fd, req, strlen(req));
+    CHECK_EQ_INT(wait_stat("long_poll", "waiting", 1), 1);
+    close(fd);
+    /* The slot is freed now, not when the 60 s timeout runs out. */
+    CHECK_EQ_INT(wait_stat("long_poll", "waiting", 0), 0);
+    post("lp-gone", "{\"user\":\"ann\",\"text\":\"still fine\"}");
+    CHECK_EQ_INT(get("/api/rooms/lp-gone/messages"), 200);
+    CHECK_EQ_INT(field("last_id"), 1);
+}
+
+TEST(long_poll_whose_client_left_stops_waiting_at_once) { on_own_server(lp_hangup_body); }
 
 TEST(sse_sends_heartbeat_comments)
 {
@@ -428,6 +492,8 @@ int main(int argc, char **argv)
     RUN(sse_resumes_after_last_event_id_without_loss_or_repeat);
     RUN(sse_since_query_replays_history);
     RUN(sse_bytes_out_include_the_headers_while_the_stream_is_open);
+    RUN(sse_stream_whose_client_left_is_closed_at_once);
+    RUN(long_poll_whose_client_left_stops_waiting_at_once);
     RUN(sse_sends_heartbeat_comments);
     RUN(bad_room_name_is_400);
     RUN(bad_query_integers_are_400);
