@@ -87,6 +87,7 @@ struct pl_req {
             int64_t deadline_us;
             atomic_bool expired;
             bool waited;
+            bool parked; /* counted in long_poll.waiting */
         } lp;
         struct { /* SSE */
             uint64_t cursor;

@@ -17,6 +17,7 @@ static bool lp_park(pl_waiter *w)
     if (atomic_load(&q->srv->stopping) || atomic_load(&q->gone))
         return false;
     MHD_suspend_connection(q->conn);
+    q->u.lp.parked = true;
     atomic_fetch_add(&q->srv->stats.long_poll.waiting, 1);
     return true;
 }
@@ -26,6 +27,17 @@ static void lp_wake(pl_waiter *w)
     pl_req *q = REQ_OF(w);
     atomic_store(&q->u.lp.expired, true); /* the ticker may skip it now */
     MHD_resume_connection(q->conn);
+}
+
+/* Ends the "waiting" count of a parked poll, once: from its handler after a
+ * resume, or from `done` when MHD closed it without calling the handler
+ * (it does so when the client already left). */
+static void unpark(pl_req *q)
+{
+    if (q->u.lp.parked) {
+        q->u.lp.parked = false;
+        atomic_fetch_sub(&q->srv->stats.long_poll.waiting, 1);
+    }
 }
 
 static enum MHD_Result answer(pl_req *q)
@@ -87,7 +99,7 @@ enum MHD_Result pl_long_poll_handle(pl_req *q)
         return start(q);
     /* Resumed by a publish, the deadline or shutdown: answer with what is
      * there now, possibly an empty page. */
-    atomic_fetch_sub(&q->srv->stats.long_poll.waiting, 1);
+    unpark(q);
     pl_hangup_unwatch(q->srv, q);
     if (atomic_load(&q->gone))
         return MHD_NO; /* nobody to answer: close the connection */
@@ -97,6 +109,7 @@ enum MHD_Result pl_long_poll_handle(pl_req *q)
 void pl_long_poll_done(pl_req *q)
 {
     if (q->u.lp.waited) {
+        unpark(q);
         pl_hangup_unwatch(q->srv, q);
         pl_req_list_remove(&q->srv->long_polls, q);
         pl_waiter_cancel(q->room, &q->waiter);
