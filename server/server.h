@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "stats.h"
 #include "store.h"
 #include "transport_ws.h"
@@ -99,6 +100,12 @@ struct pl_req {
         } sse;
     } u;
 };
+
+/* The request a store waiter is embedded in. */
+static inline pl_req *pl_req_of_waiter(pl_waiter *w)
+{
+    return (pl_req *)(void *)((char *)w - offsetof(pl_req, waiter));
+}
 
 /* Queues a JSON error response for `err` and counts it. */
 enum MHD_Result pl_http_error(pl_req *q, const pl_err *err);

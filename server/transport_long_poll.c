@@ -9,11 +9,9 @@
 #include "hangup.h"
 #include "server.h"
 
-#define REQ_OF(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
-
 static bool lp_park(pl_waiter *w)
 {
-    pl_req *q = REQ_OF(w);
+    pl_req *q = pl_req_of_waiter(w);
     if (atomic_load(&q->srv->stopping) || atomic_load(&q->gone))
         return false;
     MHD_suspend_connection(q->conn);
@@ -24,7 +22,7 @@ static bool lp_park(pl_waiter *w)
 
 static void lp_wake(pl_waiter *w)
 {
-    pl_req *q = REQ_OF(w);
+    pl_req *q = pl_req_of_waiter(w);
     atomic_store(&q->u.lp.expired, true); /* the ticker may skip it now */
     MHD_resume_connection(q->conn);
 }

@@ -8,7 +8,7 @@
 #include "hangup.h"
 #include "server.h"
 
-#define REQ_OF(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
+#define pl_req_of_waiter(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
 /* MHD allocates this per stream, so it stays small; a longer event is
  * simply written across several reads. */
 #define SSE_BLOCK 1024
@@ -18,14 +18,14 @@ static const char ping[] = ": ping\n\n";
 
 static bool sse_park(pl_waiter *w)
 {
-    pl_req *q = REQ_OF(w);
+    pl_req *q = pl_req_of_waiter(w);
     if (atomic_load(&q->srv->stopping) || atomic_load(&q->gone))
         return false;
     MHD_suspend_connection(q->conn);
     return true;
 }
 
-static void sse_wake(pl_waiter *w) { MHD_resume_connection(REQ_OF(w)->conn); }
+static void sse_wake(pl_waiter *w) { MHD_resume_connection(pl_req_of_waiter(w)->conn); }
 
 /* Bytes of chunked framing MHD adds around a chunk of n bytes. */
 static size_t chunk_overhead(size_t n)
