@@ -112,11 +112,15 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
 }
 
 /* Without --allow-origin, a browser may connect from the server's own page:
- * its HTTP origin, and the localhost spelling of it on loopback. */
+ * its HTTP origin, the localhost spelling of it on loopback, and on
+ * --bind 0.0.0.0 the host the browser dialled. */
 static void default_origins(pl_server *srv, char bufs[2][96])
 {
     if (srv->cfg.n_origins)
         return;
+    /* Listening on every address, the page's origin is whatever host name
+     * the browser used, with our HTTP port. */
+    srv->same_host_origin = strcmp(srv->cfg.bind, "0.0.0.0") == 0;
     snprintf(bufs[0], 96, "http://%s:%d", srv->cfg.bind, srv->http_port);
     srv->cfg.origins[srv->cfg.n_origins++] = bufs[0];
     if (strncmp(srv->cfg.bind, "127.", 4) == 0) {
@@ -174,7 +178,8 @@ static int start(pl_server *srv, char origin_bufs[2][96])
                        .heartbeat_s = srv->cfg.heartbeat_s,
                        .max_connections = srv->cfg.max_connections,
                        .origins = srv->cfg.origins,
-                       .n_origins = srv->cfg.n_origins};
+                       .n_origins = srv->cfg.n_origins,
+                       .same_host_http_port = srv->same_host_origin ? srv->http_port : 0};
     if (pl_ws_start(&srv->ws, &wc, srv->store, &srv->stats) != 0) {
         pl_error("cannot listen for WebSocket on %s:%d", srv->cfg.bind, srv->cfg.ws_port);
         return -1;

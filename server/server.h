@@ -41,6 +41,7 @@ typedef struct pl_server {
     struct MHD_Daemon *mhd;
     pl_ws *ws;
     struct pl_hangup *hangup;
+    bool same_host_origin; /* WebSocket accepts http://<Host>:<http_port> */
     int http_port, ws_port;
     char http_url[96], ws_url[96];
     atomic_bool stopping;

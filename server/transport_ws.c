@@ -72,6 +72,7 @@ struct pl_ws {
     char **origins;
     size_t n_origins;
     bool any_origin;
+    int same_host_http_port;
     size_t max_connections;
     size_t n_conns; /* handshakes accepted and not closed (service thread) */
     lws_retry_bo_t retry;
@@ -212,6 +213,22 @@ static void wake_dirty_rooms(pl_ws *ws)
 
 /* ---- handshake ---- */
 
+/* True when `origin` is our HTTP listener under the host name this
+ * handshake used: "http://HOST:HTTP_PORT" for "Host: HOST[:port]". */
+static bool same_host_origin(const pl_ws *ws, struct lws *wsi, const char *origin)
+{
+    char host[256], want[300];
+    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+        return false;
+    char *end = host[0] == '[' ? strchr(host, ']') : strchr(host, ':');
+    if (end && *end == ']')
+        end++;
+    if (end)
+        *end = '\0';
+    snprintf(want, sizeof want, "http://%s:%d", host, ws->same_host_http_port);
+    return strcmp(origin, want) == 0;
+}
+
 static bool origin_allowed(const pl_ws *ws, struct lws *wsi)
 {
     char origin[256];
@@ -224,7 +241,7 @@ static bool origin_allowed(const pl_ws *ws, struct lws *wsi)
     for (size_t i = 0; i < ws->n_origins; i++)
         if (strcmp(origin, ws->origins[i]) == 0)
             return true;
-    return false;
+    return ws->same_host_http_port > 0 && same_host_origin(ws, wsi, origin);
 }
 
 /* No Sec-WebSocket-Protocol, or a list that names ours. A list without it
@@ -746,6 +763,7 @@ int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_store *store, pl_stats 
     ws->store = store;
     ws->st = st;
     ws->max_connections = cfg->max_connections ? cfg->max_connections : 10000;
+    ws->same_host_http_port = cfg->same_host_http_port;
     snprintf(ws->bind, sizeof ws->bind, "%s", cfg->bind ? cfg->bind : "127.0.0.1");
     if (!(ws->frame_buf = malloc(LWS_PRE + FRAME_BUF_DEFAULT)) || copy_origins(ws, cfg) != 0)
         goto fail;

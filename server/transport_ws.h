@@ -26,6 +26,9 @@ typedef struct pl_ws_config {
     size_t max_connections;     /* open WebSockets; 0 = 10000 */
     const char *const *origins; /* allowed browser Origins; "*" allows any */
     size_t n_origins;
+    /* > 0: also allow the Origin "http://<the handshake's Host>:<this port>",
+     * the page's own origin when the server listens on every address. */
+    int same_host_http_port;
 } pl_ws_config;
 
 typedef struct pl_ws pl_ws;

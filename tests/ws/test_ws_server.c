@@ -122,6 +122,27 @@ TEST(foreign_origin_is_refused_by_the_server)
     ws_raw_close(&cli);
 }
 
+TEST(on_every_address_the_page_origin_follows_the_host_it_dialled)
+{
+    pl_test_server any;
+    const char *args[] = {"--bind", "0.0.0.0", NULL};
+    char origin[64];
+    CHECK(pl_test_server_start(&any, server_path, args) == 0);
+    snprintf(origin, sizeof origin, "http://127.0.0.1:%d", any.http_port);
+    int same = ws_raw_connect(&cli, any.ws_port, "/ws/lobby", origin, NULL);
+    ws_raw_close(&cli);
+    snprintf(origin, sizeof origin, "http://evil.example:%d", any.http_port);
+    int foreign = ws_raw_connect(&cli, any.ws_port, "/ws/lobby", origin, NULL);
+    ws_raw_close(&cli);
+    snprintf(origin, sizeof origin, "http://127.0.0.1:%d", any.ws_port);
+    int other_port = ws_raw_connect(&cli, any.ws_port, "/ws/lobby", origin, NULL);
+    ws_raw_close(&cli);
+    pl_test_server_stop(&any, SIGTERM);
+    CHECK_EQ_INT(same, 101);
+    CHECK_EQ_INT(foreign, 403);
+    CHECK_EQ_INT(other_port, 403);
+}
+
 TEST(sigterm_with_an_open_websocket_exits_0)
 {
     ws_frame f;
@@ -150,6 +171,7 @@ int main(int argc, char **argv)
     RUN(websocket_publish_is_visible_to_short_polling);
     RUN(stats_report_websocket_connections_and_messages);
     RUN(foreign_origin_is_refused_by_the_server);
+    RUN(on_every_address_the_page_origin_follows_the_host_it_dialled);
     RUN(sigterm_with_an_open_websocket_exits_0);
     if (srv.pid > 0)
         pl_test_server_stop(&srv, SIGKILL);
