@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_t;
+
 typedef struct pl_meta {
     uint64_t seq;        /* publisher sequence, from 0 */
     int64_t intended_us; /* when the schedule said to send it */
@@ -16,9 +18,10 @@ typedef struct pl_meta {
  * length (always < 96), buf must hold at least 96 bytes. */
 size_t pl_meta_format(char *buf, size_t len, const pl_meta *m);
 
-/* Reads the three fields back from meta text as the server relays it (any
- * key order and spacing). No allocation: this runs once per delivery.
- * Returns 0, or -EINVAL when a field is missing or not an integer. */
-int pl_meta_parse(const char *text, size_t len, pl_meta *out);
+/* Reads the three fields back from the meta object of a delivered message
+ * (pl_client_msg.meta; borrowed). No allocation: this runs once per
+ * delivery. Returns 0, or -EINVAL when meta is NULL or not an object, or a
+ * field is missing, negative or not an integer. */
+int pl_meta_parse(const struct json_t *meta, pl_meta *out);
 
 #endif

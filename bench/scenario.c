@@ -61,7 +61,7 @@ static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
     int64_t now = pl_clock_mono_us();
     pl_meta mt;
     (void)s;
-    if (pl_meta_parse(m->meta, m->meta_len, &mt) != 0 ||
+    if (pl_meta_parse(m->meta, &mt) != 0 ||
         mt.seq % (uint64_t)r->o->rooms != (uint64_t)b->room) {
         r->foreign++;
         return;

@@ -84,7 +84,7 @@ static void print_msg(cli *c, const pl_client_msg *m)
     if (o && m->cid)
         json_object_set_new(o, "cid", json_string(m->cid));
     if (o && m->meta)
-        json_object_set_new(o, "meta", json_loadb(m->meta, m->meta_len, 0, NULL));
+        json_object_set(o, "meta", (json_t *)m->meta);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (s)
         printf("%s\n", s);

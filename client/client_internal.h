@@ -148,8 +148,6 @@ struct pl_sub {
     bool http_ready;
     pl_sse_parser sse;
     pl_ws_conn *ws;
-    char *json_buf; /* scratch for meta serialization */
-    size_t json_cap;
 };
 
 /* Events from a transport to the core. */

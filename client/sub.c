@@ -76,7 +76,6 @@ static void sub_free(pl_sub *s)
     free(s->ws_url);
     free(s->room);
     free(s->source_addr);
-    free(s->json_buf);
     free(s);
 }
 
@@ -305,24 +304,6 @@ bool pl_sub_page_head(pl_sub *s, uint64_t last_id, bool gap)
     return true;
 }
 
-static const char *meta_text(pl_sub *s, json_t *meta, size_t *len)
-{
-    if (!json_is_object(meta))
-        return NULL;
-    size_t n = json_dumpb(meta, s->json_buf, s->json_cap, JSON_COMPACT);
-    if (n + 1 > s->json_cap) {
-        char *b = realloc(s->json_buf, n + 1);
-        if (!b)
-            return NULL;
-        s->json_buf = b;
-        s->json_cap = n + 1;
-        n = json_dumpb(meta, s->json_buf, s->json_cap, JSON_COMPACT);
-    }
-    s->json_buf[n] = '\0';
-    *len = n;
-    return s->json_buf;
-}
-
 int pl_sub_deliver_obj(pl_sub *s, void *obj)
 {
     json_t *o = obj;
@@ -366,7 +347,8 @@ int pl_sub_deliver_obj(pl_sub *s, void *obj)
         m.user = "";
     if (!m.text)
         m.text = "";
-    m.meta = meta_text(s, json_object_get(o, "meta"), &m.meta_len);
+    json_t *meta = json_object_get(o, "meta");
+    m.meta = json_is_object(meta) ? meta : NULL;
     s->o.cb.on_message(s, &m, s->o.ud);
     return s->closed ? -ECANCELED : 0;
 }

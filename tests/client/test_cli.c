@@ -1,8 +1,11 @@
 /* Specification of the pushlab-client command line against the real
  * server: listen receives what send publishes on every transport, in
  * order, once; gaps, auto fallback, retries by cid and clear errors. */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include "check.h"
 #include "spawn.h"
 
@@ -138,6 +141,38 @@ TEST(send_over_ws_prints_acked_ids_and_json_listen_shows_them)
     json_decref(second);
 }
 
+/* POSTs `body` to /api/rooms/{room}/messages over a plain socket, so the
+ * message can carry a meta object the CLI cannot send; returns the status. */
+static int raw_post(const char *url, const char *room, const char *body)
+{
+    char req[1024], resp[512];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    a.sin_port = htons((uint16_t)atoi(strrchr(url, ':') + 1));
+    int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
+    int n = snprintf(req, sizeof req,
+                     "POST /api/rooms/%s/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     room, strlen(body), body);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        write(fd, req, (size_t)n) == n && read(fd, resp, sizeof resp - 1) > 12)
+        status = atoi(resp + 9);
+    if (fd >= 0)
+        close(fd);
+    return status;
+}
+
+TEST(json_listen_prints_the_meta_object_a_message_carries)
+{
+    proc l;
+    const char *largs[] = {"--room", "metaroom",    "--since", "0",      "--count", "1",
+                           "--json", "--transport", "sse",     "listen", NULL};
+    CHECK_EQ_INT(raw_post(srv.http, "metaroom",
+                          "{\"user\":\"mo\",\"text\":\"m\",\"meta\":{\"seq\":7,\"tag\":\"x\"}}"),
+                 201);
+    CHECK_EQ_INT(run_client(&l, srv.http, largs, NULL), 0);
+    CHECK(strstr(l.obuf, "\"meta\":{\"seq\":7,\"tag\":\"x\"}") != NULL);
+}
+
 TEST(repeated_cid_prints_the_same_id_marked_duplicate)
 {
     proc a, b;
@@ -229,6 +264,7 @@ int main(int argc, char **argv)
     RUN(sse_listen_gets_what_send_publishes);
     RUN(ws_listen_gets_what_send_publishes);
     RUN(send_over_ws_prints_acked_ids_and_json_listen_shows_them);
+    RUN(json_listen_prints_the_meta_object_a_message_carries);
     RUN(repeated_cid_prints_the_same_id_marked_duplicate);
     RUN(trimmed_history_prints_a_gap_before_the_messages);
     RUN(auto_falls_back_to_sse_when_the_ws_port_is_unreachable);
