@@ -3,6 +3,7 @@
  * the `overhead` table. Wiring only; the work is in scenario.c. */
 #include "client.h"
 #include "env.h"
+#include "floor.h"
 #include "opts.h"
 #include "overhead.h"
 #include "report.h"
@@ -165,7 +166,9 @@ int main(int argc, char **argv)
         }
         tg.ws_url = ws;
     }
-    rc = o.overhead ? pl_bench_overhead(&o, &tg) : run_all(&o, &tg, o.url ? NULL : &srv);
+    rc = o.overhead ? pl_bench_overhead(&o, &tg)
+         : o.floor  ? pl_bench_floor(&o, &tg)
+                    : run_all(&o, &tg, o.url ? NULL : &srv);
 done:
     pl_bsrv_stop(&srv);
     pl_client_global_cleanup();

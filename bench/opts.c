@@ -14,13 +14,15 @@ const char *pl_bench_transport_name(enum pl_bench_transport t) { return names[t]
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: pushlab-bench [overhead] [options]\n"
+            "Usage: pushlab-bench [overhead|floor] [options]\n"
             "Runs one scenario per transport against pushlab-server and reports delivery,\n"
             "latency (actual and from the intended send time), requests, connections,\n"
             "wire bytes (kernel TCP_INFO) and CPU per delivered message.\n"
             "\n"
             "  overhead                 bytes and Mbit/s per message at 1k/10k/100k clients,\n"
             "                           from a short real run per transport\n"
+            "  floor                    the least CPU per delivery a subscriber can spend here:\n"
+            "                           bare SSE sockets that only recv() and count (one room)\n"
             "  --transports LIST        short-poll,long-poll,sse,ws (default: all, in turn)\n"
             "  --subscribers N          subscriptions per transport (default 100)\n"
             "  --rate R                 messages per second published (default 50)\n"
@@ -148,8 +150,9 @@ static int apply(int c, char *arg, pl_bench_opts *o)
 int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o)
 {
     defaults(o);
-    if (argc > 1 && strcmp(argv[1], "overhead") == 0) {
-        o->overhead = true;
+    if (argc > 1 && (strcmp(argv[1], "overhead") == 0 || strcmp(argv[1], "floor") == 0)) {
+        o->overhead = argv[1][0] == 'o';
+        o->floor = argv[1][0] == 'f';
         argv[1] = argv[0];
         argv++;
         argc--;
@@ -170,4 +173,13 @@ int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o)
         return -EINVAL;
     }
     return 0;
+}
+
+const char *pl_bench_source_addr(const pl_bench_opts *o, int i, char *buf, size_t len)
+{
+    int k = o->source_addrs ? o->source_addrs : (o->subscribers + 19999) / 20000;
+    if (k <= 1)
+        return NULL;
+    snprintf(buf, len, "127.0.0.%d", 1 + i % k);
+    return buf;
 }

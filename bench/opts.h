@@ -3,12 +3,14 @@
 #ifndef PL_BENCH_OPTS_H
 #define PL_BENCH_OPTS_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum pl_bench_transport { PL_BT_SHORT_POLL, PL_BT_LONG_POLL, PL_BT_SSE, PL_BT_WS, PL_BT_COUNT };
 
 typedef struct pl_bench_opts {
     bool overhead; /* the `overhead` subcommand */
+    bool floor;    /* the `floor` subcommand */
     bool transports[PL_BT_COUNT];
     int subscribers;
     double rate;       /* messages per second, all rooms together */
@@ -30,6 +32,11 @@ typedef struct pl_bench_opts {
 /* Fills `o` from argv (defaults first). Returns 0, 1 when --help was
  * printed (the caller exits 0), or -EINVAL after printing why to stderr. */
 int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o);
+
+/* Loopback source address for subscription i: spread over --source-addrs
+ * (auto: one per 20,000 sockets) once one address would run short of
+ * ephemeral ports. Writes it into buf; NULL: no bind needed. */
+const char *pl_bench_source_addr(const pl_bench_opts *o, int i, char *buf, size_t len);
 
 /* "short_poll", "long_poll", "sse", "ws": the names in JSON and CSV. */
 const char *pl_bench_transport_name(enum pl_bench_transport t);

@@ -14,6 +14,11 @@ static double bench_us_per_delivery(const pl_bench_result *r)
     return pl_bench_per_msg(r, r->bench_cpu_s * 1e6);
 }
 
+static double bench_sys_us_per_delivery(const pl_bench_result *r)
+{
+    return pl_bench_per_msg(r, r->bench_cpu_sys_s * 1e6);
+}
+
 static double server_ms_per_1000(const pl_bench_result *r)
 {
     return pl_bench_per_msg(r, r->server_cpu_s * 1e6);
@@ -21,15 +26,15 @@ static double server_ms_per_1000(const pl_bench_result *r)
 
 void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
 {
-    fprintf(f, "%-10s %6s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %7s\n",
+    fprintf(f, "%-10s %6s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %8s %7s\n",
             "transport", "subs", "expected", "delivered", "lost", "dup", "ooo", "p50_us", "p99_us",
             "p999_us", "max_us", "p99_int", "req/msg", "tcp/msg", "B_in/msg", "B_out/msg",
-            "cpu_us/d", "srv_ms/k");
+            "cpu_us/d", "sys_us/d", "srv_ms/k");
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
         fprintf(f,
                 "%-10s %6d %9llu %9llu %5llu %4llu %4llu %8llu %8llu %8llu %8llu %9llu %7.3f "
-                "%7.4f %8.1f %8.1f %8.2f %7.2f\n",
+                "%7.4f %8.1f %8.1f %8.2f %8.2f %7.2f\n",
                 pl_bench_transport_name(x->transport), x->subscribers,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 (unsigned long long)x->lost, (unsigned long long)x->duplicated,
@@ -42,12 +47,14 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
                 pl_bench_per_msg(x, (double)x->http_requests),
                 pl_bench_per_msg(x, (double)x->tcp_connections),
                 pl_bench_per_msg(x, (double)x->bytes_in), pl_bench_per_msg(x, (double)x->bytes_out),
-                bench_us_per_delivery(x), x->server_stats ? server_ms_per_1000(x) : -1.0);
+                bench_us_per_delivery(x), bench_sys_us_per_delivery(x),
+                x->server_stats ? server_ms_per_1000(x) : -1.0);
     }
     fprintf(f, "latency: delivery time minus actual send time; p99_int: minus the scheduled time.\n"
                "bytes: TCP payload per delivered message, subscriber sockets, from TCP_INFO.\n"
-               "cpu_us/d: this bench's CPU per delivery; srv_ms/k: server CPU ms per 1000 "
-               "deliveries.\n");
+               "cpu_us/d: this bench's CPU per delivery, sys_us/d: its kernel part (see "
+               "`pushlab-bench floor`);\n"
+               "srv_ms/k: server CPU ms per 1000 deliveries.\n");
 }
 
 static json_t *latency_json(const pl_hist *h)
@@ -98,7 +105,7 @@ static json_t *result_json(const pl_bench_result *r)
         "latency_intended_us", latency_json(&r->latency_intended), "histogram",
         histogram_json(&r->latency));
     json_t *more = json_pack(
-        "{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
+        "{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:o}",
         "http_requests_per_msg", pl_bench_per_msg(r, (double)r->http_requests),
         "tcp_connections_per_msg", pl_bench_per_msg(r, (double)r->tcp_connections),
         "bytes_in_per_msg", pl_bench_per_msg(r, (double)r->bytes_in), "bytes_out_per_msg",
@@ -107,9 +114,10 @@ static json_t *result_json(const pl_bench_result *r)
         (json_int_t)r->http_requests_total, "tcp_connections_total",
         (json_int_t)r->tcp_connections_total, "bytes_in", (json_int_t)r->bytes_in, "bytes_out",
         (json_int_t)r->bytes_out, "bench_cpu_us_per_delivery", bench_us_per_delivery(r),
-        "bench_cpu_s", r->bench_cpu_s, "window_s", r->window_s, "bench_cpu_share",
-        r->window_s > 0 ? r->bench_cpu_s / r->window_s : 0.0, "histogram_intended",
-        histogram_json(&r->latency_intended));
+        "bench_cpu_s", r->bench_cpu_s, "bench_cpu_sys_s", r->bench_cpu_sys_s,
+        "bench_sys_us_per_delivery", bench_sys_us_per_delivery(r), "window_s", r->window_s,
+        "bench_cpu_share", r->window_s > 0 ? r->bench_cpu_s / r->window_s : 0.0,
+        "histogram_intended", histogram_json(&r->latency_intended));
     if (!j || !more || json_object_update(j, more) != 0 ||
         json_object_update_new(j, server_json(r)) != 0) {
         json_decref(j);
@@ -151,7 +159,7 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
                "out_of_order,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,p50_intended_us,"
                "p99_intended_us,max_intended_us,http_requests_per_msg,tcp_connections_per_msg,"
                "bytes_in_per_msg,bytes_out_per_msg,bench_cpu_us_per_delivery,"
-               "server_cpu_ms_per_1000,server_rss_bytes\n");
+               "server_cpu_ms_per_1000,server_rss_bytes,bench_sys_us_per_delivery\n");
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
         const pl_hist *h = &x->latency, *hi = &x->latency_intended;
@@ -172,10 +180,11 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
                 pl_bench_per_msg(x, (double)x->bytes_in), pl_bench_per_msg(x, (double)x->bytes_out),
                 bench_us_per_delivery(x));
         if (x->server_stats)
-            fprintf(f, "%.3f,%llu\n", server_ms_per_1000(x),
+            fprintf(f, "%.3f,%llu,", server_ms_per_1000(x),
                     (unsigned long long)x->server_rss_after);
         else
-            fprintf(f, ",\n");
+            fprintf(f, ",,");
+        fprintf(f, "%.3f\n", bench_sys_us_per_delivery(x));
     }
     return fclose(f) == 0 ? 0 : -errno;
 }

@@ -20,8 +20,9 @@ typedef struct pl_bench_result {
     uint64_t http_requests, tcp_connections, bytes_in, bytes_out;
     /* Totals since the subscriptions were opened, setup included. */
     uint64_t http_requests_total, tcp_connections_total;
-    double window_s;    /* measured window incl. drain, wall clock */
-    double bench_cpu_s; /* our user+sys CPU over the window */
+    double window_s;        /* measured window incl. drain, wall clock */
+    double bench_cpu_s;     /* our user+sys CPU over the window */
+    double bench_cpu_sys_s; /* its kernel part (socket receive, epoll) */
     int64_t publisher_max_behind_us;
     bool server_stats; /* the server figures below are known */
     double server_cpu_s;

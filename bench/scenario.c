@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 struct run;
@@ -61,8 +60,7 @@ static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
     int64_t now = pl_clock_mono_us();
     pl_meta mt;
     (void)s;
-    if (pl_meta_parse(m->meta, &mt) != 0 ||
-        mt.seq % (uint64_t)r->o->rooms != (uint64_t)b->room) {
+    if (pl_meta_parse(m->meta, &mt) != 0 || mt.seq % (uint64_t)r->o->rooms != (uint64_t)b->room) {
         r->foreign++;
         return;
     }
@@ -113,17 +111,6 @@ static void on_published(void *ud, uint64_t seq, bool ok)
     r->res->expected += (uint64_t)r->subs_in_room[seq % (uint64_t)r->o->rooms];
 }
 
-/* Loopback source address for subscription i: spread over K addresses
- * once one address would run short of ephemeral ports. NULL: no bind. */
-static const char *source_addr(const run *r, int i, char *buf, size_t len)
-{
-    int k = r->o->source_addrs ? r->o->source_addrs : (r->o->subscribers + 19999) / 20000;
-    if (k <= 1)
-        return NULL;
-    snprintf(buf, len, "127.0.0.%d", 1 + i % k);
-    return buf;
-}
-
 static int open_subs(run *r)
 {
     const pl_bench_opts *o = r->o;
@@ -142,7 +129,7 @@ static int open_subs(run *r)
                            * idle keep-alive socket) per subscription. */
                           .since = 0,
                           .interval_ms = o->poll_interval_ms,
-                          .source_addr = source_addr(r, i, src, sizeof src),
+                          .source_addr = pl_bench_source_addr(r->o, i, src, sizeof src),
                           .cb = {.on_message = on_message, .on_state = on_state},
                           .ud = b};
         if (!b->seen)
@@ -187,14 +174,6 @@ static int make_text(run *r)
     }
     r->text[r->o->size] = '\0';
     return 0;
-}
-
-static double cpu_now_s(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
-           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
 }
 
 static void progress(const run *r, const char *phase, int64_t start_us)
@@ -274,14 +253,16 @@ static void measure(run *r)
     pl_bsrv_stats s0 = {0}, s1 = {0};
     bool have0 = pl_bsrv_stats_get(r->tg->url, &s0) == 0;
     counter_deltas(r, true);
-    double cpu0 = cpu_now_s();
+    pl_cpu cpu0 = pl_clock_cpu();
     int64_t t0 = pl_clock_mono_us();
     int64_t last = pl_bpub_intended(r->pub, r->total_msgs - 1);
     /* Time for the slowest transport to fetch what was published last. */
     int64_t drain = 2000000 + 2 * (int64_t)r->o->poll_interval_ms * 1000;
     run_until(r, last + drain, all_delivered, "measure");
     res->window_s = (double)(pl_clock_mono_us() - t0) / 1e6;
-    res->bench_cpu_s = cpu_now_s() - cpu0;
+    pl_cpu cpu1 = pl_clock_cpu();
+    res->bench_cpu_sys_s = cpu1.sys_s - cpu0.sys_s;
+    res->bench_cpu_s = cpu1.user_s - cpu0.user_s + res->bench_cpu_sys_s;
     counter_deltas(r, false);
     res->server_stats = have0 && pl_bsrv_stats_get(r->tg->url, &s1) == 0;
     res->server_cpu_s = s1.cpu_s - s0.cpu_s;

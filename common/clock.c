@@ -1,5 +1,6 @@
 /* Time helpers; see clock.h. */
 #include "clock.h"
+#include <sys/resource.h>
 #include <time.h>
 
 static int64_t read_us(clockid_t id)
@@ -11,3 +12,11 @@ static int64_t read_us(clockid_t id)
 
 int64_t pl_clock_mono_us(void) { return read_us(CLOCK_MONOTONIC); }
 int64_t pl_clock_real_us(void) { return read_us(CLOCK_REALTIME); }
+
+pl_cpu pl_clock_cpu(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (pl_cpu){.user_s = (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6,
+                    .sys_s = (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6};
+}

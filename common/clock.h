@@ -9,4 +9,12 @@ int64_t pl_clock_mono_us(void);
 /* Microseconds since the Unix epoch (CLOCK_REALTIME): message `ts`. */
 int64_t pl_clock_real_us(void);
 
+/* CPU this process has used: user and kernel (system) time, in seconds.
+ * Kept apart because the kernel part is the network stack's own cost,
+ * which no user-space change can remove. */
+typedef struct pl_cpu {
+    double user_s, sys_s;
+} pl_cpu;
+pl_cpu pl_clock_cpu(void);
+
 #endif

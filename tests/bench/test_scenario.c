@@ -145,6 +145,20 @@ TEST(server_cpu_and_memory_are_reported)
     CHECK(num(r, "server_rss_bytes") > 0);
 }
 
+/* The bench's own CPU comes with its kernel part, so a reader can tell
+ * the network stack's cost from the libraries'. */
+TEST(bench_cpu_is_reported_with_its_kernel_part)
+{
+    const char *names[] = {"short_poll", "long_poll", "sse", "ws"};
+    for (int i = 0; i < 4; i++) {
+        json_t *r = result_for(names[i]);
+        CHECK(json_is_number(json_object_get(r, "bench_cpu_sys_s")));
+        CHECK(json_is_number(json_object_get(r, "bench_sys_us_per_delivery")));
+        CHECK(num(r, "bench_cpu_sys_s") >= 0);
+        CHECK(num(r, "bench_cpu_sys_s") <= num(r, "bench_cpu_s"));
+    }
+}
+
 TEST(csv_has_a_header_and_one_line_per_transport)
 {
     FILE *f = fopen(csv_path, "r");
@@ -188,6 +202,32 @@ TEST(messages_trimmed_before_a_poll_are_counted_lost)
     CHECK(gaps > 0);
 }
 
+/* `floor` runs bare SSE sockets on the bench's own server and publisher:
+ * it must count each event once on each socket, or its CPU per delivery
+ * would be divided by the wrong number. */
+TEST(floor_counts_every_event_once_on_bare_sockets)
+{
+    char path[] = "/tmp/pl-bench-floor-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    const char *args[] = {"floor", "--server-bin", server_exe, "--subscribers", "3",   "--rate",
+                          "20",    "--duration",   "1",        "--warmup",      "0.3", "--quiet",
+                          NULL};
+    json_t *rep = NULL;
+    int status = run_with(args, path, &rep);
+    unlink(path);
+    json_t *f = json_object_get(rep, "floor");
+    CHECK_EQ_INT(status, 0);
+    CHECK_EQ_STR(json_string_value(json_object_get(rep, "mode")), "floor");
+    CHECK_EQ_INT(num(f, "expected"), 3 * 20);
+    CHECK_EQ_INT(num(f, "delivered"), num(f, "expected"));
+    CHECK_EQ_INT(num(f, "closed"), 0);
+    CHECK(num(f, "recv_calls") > 0);
+    CHECK(json_is_number(json_object_get(f, "cpu_us_per_delivery")));
+    json_decref(rep);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -204,8 +244,10 @@ int main(int argc, char **argv)
     RUN(ws_delivers_every_message_once);
     RUN(polling_sends_requests_per_message_and_streams_do_not);
     RUN(server_cpu_and_memory_are_reported);
+    RUN(bench_cpu_is_reported_with_its_kernel_part);
     RUN(csv_has_a_header_and_one_line_per_transport);
     RUN(messages_trimmed_before_a_poll_are_counted_lost);
+    RUN(floor_counts_every_event_once_on_bare_sockets);
     unlink(json_path);
     unlink(csv_path);
     json_decref(report);
