@@ -99,6 +99,10 @@ static void ping_cb(pl_timer *t, void *ud)
 
 /* ------------------------------------------------------------ receiving */
 
+/* How much of a frame an error message quotes (frames are not NUL-ended). */
+static int clip(size_t n) { return n < 80 ? (int)n : 80; }
+
+/* One whole text frame `p` of `n` bytes, borrowed from lws or c->rx. */
 static void on_frame(pl_ws_conn *c, const char *p, size_t n)
 {
     pl_sub *s = c->sub;
@@ -108,11 +112,11 @@ static void on_frame(pl_ws_conn *c, const char *p, size_t n)
     json_t *o = json_loadb(p, n, 0, NULL);
     const char *type = json_string_value(json_object_get(o, "type"));
     if (!type) {
-        pl_err_fill(&err, -EPROTO, 0, "protocol", "bad WebSocket frame: %.80s", p);
+        pl_err_fill(&err, -EPROTO, 0, "protocol", "bad WebSocket frame: %.*s", clip(n), p);
         pl_sub_lost(s, &err);
     } else if (strcmp(type, "message") == 0) {
         if (pl_sub_deliver_obj(s, o) == -EPROTO) {
-            pl_err_fill(&err, -EPROTO, 0, "protocol", "bad message frame: %.80s", p);
+            pl_err_fill(&err, -EPROTO, 0, "protocol", "bad message frame: %.*s", clip(n), p);
             pl_sub_lost(s, &err);
         }
     } else if (strcmp(type, "ack") == 0 && c->q_len && c->q[c->q_head].sent) {
@@ -130,7 +134,12 @@ static void on_frame(pl_ws_conn *c, const char *p, size_t n)
 static int on_receive(pl_ws_conn *c, const char *in, size_t len)
 {
     pl_sub *s = c->sub;
+    bool whole = lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi);
     pl_sub_touch(s);
+    if (whole && c->rx_len == 0) { /* the usual case: no copy, no buffer */
+        on_frame(c, in, len);
+        return 0;
+    }
     if (c->rx_len + len > PL_WS_FRAME_MAX) {
         pl_client_err err;
         pl_err_fill(&err, -EMSGSIZE, 0, "protocol", "WebSocket frame over %u bytes",
@@ -150,7 +159,7 @@ static int on_receive(pl_ws_conn *c, const char *in, size_t len)
     }
     memcpy(c->rx + c->rx_len, in, len);
     c->rx_len += len;
-    if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
+    if (!whole)
         return 0;
     c->rx[c->rx_len] = '\0';
     size_t n = c->rx_len;
