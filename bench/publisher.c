@@ -1,6 +1,8 @@
 /* The scheduled publisher; see publisher.h. One timer re-armed for the
  * next due message; a fixed array of in-flight slots is the publish
- * callbacks' context, so a send costs no allocation here. */
+ * callbacks' context, so a send costs no allocation here. A publish that
+ * got no answer is sent again with the same cid, which the server stores
+ * at most once, so a cut connection costs no message and no duplicate. */
 #include "publisher.h"
 #include "clock.h"
 #include "http_pub.h"
@@ -11,19 +13,24 @@
 #include <string.h>
 
 #define MAX_IN_FLIGHT 64
+#define MAX_TRIES     4
+#define RETRY_US      100000 /* after a failed try; the client reconnects meanwhile */
 
 typedef struct slot {
     pl_bpub *p;
     uint64_t seq;
-    struct slot *next_free;
+    int tries;
+    struct slot *next_free; /* also links the retry queue */
 } slot;
 
 struct pl_bpub {
     pl_bpub_cfg cfg;
     pl_timer *timer;
-    pl_bhttp *http; /* without over_ws */
-    char **urls;    /* POST url per room, without over_ws */
-    char *body;     /* the publish body being built */
+    pl_timer *retry_timer;
+    slot *retry_head, *retry_tail; /* failed tries waiting to go again */
+    pl_bhttp *http;                /* without over_ws */
+    char **urls;                   /* POST url per room, without over_ws */
+    char *body;                    /* the publish body being built */
     size_t body_cap;
     pl_sub **ws;   /* one per room with over_ws, else NULL */
     int ws_open;   /* how many of them are OPEN */
@@ -57,32 +64,62 @@ static void release(pl_bpub *p, slot *s, bool ok)
     p->cfg.on_done(p->cfg.ud, seq, ok);
 }
 
+/* Queues a try that got no answer to go again shortly. */
+static void retry_later(pl_bpub *p, slot *s)
+{
+    s->next_free = NULL;
+    if (p->retry_tail)
+        p->retry_tail->next_free = s;
+    else
+        p->retry_head = s;
+    p->retry_tail = s;
+    if (!pl_timer_active(p->retry_timer))
+        pl_timer_start(p->retry_timer, RETRY_US);
+}
+
+/* A try's outcome. `transient`: no answer came (the connection failed), so
+ * another try is safe; a server's refusal is final. */
+static void settle(slot *s, bool ok, bool transient, const char *why)
+{
+    pl_bpub *p = s->p;
+    if (!ok && transient && s->tries < MAX_TRIES) {
+        p->counts.retried++;
+        retry_later(p, s);
+        return;
+    }
+    if (!ok)
+        fprintf(stderr, "pushlab-bench: publish %llu failed after %d tries: %s\n",
+                (unsigned long long)s->seq, s->tries, why);
+    release(p, s, ok);
+    pump(p);
+}
+
 static void on_published(void *ud, uint64_t id, bool dup, const pl_client_err *err)
 {
     slot *s = ud;
+    char why[320];
     (void)id, (void)dup;
-    if (err && err->rc)
-        fprintf(stderr, "pushlab-bench: publish %llu failed: %s %s\n", (unsigned long long)s->seq,
-                err->code, err->message);
-    release(s->p, s, !err || err->rc == 0);
-    pump(s->p);
+    bool ok = !err || err->rc == 0;
+    if (!ok)
+        snprintf(why, sizeof why, "%s %s", err->code, err->message);
+    /* -EPROTO is the server's error frame; anything else lost the socket. */
+    settle(s, ok, !ok && err->rc != -EPROTO, ok ? "" : why);
 }
 
 static void on_posted(void *ud, long status, const char *why)
 {
     slot *s = ud;
-    if (status != 201)
-        fprintf(stderr, "pushlab-bench: publish %llu failed: HTTP %ld %s\n",
-                (unsigned long long)s->seq, status, why ? why : "");
-    release(s->p, s, status == 201);
-    pump(s->p);
+    char msg[300];
+    snprintf(msg, sizeof msg, "HTTP %ld %s", status, why ? why : "");
+    settle(s, status == 201 || status == 200, status == 0, msg);
 }
 
 /* The POST body; the text is plain letters, so it needs no escaping. */
-static int post(pl_bpub *p, int room, const char *meta, slot *s)
+static int post(pl_bpub *p, int room, const char *cid, const char *meta, slot *s)
 {
-    int n = snprintf(p->body, p->body_cap, "{\"user\":\"bench\",\"text\":\"%s\",\"meta\":%s}",
-                     p->cfg.text, meta);
+    int n = snprintf(p->body, p->body_cap,
+                     "{\"user\":\"bench\",\"text\":\"%s\",\"cid\":\"%s\",\"meta\":%s}", p->cfg.text,
+                     cid, meta);
     if (n < 0 || (size_t)n >= p->body_cap)
         return -EOVERFLOW;
     return pl_bhttp_post(p->http, p->urls[room], p->body, (size_t)n, on_posted, s);
@@ -92,17 +129,20 @@ static int post(pl_bpub *p, int room, const char *meta, slot *s)
  * WebSocket's own window is full: try later) or another negative code. */
 static int send_one(pl_bpub *p, slot *s)
 {
-    char meta[96];
+    char meta[96], cid[24];
     int64_t now = pl_clock_mono_us();
     pl_meta m = {.seq = s->seq, .intended_us = pl_bpub_intended(p, s->seq), .sent_us = now};
     pl_meta_format(meta, sizeof meta, &m);
-    pl_pub_msg msg = {.user = "bench", .text = p->cfg.text, .meta_json = meta};
+    /* Rooms are new for each run, so the sequence alone is unique there. */
+    snprintf(cid, sizeof cid, "b%llu", (unsigned long long)s->seq);
+    pl_pub_msg msg = {.user = "bench", .text = p->cfg.text, .cid = cid, .meta_json = meta};
     int room = (int)(s->seq % (uint64_t)p->cfg.n_rooms);
     if (now - m.intended_us > p->counts.max_behind_us)
         p->counts.max_behind_us = now - m.intended_us;
+    s->tries++;
     if (p->cfg.over_ws)
         return pl_sub_publish(p->ws[room], &msg, on_published, s);
-    return post(p, room, meta, s);
+    return post(p, room, cid, meta, s);
 }
 
 /* Sends everything due, as far as the in-flight window allows, then arms
@@ -120,6 +160,7 @@ static void pump(pl_bpub *p)
         }
         slot *s = p->free_slots;
         s->seq = p->next;
+        s->tries = 0;
         int rc = send_one(p, s);
         if (rc == -EAGAIN)
             return; /* an ack will pump again */
@@ -127,7 +168,10 @@ static void pump(pl_bpub *p)
         p->in_flight++;
         p->next++;
         p->counts.sent++;
-        if (rc < 0)
+        if (rc == -ENOTCONN) { /* our WebSocket is reconnecting */
+            s->tries--;
+            retry_later(p, s);
+        } else if (rc < 0)
             release(p, s, false);
     }
 }
@@ -136,6 +180,28 @@ static void on_timer(pl_timer *t, void *ud)
 {
     (void)t;
     pump(ud);
+}
+
+/* Sends the queued retries again, oldest first, keeping those that cannot
+ * go yet (a WebSocket still reconnecting). */
+static void on_retry_timer(pl_timer *t, void *ud)
+{
+    pl_bpub *p = ud;
+    slot *s = p->retry_head;
+    p->retry_head = p->retry_tail = NULL;
+    while (s) {
+        slot *next = s->next_free;
+        int rc = send_one(p, s);
+        if (rc == -EAGAIN || rc == -ENOTCONN) {
+            s->tries--; /* it did not go */
+            retry_later(p, s);
+        } else if (rc < 0) {
+            release(p, s, false);
+        }
+        s = next;
+    }
+    (void)t;
+    pump(p);
 }
 
 static void on_ws_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *err,
@@ -200,7 +266,8 @@ int pl_bpub_new(const pl_bpub_cfg *cfg, pl_bpub **out)
         p->free_slots = &p->slots[i];
     }
     p->timer = pl_timer_new(cfg->loop, on_timer, p);
-    if (!p->timer)
+    p->retry_timer = pl_timer_new(cfg->loop, on_retry_timer, p);
+    if (!p->timer || !p->retry_timer)
         goto fail;
     rc = cfg->over_ws ? open_ws(p) : open_http(p);
     if (rc)
@@ -232,6 +299,7 @@ void pl_bpub_free(pl_bpub *p)
     if (!p)
         return;
     pl_timer_free(p->timer);
+    pl_timer_free(p->retry_timer);
     pl_bhttp_free(p->http);
     for (int r = 0; p->ws && r < p->cfg.n_rooms; r++)
         pl_sub_close(p->ws[r]);

@@ -1,8 +1,10 @@
 /* The bench's publisher: message k of a run is due at t0 + k / rate on
  * this process's monotonic clock, whatever happened to message k-1. A late
  * message keeps its intended time, so latency measured from it includes
- * the wait (no coordinated omission). Sends over HTTP (its own connections, see http_pub.h) or a
- * WebSocket per room, round-robin over rooms, with a bounded number in flight. */
+ * the wait (no coordinated omission). Sends over HTTP (its own connections,
+ * see http_pub.h) or a WebSocket per room, round-robin over rooms, with a
+ * bounded number in flight. Every message carries a cid ("b<seq>"), so a
+ * publish that got no answer is safely sent again, up to 4 tries. */
 #ifndef PL_BENCH_PUBLISHER_H
 #define PL_BENCH_PUBLISHER_H
 #include <stdbool.h>
@@ -31,6 +33,7 @@ typedef struct pl_bpub_cfg {
 
 typedef struct pl_bpub_counts {
     uint64_t sent, stored, failed;
+    uint64_t retried;      /* tries sent again (same cid) after no answer came */
     int64_t max_behind_us; /* worst lateness of a send against its schedule */
 } pl_bpub_counts;
 

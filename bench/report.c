@@ -94,13 +94,14 @@ static json_t *server_json(const pl_bench_result *r)
 static json_t *result_json(const pl_bench_result *r)
 {
     json_t *j = json_pack(
-        "{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
+        "{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
         "transport", pl_bench_transport_name(r->transport), "subscribers", r->subscribers,
         "subscribers_open", r->opened, "published", (json_int_t)r->published, "publish_failed",
-        (json_int_t)r->publish_failed, "expected", (json_int_t)r->expected, "delivered",
-        (json_int_t)r->delivered, "lost", (json_int_t)r->lost, "duplicated",
-        (json_int_t)r->duplicated, "out_of_order", (json_int_t)r->out_of_order, "gaps",
-        (json_int_t)r->gaps, "reconnects", (json_int_t)r->reconnects, "publisher_max_behind_us",
+        (json_int_t)r->publish_failed, "publish_retries", (json_int_t)r->publish_retries,
+        "expected", (json_int_t)r->expected, "delivered", (json_int_t)r->delivered, "lost",
+        (json_int_t)r->lost, "duplicated", (json_int_t)r->duplicated, "out_of_order",
+        (json_int_t)r->out_of_order, "gaps", (json_int_t)r->gaps, "reconnects",
+        (json_int_t)r->reconnects, "publisher_max_behind_us",
         (json_int_t)r->publisher_max_behind_us, "latency_us", latency_json(&r->latency),
         "latency_intended_us", latency_json(&r->latency_intended), "histogram",
         histogram_json(&r->latency));

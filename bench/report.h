@@ -11,9 +11,10 @@
 
 typedef struct pl_bench_result {
     enum pl_bench_transport transport;
-    int subscribers, opened; /* asked for / OPEN or first request sent */
-    uint64_t published;      /* measured messages the server stored */
-    uint64_t publish_failed; /* measured messages whose publish failed */
+    int subscribers, opened;  /* asked for / OPEN or first request sent */
+    uint64_t published;       /* measured messages the server stored */
+    uint64_t publish_failed;  /* measured messages whose publish failed */
+    uint64_t publish_retries; /* publishes sent again after no answer (whole run) */
     uint64_t expected, delivered, lost, duplicated, out_of_order, gaps, reconnects;
     pl_hist latency, latency_intended; /* us, per delivery */
     /* Subscriber-side deltas over the measured window (incl. its drain). */

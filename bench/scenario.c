@@ -270,6 +270,7 @@ static void measure(run *r)
     res->server_rss_after = s1.rss_bytes;
     res->lost = res->expected > res->delivered ? res->expected - res->delivered : 0;
     res->publisher_max_behind_us = pl_bpub_counts_get(r->pub).max_behind_us;
+    res->publish_retries = pl_bpub_counts_get(r->pub).retried;
 }
 
 static int start_publisher(run *r)

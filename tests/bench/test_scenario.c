@@ -5,8 +5,12 @@
  * Usage: test_scenario <pushlab-bench> <pushlab-server> */
 #include "check.h"
 #include "spawn.h"
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -228,6 +232,135 @@ TEST(floor_counts_every_event_once_on_bare_sockets)
     json_decref(rep);
 }
 
+/* ------------------------------------------- a proxy that eats an answer */
+
+#define EAT_PAIRS 64
+
+/* The child's loop: forwards each connection on `lfd` to the server. The
+ * connection of the `k-1`th POST is closed after its answer, so the `k`th
+ * goes on a fresh one (libcurl itself retries only on reused ones). Its
+ * answer is dropped and the connection closed 200 ms later: the server
+ * stored the message, but its publisher never hears so. Writes a byte to
+ * `report` when done. */
+static void eater_run(int lfd, int server_port, int k, int report)
+{
+    int cl[EAT_PAIRS], sv[EAT_PAIRS], n = 0, posts = 0, eating = -1, closing = -1;
+    char buf[16384];
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)server_port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (;;) {
+        struct pollfd fds[1 + 2 * EAT_PAIRS] = {{.fd = lfd, .events = POLLIN}};
+        for (int i = 0; i < n; i++) {
+            fds[1 + 2 * i] = (struct pollfd){.fd = cl[i], .events = POLLIN};
+            fds[2 + 2 * i] = (struct pollfd){.fd = sv[i], .events = POLLIN};
+        }
+        if (poll(fds, (nfds_t)(1 + 2 * n), eating >= 0 ? 200 : -1) == 0) {
+            close(cl[eating]), close(sv[eating]);
+            cl[eating] = sv[eating] = -1;
+            eating = -2; /* done: never again */
+            if (write(report, "x", 1) != 1)
+                _exit(1);
+            continue;
+        }
+        if ((fds[0].revents & POLLIN) && n < EAT_PAIRS) {
+            cl[n] = accept(lfd, NULL, NULL);
+            sv[n] = socket(AF_INET, SOCK_STREAM, 0);
+            if (connect(sv[n], (struct sockaddr *)&a, sizeof a) == 0)
+                n++;
+        }
+        for (int i = 0; i < n; i++) {
+            for (int dir = 0; dir < 2; dir++) {
+                struct pollfd *f = &fds[1 + 2 * i + dir];
+                if (f->fd < 0 || !(f->revents & (POLLIN | POLLHUP | POLLERR)))
+                    continue;
+                ssize_t r = read(f->fd, buf, sizeof buf);
+                if (r <= 0) {
+                    close(cl[i]), close(sv[i]);
+                    cl[i] = sv[i] = -1;
+                    break;
+                }
+                if (dir == 1 && i == eating)
+                    continue; /* the answer we eat */
+                for (char *q = buf; dir == 0 && (q = memmem(q, (size_t)(buf + r - q), "POST /", 6));
+                     q++) {
+                    closing = ++posts == k - 1 ? i : closing;
+                    eating = posts == k && eating == -1 ? i : eating;
+                }
+                if (write(dir == 0 ? sv[i] : cl[i], buf, (size_t)r) != r)
+                    break;
+                if (dir == 1 && i == closing) {
+                    close(cl[i]), close(sv[i]);
+                    cl[i] = sv[i] = closing = -1;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/* Starts the proxy in a child; returns its pid and port, and the pipe it
+ * reports on. */
+static pid_t eater_start(int server_port, int k, int *port, int *report)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), p[2];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 64) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &len) != 0 || pipe(p) != 0)
+        return -1;
+    *port = ntohs(a.sin_port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        eater_run(lfd, server_port, k, p[1]);
+        _exit(0);
+    }
+    close(lfd);
+    close(p[1]);
+    *report = p[0];
+    return pid;
+}
+
+/* The server stores a message whose answer never reaches the publisher:
+ * the bench must send it again with the same cid, so it is stored once,
+ * counted once, and the run stays clean. */
+TEST(a_publish_whose_answer_is_lost_is_stored_and_counted_once)
+{
+    pl_test_server srv;
+    char url[64], path[] = "/tmp/pl-bench-eat-XXXXXX", ate = 0;
+    int port = 0, report = -1, fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_EQ_INT(pl_test_server_start(&srv, server_exe, NULL), 0);
+    /* the 10th POST: past the 6 messages of warm-up, inside the window */
+    pid_t px = eater_start(srv.http_port, 10, &port, &report);
+    CHECK(px > 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    const char *args[] = {"--url",         url,  "--ws-url",   srv.ws, "--transports", "sse",
+                          "--rate",        "20", "--duration", "1",    "--warmup",     "0.3",
+                          "--subscribers", "3",  "--quiet",    NULL};
+    json_t *rep = NULL;
+    int status = run_with(args, path, &rep);
+    bool ate_one = read(report, &ate, 1) == 1;
+    kill(px, SIGKILL);
+    waitpid(px, NULL, 0);
+    close(report);
+    pl_test_server_stop(&srv, SIGTERM);
+    unlink(path);
+    json_t *r = json_array_get(json_object_get(rep, "results"), 0);
+    CHECK_EQ_INT(status, 0);
+    CHECK(ate_one);
+    CHECK(num(r, "publish_retries") >= 1);
+    CHECK_EQ_INT(num(r, "publish_failed"), 0);
+    CHECK_EQ_INT(num(r, "published"), 20);
+    CHECK_EQ_INT(num(r, "expected"), 20 * 3);
+    CHECK_EQ_INT(num(r, "delivered"), num(r, "expected"));
+    CHECK_EQ_INT(num(r, "duplicated"), 0);
+    CHECK_EQ_INT(num(r, "lost"), 0);
+    json_decref(rep);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -248,6 +381,7 @@ int main(int argc, char **argv)
     RUN(csv_has_a_header_and_one_line_per_transport);
     RUN(messages_trimmed_before_a_poll_are_counted_lost);
     RUN(floor_counts_every_event_once_on_bare_sockets);
+    RUN(a_publish_whose_answer_is_lost_is_stored_and_counted_once);
     unlink(json_path);
     unlink(csv_path);
     json_decref(report);
