@@ -24,6 +24,8 @@ typedef struct pl_acct {
 
 struct pl_loop {
     struct ev_loop *ev;
+    ev_check wake_watch; /* first to run after each poll: stamps wake_us */
+    int64_t wake_us;
     CURLM *multi;
     ev_timer curl_timer;
     struct lws_context *lws;

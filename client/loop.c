@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "client_internal.h"
+#include "clock.h"
 
 extern const struct lws_protocols pl_ws_protocols[];
 
@@ -476,6 +477,14 @@ static int lws_create(pl_loop *l)
     return l->lws ? 0 : -ENOMEM;
 }
 
+static void wake_cb(struct ev_loop *ev, ev_check *w, int revents)
+{
+    (void)ev, (void)revents;
+    ((pl_loop *)w->data)->wake_us = pl_clock_mono_us();
+}
+
+int64_t pl_loop_wake_us(const pl_loop *l) { return l->wake_us ? l->wake_us : pl_clock_mono_us(); }
+
 int pl_loop_new(pl_loop **out)
 {
     pl_loop *l = calloc(1, sizeof *l);
@@ -483,6 +492,13 @@ int pl_loop_new(pl_loop **out)
         return -ENOMEM;
     if (!(l->ev = ev_loop_new(EVBACKEND_EPOLL)))
         goto fail;
+    /* Highest priority: libev runs it before any I/O callback of the same
+     * wake-up. Unref'd, so it alone never keeps the loop running. */
+    ev_check_init(&l->wake_watch, wake_cb);
+    l->wake_watch.data = l;
+    ev_set_priority(&l->wake_watch, EV_MAXPRI);
+    ev_check_start(l->ev, &l->wake_watch);
+    ev_unref(l->ev);
     if (!(l->multi = curl_multi_init()))
         goto fail;
     ev_timer_init(&l->curl_timer, curl_timer_cb, 0., 0.);
@@ -525,6 +541,8 @@ void pl_loop_free(pl_loop *l)
     lws_context_destroy(l->lws);
     ev_run(l->ev, EVRUN_NOWAIT);
     ev_timer_stop(l->ev, &l->curl_timer);
+    ev_ref(l->ev);
+    ev_check_stop(l->ev, &l->wake_watch);
     curl_multi_cleanup(l->multi);
     for (size_t i = 0; i < l->watches_len; i++)
         pl_loop_unwatch_fd(l, (int)i);
