@@ -22,12 +22,24 @@ typedef struct pl_acct {
     uint64_t rx_seen, tx_seen;
 } pl_acct;
 
+/* A libcurl multi handle serving at most PL_SHARD_MAX requests. libcurl
+ * 7.88 looks for a connection to reuse by walking every connection it
+ * holds to the same host:port, so one multi with 10,000 pollers made each
+ * poll scan thousands; a shard keeps that walk short. */
+#define PL_SHARD_MAX 64
+typedef struct pl_shard {
+    pl_loop *loop;
+    CURLM *multi;
+    ev_timer timer;
+    int handles; /* pl_http set up on it */
+} pl_shard;
+
 struct pl_loop {
     struct ev_loop *ev;
     ev_check wake_watch; /* first to run after each poll: stamps wake_us */
     int64_t wake_us;
-    CURLM *multi;
-    ev_timer curl_timer;
+    pl_shard **shards;
+    int n_shards;
     struct lws_context *lws;
     pl_acct *acct; /* indexed by fd */
     size_t acct_len;
@@ -66,6 +78,7 @@ typedef bool (*pl_http_data_fn)(pl_http *h, const char *p, size_t n);
 
 struct pl_http {
     pl_loop *loop;
+    pl_shard *shard;
     CURL *easy;
     pl_http *prev, *next; /* in loop->reqs while running */
     pl_http_done_fn done;

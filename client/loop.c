@@ -1,5 +1,5 @@
 /* The client's one event loop: libev on epoll drives the libcurl multi
- * handle (socket and timer callbacks), the libwebsockets client context
+ * handles (socket and timer callbacks), the libwebsockets client context
  * (lws's libev "foreign loop" support: this Debian lws build has no
  * external-poll callbacks) and the caller's timers and fds. */
 #include <errno.h>
@@ -29,7 +29,7 @@ typedef struct pl_fdwatch {
 /* One libcurl socket's watcher, stored with curl_multi_assign. */
 typedef struct curl_sock {
     ev_io w;
-    pl_loop *loop;
+    pl_shard *shard;
 } curl_sock;
 
 int pl_client_global_init(void)
@@ -112,11 +112,11 @@ void pl_acct_disown(pl_loop *l, int fd, pl_sub_counters *c)
 
 /* -------------------------------------------------------- libcurl glue */
 
-static void curl_check_done(pl_loop *l)
+static void curl_check_done(pl_shard *sh)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(l->multi, &left))) {
+    while ((m = curl_multi_info_read(sh->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
         pl_http *h = NULL;
@@ -135,34 +135,35 @@ static void curl_check_done(pl_loop *l)
 
 static void curl_io_cb(struct ev_loop *ev, ev_io *w, int revents)
 {
-    pl_loop *l = ((curl_sock *)w)->loop; /* the action may free the watcher */
+    pl_shard *sh = ((curl_sock *)w)->shard; /* the action may free the watcher */
     int running, flags = 0;
     (void)ev;
     if (revents & EV_READ)
         flags |= CURL_CSELECT_IN;
     if (revents & EV_WRITE)
         flags |= CURL_CSELECT_OUT;
-    l->in_curl++;
-    curl_multi_socket_action(l->multi, w->fd, flags, &running);
-    l->in_curl--;
-    curl_check_done(l);
+    sh->loop->in_curl++;
+    curl_multi_socket_action(sh->multi, w->fd, flags, &running);
+    sh->loop->in_curl--;
+    curl_check_done(sh);
 }
 
 static void curl_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 {
-    pl_loop *l = w->data;
+    pl_shard *sh = w->data;
     int running;
     (void)ev;
     (void)revents;
-    l->in_curl++;
-    curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    l->in_curl--;
-    curl_check_done(l);
+    sh->loop->in_curl++;
+    curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    sh->loop->in_curl--;
+    curl_check_done(sh);
 }
 
 static int curl_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
 {
-    pl_loop *l = userp;
+    pl_shard *sh = userp;
+    pl_loop *l = sh->loop;
     curl_sock *cs = sockp;
     pl_http *h = NULL;
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&h);
@@ -170,7 +171,7 @@ static int curl_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *
         if (cs) {
             ev_io_stop(l->ev, &cs->w);
             free(cs);
-            curl_multi_assign(l->multi, fd, NULL);
+            curl_multi_assign(sh->multi, fd, NULL);
         }
         return 0;
     }
@@ -183,8 +184,8 @@ static int curl_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *
     if (!cs) {
         if (!(cs = calloc(1, sizeof *cs)))
             return -1;
-        cs->loop = l;
-        curl_multi_assign(l->multi, fd, cs);
+        cs->shard = sh;
+        curl_multi_assign(sh->multi, fd, cs);
     } else {
         ev_io_stop(l->ev, &cs->w);
     }
@@ -196,14 +197,50 @@ static int curl_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *
 
 static int curl_timerfn(CURLM *multi, long timeout_ms, void *userp)
 {
-    pl_loop *l = userp;
+    pl_shard *sh = userp;
     (void)multi;
-    ev_timer_stop(l->ev, &l->curl_timer);
+    ev_timer_stop(sh->loop->ev, &sh->timer);
     if (timeout_ms >= 0) {
-        ev_timer_set(&l->curl_timer, (double)timeout_ms / 1000.0, 0.);
-        ev_timer_start(l->ev, &l->curl_timer);
+        ev_timer_set(&sh->timer, (double)timeout_ms / 1000.0, 0.);
+        ev_timer_start(sh->loop->ev, &sh->timer);
     }
     return 0;
+}
+
+static pl_shard *shard_new(pl_loop *l)
+{
+    pl_shard *sh = calloc(1, sizeof *sh);
+    if (!sh || !(sh->multi = curl_multi_init())) {
+        free(sh);
+        return NULL;
+    }
+    sh->loop = l;
+    ev_timer_init(&sh->timer, curl_timer_cb, 0., 0.);
+    sh->timer.data = sh;
+    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
+    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
+    curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, curl_timerfn);
+    curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
+    /* Idle keep-alive connections are cheap; every poller keeps one, so
+     * do not let the cache close and reopen them. */
+    curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)PL_SHARD_MAX * 2);
+    return sh;
+}
+
+/* A shard with room for one more request, made when all are full. */
+static pl_shard *shard_take(pl_loop *l)
+{
+    for (int i = l->n_shards - 1; i >= 0; i--)
+        if (l->shards[i]->handles < PL_SHARD_MAX)
+            return l->shards[i]->handles++, l->shards[i];
+    pl_shard **a = realloc(l->shards, (size_t)(l->n_shards + 1) * sizeof *a);
+    if (!a)
+        return NULL;
+    l->shards = a;
+    if (!(a[l->n_shards] = shard_new(l)))
+        return NULL;
+    a[l->n_shards]->handles = 1;
+    return a[l->n_shards++];
 }
 
 static curl_socket_t open_sock(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
@@ -267,8 +304,13 @@ int pl_http_init(pl_http *h, pl_loop *l, pl_sub_counters *ctr, const char *sourc
     h->loop = l;
     h->ctr = ctr;
     h->fd = -1;
-    if (!(h->easy = curl_easy_init()))
+    if (!(h->shard = shard_take(l)))
         return -ENOMEM;
+    if (!(h->easy = curl_easy_init())) {
+        h->shard->handles--;
+        h->shard = NULL;
+        return -ENOMEM;
+    }
     CURL *e = h->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, h);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -300,7 +342,7 @@ int pl_http_start(pl_http *h)
     h->errbuf[0] = '\0';
     if (h->body)
         h->body[0] = '\0';
-    if (curl_multi_add_handle(l->multi, h->easy) != CURLM_OK)
+    if (curl_multi_add_handle(h->shard->multi, h->easy) != CURLM_OK)
         return -ENOMEM;
     h->running = true;
     h->next = l->reqs;
@@ -324,7 +366,7 @@ void pl_http_abort(pl_http *h)
     }
     if (h->fd >= 0)
         pl_acct_take(l, h->fd, h->ctr);
-    curl_multi_remove_handle(l->multi, h->easy);
+    curl_multi_remove_handle(h->shard->multi, h->easy);
     h->running = false;
     if (h->prev)
         h->prev->next = h->next;
@@ -344,6 +386,9 @@ void pl_http_cleanup(pl_http *h)
         curl_easy_cleanup(h->easy);
     curl_slist_free_all(h->headers);
     free(h->body);
+    if (h->shard)
+        h->shard->handles--;
+    h->shard = NULL;
     h->easy = NULL;
     h->headers = NULL;
     h->body = NULL;
@@ -499,24 +544,11 @@ int pl_loop_new(pl_loop **out)
     ev_set_priority(&l->wake_watch, EV_MAXPRI);
     ev_check_start(l->ev, &l->wake_watch);
     ev_unref(l->ev);
-    if (!(l->multi = curl_multi_init()))
-        goto fail;
-    ev_timer_init(&l->curl_timer, curl_timer_cb, 0., 0.);
-    l->curl_timer.data = l;
-    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
-    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
-    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, curl_timerfn);
-    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
-    /* Idle keep-alive connections are cheap; thousands of pollers each
-     * keep one, so do not let the cache close and reopen them. */
-    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, 100000L);
     if (lws_create(l))
         goto fail;
     *out = l;
     return 0;
 fail:
-    if (l->multi)
-        curl_multi_cleanup(l->multi);
     if (l->ev)
         ev_loop_destroy(l->ev);
     free(l);
@@ -540,10 +572,14 @@ void pl_loop_free(pl_loop *l)
     }
     lws_context_destroy(l->lws);
     ev_run(l->ev, EVRUN_NOWAIT);
-    ev_timer_stop(l->ev, &l->curl_timer);
+    for (int i = 0; i < l->n_shards; i++) {
+        ev_timer_stop(l->ev, &l->shards[i]->timer);
+        curl_multi_cleanup(l->shards[i]->multi);
+        free(l->shards[i]);
+    }
+    free(l->shards);
     ev_ref(l->ev);
     ev_check_stop(l->ev, &l->wake_watch);
-    curl_multi_cleanup(l->multi);
     for (size_t i = 0; i < l->watches_len; i++)
         pl_loop_unwatch_fd(l, (int)i);
     free(l->watches);

@@ -232,6 +232,34 @@ TEST(floor_counts_every_event_once_on_bare_sockets)
     json_decref(rep);
 }
 
+/* 150 pollers are more than one libcurl multi handle of the client loop
+ * serves (64): every message still reaches every one of them, and each
+ * keeps reusing one connection. */
+TEST(pollers_spread_over_several_curl_shards_get_everything_on_one_connection_each)
+{
+    char path[] = "/tmp/pl-bench-shards-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    const char *args[] = {"--server-bin",    server_exe, "--transports", "long-poll,short-poll",
+                          "--subscribers",   "150",      "--rate",       "20",
+                          "--duration",      "1",        "--warmup",     "0.3",
+                          "--poll-interval", "200",      "--quiet",      NULL};
+    json_t *rep = NULL;
+    int status = run_with(args, path, &rep);
+    unlink(path);
+    CHECK_EQ_INT(status, 0);
+    CHECK_EQ_INT(json_array_size(json_object_get(rep, "results")), 2);
+    for (int i = 0; i < 2; i++) {
+        json_t *r = json_array_get(json_object_get(rep, "results"), (size_t)i);
+        CHECK_EQ_INT(num(r, "expected"), 20 * 150);
+        CHECK_EQ_INT(num(r, "delivered"), num(r, "expected"));
+        CHECK_EQ_INT(num(r, "duplicated"), 0);
+        CHECK_EQ_INT(num(r, "tcp_connections_total"), 150);
+    }
+    json_decref(rep);
+}
+
 /* ------------------------------------------- a proxy that eats an answer */
 
 #define EAT_PAIRS 64
@@ -381,6 +409,7 @@ int main(int argc, char **argv)
     RUN(csv_has_a_header_and_one_line_per_transport);
     RUN(messages_trimmed_before_a_poll_are_counted_lost);
     RUN(floor_counts_every_event_once_on_bare_sockets);
+    RUN(pollers_spread_over_several_curl_shards_get_everything_on_one_connection_each);
     RUN(a_publish_whose_answer_is_lost_is_stored_and_counted_once);
     unlink(json_path);
     unlink(csv_path);
