@@ -24,7 +24,13 @@ int pl_bsrv_find(char *out, size_t len)
     if (n <= 0)
         return -ENOENT;
     self[n] = '\0';
-    snprintf(out, len, "%s/../server/pushlab-server", dirname(self));
+    const char *dir = dirname(self);
+    /* Installed, the server sits beside the bench; in a build tree, in
+     * its own folder. */
+    snprintf(out, len, "%s/pushlab-server", dir);
+    if (access(out, X_OK) == 0)
+        return 0;
+    snprintf(out, len, "%s/../server/pushlab-server", dir);
     return access(out, X_OK) == 0 ? 0 : -ENOENT;
 }
 

@@ -15,10 +15,6 @@
 #include "hangup.h"
 #include "server.h"
 
-#ifndef PL_WEB_ROOT
-#define PL_WEB_ROOT "web"
-#endif
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -37,7 +33,7 @@ static void usage(FILE *out)
             "  --http-threads N       HTTP event-loop threads (default 2)\n"
             "  --log-level LEVEL      error, warn, info or debug (default warn)\n"
             "  --help, --version\n",
-            PL_WEB_ROOT);
+            pl_static_default_root());
 }
 
 /* Parses a whole number in [min, max] for flag `name`; exits on error. */
@@ -200,7 +196,7 @@ int main(int argc, char **argv)
     srv.cfg = (pl_server_config){.bind = "127.0.0.1",
                                  .http_port = 8080,
                                  .ws_port = 8081,
-                                 .web_root = PL_WEB_ROOT,
+                                 .web_root = pl_static_default_root(),
                                  .history = 1000,
                                  .max_rooms = 1000,
                                  .max_connections = 12000,

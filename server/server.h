@@ -151,6 +151,11 @@ void pl_sse_heartbeat(pl_server *srv);
 enum MHD_Result pl_api_stats(pl_req *q);
 enum MHD_Result pl_api_config(pl_req *q);
 enum MHD_Result pl_static_file(pl_req *q, const char *url);
+/* The default --web-root: the installed page beside this binary
+ * (<bindir>/../share/pushlab/web), else at the configured prefix, else the
+ * source tree's web/ for a binary run from its build directory. A static
+ * string, computed on each call. */
+const char *pl_static_default_root(void);
 
 /* Starts and stops the HTTP daemon (router in http.c). */
 int pl_http_start(pl_server *srv);

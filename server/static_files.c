@@ -2,11 +2,52 @@
  * served ([A-Za-z0-9._-] segments, no dot-files, no ".."), so a request can
  * never leave the web root. */
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "server.h"
+
+#ifndef PL_WEB_ROOT_INSTALLED
+#define PL_WEB_ROOT_INSTALLED "/usr/local/share/pushlab/web"
+#endif
+#ifndef PL_WEB_ROOT_REL
+#define PL_WEB_ROOT_REL "../share/pushlab/web"
+#endif
+#ifndef PL_WEB_ROOT_SOURCE
+#define PL_WEB_ROOT_SOURCE "web"
+#endif
+
+#define ROOT_MAX (2 * PATH_MAX)
+
+static bool has_index(const char *dir)
+{
+    char path[ROOT_MAX + 16];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    return access(path, R_OK) == 0;
+}
+
+const char *pl_static_default_root(void)
+{
+    static char beside[ROOT_MAX];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        snprintf(beside, sizeof beside, "%s/%s", dirname(exe), PL_WEB_ROOT_REL);
+        if (has_index(beside))
+            return beside;
+    }
+    if (has_index(PL_WEB_ROOT_INSTALLED))
+        return PL_WEB_ROOT_INSTALLED;
+    /* Not installed: a binary run from its build directory serves the
+     * source tree's page. */
+    if (has_index(PL_WEB_ROOT_SOURCE))
+        return PL_WEB_ROOT_SOURCE;
+    return PL_WEB_ROOT_INSTALLED;
+}
 
 static const char *content_type(const char *path)
 {
