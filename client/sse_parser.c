@@ -199,6 +199,8 @@ int pl_sse_feed(pl_sse_parser *p, const char *buf, size_t n)
             size_t len = p->line.len;
             p->line.len = 0;
             rc = line(p, p->line.p, len);
+        } else if ((size_t)(eol - buf) > p->line.max) {
+            return -EMSGSIZE; /* as if it had come in pieces and been buffered */
         } else {
             rc = line(p, buf, (size_t)(eol - buf));
         }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "client_internal.h"
+#include "ws_frame.h"
 
 /* A queued publish frame; `sent` once written, then awaiting its ack. */
 typedef struct ws_pub {
@@ -28,8 +29,7 @@ struct pl_ws_conn {
     pl_timer *ping;
     int fd;
     bool established, ping_due, in_connect, destroyed, closing;
-    char *rx;
-    size_t rx_len, rx_cap;
+    pl_ws_rx rx;               /* a message arriving in fragments */
     ws_pub q[PL_WS_QUEUE_MAX]; /* ring */
     size_t q_head, q_len;
 };
@@ -39,7 +39,7 @@ static void conn_free(pl_ws_conn *c)
     for (size_t i = 0; i < c->q_len; i++)
         free(c->q[(c->q_head + i) % PL_WS_QUEUE_MAX].buf);
     pl_timer_free(c->ping);
-    free(c->rx);
+    pl_ws_rx_free(&c->rx);
     free(c);
 }
 
@@ -102,69 +102,60 @@ static void ping_cb(pl_timer *t, void *ud)
 /* How much of a frame an error message quotes (frames are not NUL-ended). */
 static int clip(size_t n) { return n < 80 ? (int)n : 80; }
 
-/* One whole text frame `p` of `n` bytes, borrowed from lws or c->rx. */
+/* One whole text message `p` of `n` bytes, borrowed from lws or c->rx. */
 static void on_frame(pl_ws_conn *c, const char *p, size_t n)
 {
     pl_sub *s = c->sub;
     pl_client_err err;
-    if (n == 4 && memcmp(p, "pong", 4) == 0)
-        return;
-    json_t *o = json_loadb(p, n, 0, NULL);
-    const char *type = json_string_value(json_object_get(o, "type"));
-    if (!type) {
+    pl_ws_frame f;
+    pl_ws_frame_parse(p, n, &f);
+    bool awaited = c->q_len && c->q[c->q_head].sent; /* a publish waits for its answer */
+    switch (f.kind) {
+    case PL_WS_FRAME_BAD:
         pl_err_fill(&err, -EPROTO, 0, "protocol", "bad WebSocket frame: %.*s", clip(n), p);
         pl_sub_lost(s, &err);
-    } else if (strcmp(type, "message") == 0) {
-        if (pl_sub_deliver_obj(s, o) == -EPROTO) {
+        break;
+    case PL_WS_FRAME_MESSAGE:
+        if (pl_sub_deliver_obj(s, f.obj) == -EPROTO) {
             pl_err_fill(&err, -EPROTO, 0, "protocol", "bad message frame: %.*s", clip(n), p);
             pl_sub_lost(s, &err);
         }
-    } else if (strcmp(type, "ack") == 0 && c->q_len && c->q[c->q_head].sent) {
-        pl_err_fill(&err, 0, 0, "", "ok");
-        pub_complete(c, (uint64_t)json_integer_value(json_object_get(o, "id")), &err);
-    } else if (strcmp(type, "error") == 0 && c->q_len && c->q[c->q_head].sent) {
-        const char *code = json_string_value(json_object_get(o, "code"));
-        const char *msg = json_string_value(json_object_get(o, "message"));
-        pl_err_fill(&err, -EPROTO, 0, code ? code : "error", "%s", msg ? msg : "");
-        pub_complete(c, 0, &err);
+        break;
+    case PL_WS_FRAME_ACK:
+        if (awaited) {
+            pl_err_fill(&err, 0, 0, "", "ok");
+            pub_complete(c, f.id, &err);
+        }
+        break;
+    case PL_WS_FRAME_ERROR:
+        if (awaited) {
+            pl_err_fill(&err, -EPROTO, 0, f.code, "%s", f.text);
+            pub_complete(c, 0, &err);
+        }
+        break;
+    default: break; /* pong, and types a newer server may add */
     }
-    json_decref(o);
+    pl_ws_frame_free(&f);
 }
 
 static int on_receive(pl_ws_conn *c, const char *in, size_t len)
 {
-    pl_sub *s = c->sub;
     bool whole = lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi);
-    pl_sub_touch(s);
-    if (whole && c->rx_len == 0) { /* the usual case: no copy, no buffer */
-        on_frame(c, in, len);
-        return 0;
-    }
-    if (c->rx_len + len > PL_WS_FRAME_MAX) {
+    const char *msg;
+    size_t n;
+    pl_sub_touch(c->sub);
+    int rc = pl_ws_rx_add(&c->rx, in, len, whole, PL_WS_FRAME_MAX, &msg, &n);
+    if (rc == -EMSGSIZE) {
         pl_client_err err;
         pl_err_fill(&err, -EMSGSIZE, 0, "protocol", "WebSocket frame over %u bytes",
                     PL_WS_FRAME_MAX);
-        pl_sub_lost(s, &err);
+        pl_sub_lost(c->sub, &err);
         return -1;
     }
-    if (c->rx_len + len + 1 > c->rx_cap) {
-        size_t cap = c->rx_cap ? c->rx_cap * 2 : 4096;
-        while (cap < c->rx_len + len + 1)
-            cap *= 2;
-        char *b = realloc(c->rx, cap);
-        if (!b)
-            return -1;
-        c->rx = b;
-        c->rx_cap = cap;
-    }
-    memcpy(c->rx + c->rx_len, in, len);
-    c->rx_len += len;
-    if (!whole)
-        return 0;
-    c->rx[c->rx_len] = '\0';
-    size_t n = c->rx_len;
-    c->rx_len = 0;
-    on_frame(c, c->rx, n);
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        on_frame(c, msg, n);
     return 0;
 }
 

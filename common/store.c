@@ -229,21 +229,26 @@ int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out
     return 0;
 }
 
+/* Something after `since` is gone when the oldest held id is past the one
+ * right after `since`. (Written so that no `since` overflows; oldest >= 1.) */
+static bool gap_locked(const pl_room *r, uint64_t since) { return since < oldest_locked(r) - 1; }
+
 static void fill_scan_locked(const pl_room *r, uint64_t since, pl_scan *info)
 {
     if (!info)
         return;
     info->last_id = r->next_id - 1;
     info->oldest_id = r->count ? oldest_locked(r) : 0;
-    /* Something after `since` is gone when the oldest held id is past the
-     * one right after `since`, or everything was trimmed. */
-    info->gap = since + 1 < oldest_locked(r);
+    info->gap = gap_locked(r, since);
 }
 
-/* The first id after `since` still held. */
+/* The first id after `since` still held; UINT64_MAX (never held) when
+ * `since` is the largest id there is. */
 static uint64_t first_after_locked(const pl_room *r, uint64_t since)
 {
     uint64_t oldest = oldest_locked(r);
+    if (since == UINT64_MAX)
+        return UINT64_MAX;
     return since + 1 > oldest ? since + 1 : oldest;
 }
 
@@ -285,7 +290,7 @@ pl_msg *pl_room_next(pl_room *r, uint64_t since, bool *gap)
     pl_msg *m = NULL;
     pthread_mutex_lock(&r->lock);
     uint64_t id = first_after_locked(r, since);
-    *gap = id > since + 1;
+    *gap = gap_locked(r, since);
     if (id < r->next_id)
         m = pl_msg_ref(at_locked(r, id));
     pthread_mutex_unlock(&r->lock);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds pushlab and runs every test: once in a normal build (all suites,
 # browser tests included), once under AddressSanitizer + UBSan (all but the
-# browser suite). Ends with one line "N passed, N failed".
+# browser suite and the fuzzers, which are sanitized builds in both). Ends
+# with one line "N passed, N failed".
 #   scripts/test.sh            everything
 #   scripts/test.sh --no-asan  skip the sanitizer pass
 set -uo pipefail
@@ -31,8 +32,9 @@ status=0
 run normal build -- || status=1
 if [ $asan = 1 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  # The fuzz targets are clang builds with ASan + UBSan in both dirs: run once.
   run sanitized build-asan -Db_sanitize=address,undefined -Db_lundef=false -- \
-    --no-suite web --timeout-multiplier 3 || status=1
+    --no-suite web --no-suite fuzz --timeout-multiplier 3 || status=1
 fi
 python3 scripts/summarize.py "${logs[@]}" || status=1
 exit $status

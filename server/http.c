@@ -7,9 +7,9 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include "log.h"
+#include "route.h"
 #include "server.h"
 
 uint64_t pl_http_tcp_out(struct MHD_Connection *conn)
@@ -130,23 +130,13 @@ void pl_req_list_remove(pl_req_list *l, pl_req *q)
     pthread_mutex_unlock(&l->lock);
 }
 
-/* "application/json", any case, optionally followed by parameters. */
-static bool is_json_type(const char *ct)
-{
-    static const char want[] = "application/json";
-    if (!ct || strncasecmp(ct, want, sizeof want - 1) != 0)
-        return false;
-    char c = ct[sizeof want - 1];
-    return c == '\0' || c == ';' || c == ' ' || c == '\t';
-}
-
 /* Checks a publish's headers before its body is read. */
 static enum MHD_Result start_publish(pl_req *q)
 {
     pl_err err;
     const char *ct =
         MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!is_json_type(ct)) {
+    if (!pl_route_json_type(ct)) {
         pl_err_set(&err, 415, "Content-Type must be application/json");
         return pl_http_error(q, &err);
     }
@@ -180,77 +170,39 @@ static void take_body(pl_req *q, const char *data, size_t len)
     q->u.pub.body = b;
 }
 
-/* Routes /api/rooms/{room}/{what}. */
-static enum MHD_Result route_room(pl_req *q, const char *rest, const char *method)
+static enum MHD_Result health(pl_req *q)
 {
-    pl_err err;
-    const char *slash = strchr(rest, '/');
-    size_t nlen = slash ? (size_t)(slash - rest) : strlen(rest);
-    const char *what = slash ? slash + 1 : "";
-    bool is_get = strcmp(method, "GET") == 0;
-    enum pl_route route = PL_ROUTE_NONE;
-    const char *allow = "GET";
-
-    if (strcmp(what, "messages") == 0) {
-        allow = "GET, POST";
-        route = is_get ? PL_ROUTE_SHORT_POLL : PL_ROUTE_NONE;
-        if (strcmp(method, "POST") == 0)
-            route = PL_ROUTE_PUBLISH;
-    } else if (strcmp(what, "poll") == 0) {
-        route = is_get ? PL_ROUTE_LONG_POLL : PL_ROUTE_NONE;
-    } else if (strcmp(what, "events") == 0) {
-        route = is_get ? PL_ROUTE_SSE : PL_ROUTE_NONE;
-    } else {
-        pl_err_set(&err, 404, "no such endpoint");
-        return pl_http_error(q, &err);
-    }
-    if (!pl_valid_room(rest, nlen)) {
-        pl_err_set(&err, 400, "room must match [A-Za-z0-9_-]{1,64}");
-        return pl_http_error(q, &err);
-    }
-    if (route == PL_ROUTE_NONE)
-        return method_not_allowed(q, allow);
-    memcpy(q->room_name, rest, nlen);
-    q->room_name[nlen] = '\0';
-    switch (route) {
-    case PL_ROUTE_PUBLISH: return start_publish(q);
-    case PL_ROUTE_SHORT_POLL: return pl_short_poll_handle(q);
-    case PL_ROUTE_LONG_POLL: q->route = route; return pl_long_poll_handle(q);
-    case PL_ROUTE_SSE: q->route = route; return pl_sse_handle(q);
-    default: return MHD_NO;
-    }
+    static char ok[] = "ok\n";
+    struct MHD_Response *r = MHD_create_response_from_buffer(3, ok, MHD_RESPMEM_PERSISTENT);
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+    return queue(q, 200, r);
 }
 
+/* Hands the request to the endpoint route.c chose. */
 static enum MHD_Result route(pl_req *q, const char *url, const char *method)
 {
-    static const char rooms[] = "/api/rooms/";
+    pl_route_match m;
     pl_err err;
-    bool is_get = strcmp(method, "GET") == 0;
-    bool is_head = strcmp(method, "HEAD") == 0;
-
+    pl_route_match_url(method, url, &m);
     q->route = PL_ROUTE_OTHER;
-    if (strncmp(url, rooms, sizeof rooms - 1) == 0)
-        return route_room(q, url + sizeof rooms - 1, method);
-    if (strcmp(url, "/api/stats") == 0)
-        return is_get ? pl_api_stats(q) : method_not_allowed(q, "GET");
-    if (strcmp(url, "/api/config") == 0)
-        return is_get ? pl_api_config(q) : method_not_allowed(q, "GET");
-    if (strcmp(url, "/healthz") == 0) {
-        if (!is_get)
-            return method_not_allowed(q, "GET");
-        static char ok[] = "ok\n";
-        struct MHD_Response *r = MHD_create_response_from_buffer(3, ok, MHD_RESPMEM_PERSISTENT);
-        if (r)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
-        return queue(q, 200, r);
+    if (m.ep >= PL_EP_PUBLISH && m.ep <= PL_EP_SSE)
+        memcpy(q->room_name, m.room, sizeof q->room_name);
+    switch (m.ep) {
+    case PL_EP_PUBLISH: return start_publish(q);
+    case PL_EP_SHORT_POLL: return pl_short_poll_handle(q);
+    case PL_EP_LONG_POLL: q->route = PL_ROUTE_LONG_POLL; return pl_long_poll_handle(q);
+    case PL_EP_SSE: q->route = PL_ROUTE_SSE; return pl_sse_handle(q);
+    case PL_EP_STATS: return pl_api_stats(q);
+    case PL_EP_CONFIG: return pl_api_config(q);
+    case PL_EP_HEALTH: return health(q);
+    case PL_EP_STATIC: return pl_static_file(q, url);
+    case PL_EP_ERROR: break;
     }
-    if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0) {
-        pl_err_set(&err, 404, "no such endpoint");
-        return pl_http_error(q, &err);
-    }
-    if (!is_get && !is_head)
-        return method_not_allowed(q, "GET, HEAD");
-    return pl_static_file(q, url);
+    if (m.status == 405)
+        return method_not_allowed(q, m.allow);
+    pl_err_set(&err, m.status, "%s", m.reason);
+    return pl_http_error(q, &err);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "route.h"
 #include "server.h"
 
 #ifndef PL_WEB_ROOT_INSTALLED
@@ -72,20 +73,6 @@ static const char *content_type(const char *path)
     return "application/octet-stream";
 }
 
-static bool safe_path(const char *url)
-{
-    if (url[0] != '/' || strlen(url) > 200)
-        return false;
-    for (const char *p = url; *p; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-' || c == '/';
-        if (!ok || (c == '/' && p[1] == '.') || (c == '/' && p[1] == '/'))
-            return false;
-    }
-    return true;
-}
-
 enum MHD_Result pl_static_file(pl_req *q, const char *url)
 {
     pl_err err;
@@ -93,7 +80,7 @@ enum MHD_Result pl_static_file(pl_req *q, const char *url)
     struct stat st;
     if (strcmp(url, "/") == 0)
         url = "/index.html";
-    if (!safe_path(url)) {
+    if (!pl_route_static_path_ok(url)) {
         pl_err_set(&err, 404, "no such file");
         return pl_http_error(q, &err);
     }

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "log.h"
 #include "message.h"
+#include "route.h"
 #include "validate.h"
 
 #define PL_WS_PROTOCOL    "pushlab.v1"
@@ -253,11 +254,7 @@ static bool subprotocol_ok(struct lws *wsi)
         return true;
     if (lws_hdr_copy(wsi, list, sizeof list, WSI_TOKEN_PROTOCOL) <= 0)
         return false;
-    for (char *save = NULL, *tok = strtok_r(list, ", \t", &save); tok;
-         tok = strtok_r(NULL, ", \t", &save))
-        if (strcmp(tok, PL_WS_PROTOCOL) == 0)
-            return true;
-    return false;
+    return pl_route_subprotocol_ok(list, PL_WS_PROTOCOL);
 }
 
 /* Reads "since" from the query string: absent leaves *since alone. Only
@@ -267,13 +264,9 @@ static int parse_since(struct lws *wsi, uint64_t *since, bool *given)
     char arg[96];
     *given = false;
     for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0;
-         i++) {
-        if (strncmp(arg, "since", 5) != 0 || (arg[5] != '=' && arg[5] != '\0'))
-            continue;
-        if (*given || arg[5] != '=' || pl_parse_uint(arg + 6, since) != 0)
+         i++)
+        if (pl_route_since_arg(arg, since, given) != 0)
             return -EINVAL;
-        *given = true;
-    }
     return 0;
 }
 
@@ -289,21 +282,21 @@ static uint64_t room_last_id(pl_room *room)
  * with. */
 static int check_handshake(pl_ws *ws, struct lws *wsi, struct conn *c)
 {
-    char uri[128];
+    char uri[128], name[PL_ROOM_MAX + 1];
     uint64_t since = 0;
     bool given;
     pl_room *room;
     if (!origin_allowed(ws, wsi))
         return 403;
     int n = lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
-    if (n <= 4 || strncmp(uri, "/ws/", 4) != 0)
-        return 404;
-    if (!pl_valid_room(uri + 4, (size_t)n - 4) || parse_since(wsi, &since, &given) != 0 ||
-        !subprotocol_ok(wsi))
+    int status = pl_route_ws_path(uri, n > 0 ? (size_t)n : 0, name);
+    if (status)
+        return status;
+    if (parse_since(wsi, &since, &given) != 0 || !subprotocol_ok(wsi))
         return 400;
     if (ws->n_conns >= ws->max_connections)
         return 503;
-    if (pl_store_room(ws->store, uri + 4, true, &room) != 0)
+    if (pl_store_room(ws->store, name, true, &room) != 0)
         return 503;
     if (c) {
         c->room = room;

@@ -175,6 +175,23 @@ TEST(line_past_the_bound_is_an_error)
     CHECK_EQ_INT(parse(in, sizeof in, SIZE_MAX, &r), -EMSGSIZE);
 }
 
+/* Found by fuzz_sse_parser: a comment past the bound was refused when it
+ * came in two reads and accepted when it came in one. */
+TEST(line_past_the_bound_is_an_error_however_the_reads_split_it)
+{
+    char in[320];
+    record r;
+    memcpy(in, ": ", 2);
+    memset(in + 2, 'c', 300);
+    memcpy(in + 302, "\ndata: a\n\n", 11);
+    size_t n = 313;
+    for (size_t cut = 0; cut <= n; cut++) {
+        CHECK_EQ_INT(parse(in, n, cut, &r), -EMSGSIZE);
+        CHECK_EQ_STR(r.log, "");
+    }
+    CHECK_EQ_INT(parse(in, n, SIZE_MAX, &r), -EMSGSIZE);
+}
+
 TEST(reset_stream_keeps_last_event_id)
 {
     pl_sse_parser p;
@@ -208,6 +225,7 @@ int main(void)
     RUN(nul_in_data_is_kept);
     RUN(a_pushlab_stream_parses_into_its_messages);
     RUN(line_past_the_bound_is_an_error);
+    RUN(line_past_the_bound_is_an_error_however_the_reads_split_it);
     RUN(reset_stream_keeps_last_event_id);
     return CHECK_DONE();
 }

@@ -185,6 +185,24 @@ TEST(next_finds_the_message_after_a_cursor)
     pl_store_free(s);
 }
 
+/* Found by fuzz_store: since + 1 wrapped to 0, so a cursor at the largest
+ * id saw the whole history again, as a gap. */
+TEST(cursor_at_the_largest_id_sees_nothing_after_it)
+{
+    pl_store *s = pl_store_new(3, 1);
+    pl_room *r;
+    pl_scan info;
+    seen got = {0};
+    bool gap = true;
+    pl_store_room(s, "a", true, &r);
+    publish(s, r, "x", NULL);
+    CHECK_EQ_INT(pl_room_scan(r, UINT64_MAX, 10, collect, &got, &info), 0);
+    CHECK(!info.gap);
+    CHECK(pl_room_next(r, UINT64_MAX, &gap) == NULL);
+    CHECK(!gap);
+    pl_store_free(s);
+}
+
 static int woken;
 static bool park_yes(pl_waiter *w) { return (void)w, true; }
 static bool park_no(pl_waiter *w) { return (void)w, false; }
@@ -343,6 +361,7 @@ int main(void)
     RUN(cid_trimmed_from_history_is_stored_again);
     RUN(scan_pages_after_since_with_limit);
     RUN(next_finds_the_message_after_a_cursor);
+    RUN(cursor_at_the_largest_id_sees_nothing_after_it);
     RUN(waiter_is_woken_once_by_the_next_publish);
     RUN(wait_refuses_when_a_message_is_already_there);
     RUN(park_may_refuse_to_wait);
