@@ -286,7 +286,11 @@ int pl_http_start(pl_server *srv)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(srv->cfg.http_port)};
     if (inet_pton(AF_INET, srv->cfg.bind, &addr.sin_addr) != 1)
         return -EINVAL;
-    /* Suspended requests are not timed by MHD; this only reaps idle
+    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, with
+     * which a second server binds this busy port and the kernel splits
+     * clients between two stores. MHD's default, SO_REUSEADDR alone,
+     * still lets a restart bind over the old connections' TIME_WAIT.
+     * Suspended requests are not timed by MHD; this only reaps idle
      * keep-alive connections. */
     unsigned idle = (unsigned)(srv->cfg.heartbeat_s * 2 + 5);
     if (idle < 60)
@@ -298,9 +302,8 @@ int pl_http_start(pl_server *srv)
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)srv->cfg.max_connections, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_TIMEOUT, idle,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, srv, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->mhd)
         return -EADDRINUSE;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);

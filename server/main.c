@@ -2,6 +2,8 @@
  * (libmicrohttpd) and WebSocket (libwebsockets), sharing one store. This
  * file reads the flags, starts both listeners, prints the listening line
  * and shuts down cleanly on SIGINT/SIGTERM. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "clock.h"
 #include "log.h"
@@ -155,6 +158,27 @@ static void drain_http(pl_server *srv)
     pl_info("http stopped");
 }
 
+/* One clear line for a listener that would not start. The libraries say
+ * only that they failed (their own lines go to the debug log), so the
+ * reason comes from binding the address again the way they do
+ * (SO_REUSEADDR, no SO_REUSEPORT). */
+static void listen_failed(const char *bind_addr, int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int one = 1, err = EINVAL;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && inet_pton(AF_INET, bind_addr, &a.sin_addr) == 1) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        err = bind(fd, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : errno;
+    }
+    if (fd >= 0)
+        close(fd);
+    fprintf(stderr, "pushlab-server: cannot listen on %s:%d: %s\n", bind_addr, port,
+            err == EADDRINUSE ? "address in use"
+            : err             ? strerror(err)
+                              : "the listener did not start (see --log-level debug)");
+}
+
 static int start(pl_server *srv, char origin_bufs[2][96])
 {
     if (!(srv->store = pl_store_new(srv->cfg.history, srv->cfg.max_rooms)))
@@ -165,7 +189,7 @@ static int start(pl_server *srv, char origin_bufs[2][96])
     if (pl_hangup_start(srv) != 0)
         return -1;
     if (pl_http_start(srv) != 0) {
-        pl_error("cannot listen for HTTP on %s:%d", srv->cfg.bind, srv->cfg.http_port);
+        listen_failed(srv->cfg.bind, srv->cfg.http_port);
         return -1;
     }
     default_origins(srv, origin_bufs);
@@ -177,7 +201,7 @@ static int start(pl_server *srv, char origin_bufs[2][96])
                        .n_origins = srv->cfg.n_origins,
                        .same_host_http_port = srv->same_host_origin ? srv->http_port : 0};
     if (pl_ws_start(&srv->ws, &wc, srv->store, &srv->stats) != 0) {
-        pl_error("cannot listen for WebSocket on %s:%d", srv->cfg.bind, srv->cfg.ws_port);
+        listen_failed(srv->cfg.bind, srv->cfg.ws_port);
         return -1;
     }
     srv->ws_port = pl_ws_port(srv->ws);

@@ -714,6 +714,14 @@ static void free_ws(pl_ws *ws)
     free(ws);
 }
 
+/* lws's lines while the context starts: a busy port is reported once, by
+ * main, so its own "ERROR on binding" lines go to the debug log. */
+static void lws_start_log(int level, const char *line)
+{
+    (void)level;
+    pl_debug("lws: %.*s", (int)strcspn(line, "\n"), line);
+}
+
 static int create_context(pl_ws *ws, const pl_ws_config *cfg)
 {
     struct lws_context_creation_info info;
@@ -735,8 +743,9 @@ static int create_context(pl_ws *ws, const pl_ws_config *cfg)
     info.user = ws;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     info.max_http_header_data = HEADERS_MAX;
-    lws_set_log_level(LLL_ERR, NULL);
+    lws_set_log_level(LLL_ERR, lws_start_log);
     ws->ctx = lws_create_context(&info);
+    lws_set_log_level(LLL_ERR, lwsl_emit_stderr);
     if (!ws->ctx)
         return -EADDRINUSE;
     ws->vhost = lws_get_vhost_by_name(ws->ctx, "default");
