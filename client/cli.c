@@ -23,7 +23,7 @@ typedef struct cli {
     pl_transport transport;
     bool transport_set, json, quiet, ever_open;
     int64_t since;
-    long count, received, interval_ms, heartbeat_s;
+    long count, received, interval_ms, heartbeat_s, max_fails;
     int exit_code;
     /* send: the messages to publish, one in flight at a time */
     char **texts;
@@ -52,9 +52,12 @@ static void usage(FILE *f)
           "  --json             listen: one JSON object per line (NDJSON)\n"
           "  --interval MS      short polling period (default 1000)\n"
           "  --heartbeat S      server heartbeat; 2x silence = dead (default 15)\n"
+          "  --max-fails N      listen/chat: give up after N attempts in a row that could not\n"
+          "                     connect or got an error status (default 0: retry forever;\n"
+          "                     a connection that is cut is always retried)\n"
           "  --user NAME        send/chat: author (default $USER or anon)\n"
           "  --cid ID           send: client id for safe retries (default: generated)\n"
-          "  --quiet            no state lines on stderr\n"
+          "  --quiet            on stderr only retries, fallbacks, restarts and failures\n"
           "  --help             this text\n",
           f);
 }
@@ -123,7 +126,9 @@ static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_cl
 {
     cli *c = ud;
     (void)s;
-    if (!c->quiet || st == PL_SUB_FAILED)
+    /* Every retry gets its line, even with --quiet: silence would hide a
+     * client that is not receiving anything. */
+    if (st != PL_SUB_FAILED && (!c->quiet || (st != PL_SUB_CONNECTING && st != PL_SUB_OPEN)))
         fprintf(stderr, "pushlab-client: %s (%s)%s%s\n", pl_sub_state_name(st), detail,
                 err ? ": " : "", err ? err->message : "");
     if (st == PL_SUB_OPEN) {
@@ -133,9 +138,10 @@ static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_cl
             send_next(c); /* lines typed before the subscription was ready */
         return;
     }
-    /* A first connection that fails is an error to report, not to retry
-     * forever; once it worked, the library keeps reconnecting. */
-    if (st == PL_SUB_FAILED || (st == PL_SUB_RECONNECTING && !c->ever_open))
+    /* Like a browser's EventSource, keep retrying (the library backs
+     * off); only a final answer (4xx but 429), a bad URL or --max-fails
+     * ends in FAILED, which gets its one line here. */
+    if (st == PL_SUB_FAILED)
         die_err(c, "subscription", err);
 }
 
@@ -149,6 +155,7 @@ static int open_sub(cli *c, pl_transport t, int64_t since)
         .since = since,
         .interval_ms = (int)c->interval_ms,
         .heartbeat_s = (int)c->heartbeat_s,
+        .max_fails = (int)c->max_fails,
         .cb = {.on_message = on_message, .on_gap = on_gap, .on_state = on_state},
         .ud = c,
     };
@@ -299,6 +306,7 @@ static int parse_args(cli *c, int argc, char **argv)
                                          {"json", no_argument, 0, 'j'},
                                          {"interval", required_argument, 0, 'i'},
                                          {"heartbeat", required_argument, 0, 'H'},
+                                         {"max-fails", required_argument, 0, 'F'},
                                          {"user", required_argument, 0, 'U'},
                                          {"cid", required_argument, 0, 'c'},
                                          {"quiet", no_argument, 0, 'q'},
@@ -322,7 +330,8 @@ static int parse_args(cli *c, int argc, char **argv)
         case 'n':
         case 'i':
         case 'H':
-            if (pl_parse_uint(optarg, &v) != 0) {
+        case 'F':
+            if (pl_parse_uint(optarg, &v) != 0 || (ch == 'F' && v > 1000000)) {
                 fprintf(stderr, "pushlab-client: not a number: '%s'\n", optarg);
                 return -1;
             }
@@ -332,6 +341,8 @@ static int parse_args(cli *c, int argc, char **argv)
                 c->count = (long)v;
             else if (ch == 'i')
                 c->interval_ms = (long)v;
+            else if (ch == 'F')
+                c->max_fails = (long)v;
             else
                 c->heartbeat_s = (long)v;
             break;

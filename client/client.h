@@ -111,10 +111,10 @@ typedef struct pl_client_msg {
 typedef enum pl_sub_state {
     PL_SUB_CONNECTING,   /* opening a connection / sending a request */
     PL_SUB_OPEN,         /* the transport works; `detail` names it */
-    PL_SUB_RECONNECTING, /* lost it; retrying after a backoff */
+    PL_SUB_RECONNECTING, /* lost or refused; retrying after a backoff */
     PL_SUB_FALLBACK,     /* auto: `detail` names the transport that failed */
     PL_SUB_RESTARTED,    /* server's last_id < our cursor: resuming from 0 */
-    PL_SUB_FAILED        /* gave up (bad URL, protocol error): see err */
+    PL_SUB_FAILED        /* gave up (4xx but 429, bad URL, max_fails): see err */
 } pl_sub_state;
 
 const char *pl_sub_state_name(pl_sub_state s);
@@ -129,7 +129,8 @@ typedef struct pl_sub_callbacks {
     /* Messages first..last (inclusive) are lost: trimmed from the server's
      * history or skipped by it. Delivery continues after `last`. */
     void (*on_gap)(pl_sub *s, uint64_t first, uint64_t last, void *ud);
-    /* State changes; `err` is set for RECONNECTING/FALLBACK/FAILED. */
+    /* State changes; `err` is set for RECONNECTING/FALLBACK/FAILED. For
+     * RECONNECTING `detail` reads "long-poll, retry 3 in 480 ms". */
     void (*on_state)(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *err,
                      void *ud);
 } pl_sub_callbacks;
@@ -149,8 +150,10 @@ typedef struct pl_sub_opts {
     int heartbeat_s;         /* server heartbeat (default 15); silent 2x = dead */
     int backoff_min_ms;      /* first reconnect delay (default 250) */
     int backoff_max_ms;      /* cap (default 15000) */
-    int max_fails;           /* FAILED after this many connects in a row that
-                                never opened (0: retry forever) */
+    int max_fails;           /* FAILED after this many refusals in a row: no
+                                connection, or a 429/5xx answer (0: retry
+                                forever). A connection accepted, then cut,
+                                is always retried and never counted. */
     const char *source_addr; /* local address to bind, e.g. "127.0.0.2" */
     pl_sub_callbacks cb;
     void *ud;

@@ -91,7 +91,8 @@ struct pl_http {
     pl_sub_counters *ctr; /* charged with bytes/connections, or NULL */
     int fd;               /* socket of the running transfer, -1 if none */
     bool running;
-    bool cancel; /* aborted from a libcurl callback: ignore its end */
+    bool cancel;    /* aborted from a libcurl callback: ignore its end */
+    bool connected; /* this transfer got a connection (new or reused) */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -152,7 +153,8 @@ struct pl_sub {
     bool resync;   /* check for a server restart before resuming */
     bool closed;   /* pl_sub_close() called; free when not busy */
     int busy;      /* callbacks on the stack */
-    int fails;     /* connects in a row that never opened */
+    int fails;     /* refusals in a row (see pl_sub_refused) */
+    int retries;   /* retries since the last time a connection worked */
     int backoff_ms;
     pl_timer *retry;    /* backoff, poll interval */
     pl_timer *watchdog; /* silence detector (SSE, WS) */
@@ -168,9 +170,17 @@ struct pl_sub {
 /* Events from a transport to the core. */
 /* The connection works (first bytes of a 200, WS established). */
 void pl_sub_opened(pl_sub *s);
-/* The connection ended or failed; the core reconnects or falls back. */
+/* A connection that was accepted ended or broke (reset, EOF, an empty or
+ * cut answer, silence, bad bytes), whether it had worked yet or not: the
+ * core reconnects after a backoff (or falls back, for auto). Never counts
+ * toward max_fails. */
 void pl_sub_lost(pl_sub *s, const pl_client_err *err);
-/* An unrecoverable error (server said 400/404...): FAILED, no retry. */
+/* An attempt that got no connection (refused, unreachable, connect
+ * timeout, local failure) or an error answer (429, 5xx): retried like a
+ * lost one, but counted toward max_fails. */
+void pl_sub_refused(pl_sub *s, const pl_client_err *err);
+/* An unrecoverable error (server said 400/404..., a malformed URL):
+ * FAILED, no retry; auto tries its next transport first. */
 void pl_sub_fatal(pl_sub *s, const pl_client_err *err);
 /* One message as JSON text (a page element, SSE data or WS frame).
  * Applies the cursor: drops duplicates, reports jumps as gaps. Returns 0
@@ -182,8 +192,9 @@ int pl_sub_deliver_obj(pl_sub *s, void *json_obj);
  * and `new_only` positioning. Returns true when the page's messages
  * should be delivered. */
 bool pl_sub_page_head(pl_sub *s, uint64_t last_id, bool gap);
-/* Classifies a failed request: 4xx (but 429) is FAILED, the rest is a
- * lost connection to retry. */
+/* Classifies a failed request: 4xx (but 429) or a malformed URL is
+ * FATAL; an error status or no connection is a refusal; a connection
+ * that was made and then cut is lost. */
 void pl_sub_http_failed(pl_sub *s, const pl_http *h, CURLcode rc, long status);
 /* Schedules ops->start after `delay_ms` (0: at once, from the loop). */
 void pl_sub_schedule(pl_sub *s, int delay_ms);

@@ -265,6 +265,15 @@ static int close_sock(void *clientp, curl_socket_t fd)
 
 /* ------------------------------------------------------ HTTP requests */
 
+/* libcurl calls this once the transfer has a connection, before sending:
+ * a failure after it is a lost connection, not a refused one. */
+static int on_connected(void *ud, char *remote_ip, char *local_ip, int remote_port, int local_port)
+{
+    (void)remote_ip, (void)local_ip, (void)remote_port, (void)local_port;
+    ((pl_http *)ud)->connected = true;
+    return CURL_PREREQFUNC_OK;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     pl_http *h = ud;
@@ -319,6 +328,8 @@ int pl_http_init(pl_http *h, pl_loop *l, pl_sub_counters *ctr, const char *sourc
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_sock);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, l);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_connected);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, h);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
@@ -337,6 +348,7 @@ int pl_http_start(pl_http *h)
     pl_loop *l = h->loop;
     pl_http_abort(h);
     h->cancel = false;
+    h->connected = false;
     h->len = 0;
     h->status = 0;
     h->errbuf[0] = '\0';

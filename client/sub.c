@@ -170,7 +170,7 @@ static void retry_cb(pl_timer *t, void *ud)
     if (rc < 0) {
         pl_err_fill(&err, rc, 0, "start", "cannot start %s: %s", pl_transport_name(s->ops->kind),
                     strerror(-rc));
-        pl_sub_lost(s, &err);
+        pl_sub_refused(s, &err);
     }
     pl_sub_leave(s);
 }
@@ -179,9 +179,12 @@ void pl_sub_http_failed(pl_sub *s, const pl_http *h, CURLcode rc, long status)
 {
     pl_client_err err;
     pl_http_error(h, rc, status, &err);
-    if (rc == CURLE_OK && status >= 400 && status < 500 && status != 429)
+    if ((rc == CURLE_OK && status >= 400 && status < 500 && status != 429) ||
+        rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
         pl_sub_fatal(s, &err);
-    else
+    else if ((rc == CURLE_OK && status >= 400) || !h->connected)
+        pl_sub_refused(s, &err);
+    else /* accepted, then cut: reset, EOF, "Empty reply from server" */
         pl_sub_lost(s, &err);
 }
 
@@ -208,42 +211,63 @@ void pl_sub_opened(pl_sub *s)
     s->opened = true;
     s->settled = true;
     s->fails = 0;
+    s->retries = 0;
     s->backoff_ms = s->o.backoff_min_ms;
     state(s, PL_SUB_OPEN, pl_transport_name(s->ops->kind), NULL);
 }
 
-void pl_sub_lost(pl_sub *s, const pl_client_err *err)
+/* auto, before any transport worked: try the next one at once. Returns
+ * false when there is none left to try. */
+static bool fall_back(pl_sub *s, const pl_client_err *err)
 {
-    bool was_open = s->opened;
+    if (s->want != PL_TRANSPORT_AUTO || s->settled || s->ops->kind == PL_TRANSPORT_SHORT_POLL)
+        return false;
+    state(s, PL_SUB_FALLBACK, pl_transport_name(s->ops->kind), err);
+    s->ops = ops_for(s->ops->kind == PL_TRANSPORT_WS    ? PL_TRANSPORT_SSE
+                     : s->ops->kind == PL_TRANSPORT_SSE ? PL_TRANSPORT_LONG_POLL
+                                                        : PL_TRANSPORT_SHORT_POLL);
+    s->fails = 0;
+    pl_sub_schedule(s, 0);
+    return true;
+}
+
+/* Drops the connection and tries again after the backoff, saying so. A
+ * refusal counts toward max_fails; a lost connection never does. */
+static void retry_later(pl_sub *s, const pl_client_err *err, bool refused)
+{
     s->ops->stop(s);
     pl_timer_stop(s->watchdog);
     s->opened = false;
     s->resync = true;
     if (s->closed)
         return;
-    if (was_open)
-        s->ctr.reconnects++;
-    else
+    if (refused) {
         s->fails++;
-    if (s->want == PL_TRANSPORT_AUTO && !s->settled && s->ops->kind != PL_TRANSPORT_SHORT_POLL) {
-        state(s, PL_SUB_FALLBACK, pl_transport_name(s->ops->kind), err);
-        s->ops = ops_for(s->ops->kind == PL_TRANSPORT_WS    ? PL_TRANSPORT_SSE
-                         : s->ops->kind == PL_TRANSPORT_SSE ? PL_TRANSPORT_LONG_POLL
-                                                            : PL_TRANSPORT_SHORT_POLL);
-        s->fails = 0;
-        pl_sub_schedule(s, 0);
-        return;
+    } else {
+        s->fails = 0; /* the server was there */
+        s->ctr.reconnects++;
     }
+    if (fall_back(s, err))
+        return;
     if (s->o.max_fails && s->fails >= s->o.max_fails) {
         pl_sub_fatal(s, err);
         return;
     }
+    /* backoff_ms restarts only once a connection worked (pl_sub_opened):
+     * one that is accepted and cut at once is not retried at full speed. */
     int d = s->backoff_ms;
     int delay = d / 2 + (int)(jitter_rand(s) % (uint32_t)(d / 2 + 1));
+    char detail[64];
     s->backoff_ms = d >= s->o.backoff_max_ms / 2 ? s->o.backoff_max_ms : d * 2;
-    state(s, PL_SUB_RECONNECTING, pl_transport_name(s->ops->kind), err);
+    snprintf(detail, sizeof detail, "%s, retry %d in %d ms", pl_transport_name(s->ops->kind),
+             ++s->retries, delay);
+    state(s, PL_SUB_RECONNECTING, detail, err);
     pl_sub_schedule(s, delay);
 }
+
+void pl_sub_lost(pl_sub *s, const pl_client_err *err) { retry_later(s, err, false); }
+
+void pl_sub_refused(pl_sub *s, const pl_client_err *err) { retry_later(s, err, true); }
 
 void pl_sub_fatal(pl_sub *s, const pl_client_err *err)
 {
@@ -251,6 +275,10 @@ void pl_sub_fatal(pl_sub *s, const pl_client_err *err)
     pl_timer_stop(s->watchdog);
     pl_timer_stop(s->retry);
     s->opened = false;
+    /* auto: a refusal of one transport (a proxy answering 400 to the
+     * upgrade, say) is a reason to try the next, not to give up. */
+    if (!s->closed && fall_back(s, err))
+        return;
     state(s, PL_SUB_FAILED, pl_transport_name(s->ops->kind), err);
 }
 
@@ -459,11 +487,27 @@ static char *dup_base(const char *url)
     return strndup(url, n);
 }
 
+/* True when `url` parses and names a host ("http://" alone would make
+ * libcurl read the path's first segment as one, and retry it forever). */
+static bool has_host(const char *url)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool ok = u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host;
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
 static int check_opts(const pl_sub_opts *o)
 {
-    if (!o->url || (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0))
+    if (!o->url || (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0) ||
+        !has_host(o->url))
         return -EINVAL;
-    if (o->ws_url && strncmp(o->ws_url, "ws://", 5) != 0 && strncmp(o->ws_url, "wss://", 6) != 0)
+    if (o->ws_url &&
+        ((strncmp(o->ws_url, "ws://", 5) != 0 && strncmp(o->ws_url, "wss://", 6) != 0) ||
+         !has_host(o->ws_url)))
         return -EINVAL;
     if (!o->room || !pl_valid_room(o->room, strlen(o->room)))
         return -EINVAL;

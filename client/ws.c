@@ -230,6 +230,34 @@ static void conn_lost(pl_ws_conn *c, int rc, const char *what, const char *detai
     pl_sub_lost(c->sub, &err);
 }
 
+/* The handshake failed. Before the TCP connection was up it is a refusal;
+ * an answer other than 101 is the server's verdict (4xx but 429: final);
+ * a connection cut before the answer is a lost one. */
+static void handshake_failed(pl_ws_conn *c, struct lws *wsi, const char *why)
+{
+    pl_client_err err;
+    unsigned status = c->fd >= 0 ? lws_http_client_http_response(wsi) : 0;
+    c->closing = true;
+    if (!c->sub)
+        return;
+    if (status) {
+        pl_err_fill(&err, -EPROTO, (int)status, "http", "WebSocket handshake answered HTTP %u",
+                    status);
+        if (status >= 400 && status < 500 && status != 429)
+            pl_sub_fatal(c->sub, &err);
+        else
+            pl_sub_refused(c->sub, &err);
+        return;
+    }
+    pl_err_fill(&err, c->fd >= 0 ? -ECONNRESET : -ECONNREFUSED, 0, "transport", "%s%s%s",
+                c->fd >= 0 ? "WebSocket handshake cut" : "WebSocket connect failed",
+                why ? ": " : "", why ? why : "");
+    if (c->fd >= 0)
+        pl_sub_lost(c->sub, &err);
+    else
+        pl_sub_refused(c->sub, &err);
+}
+
 static void on_established(pl_ws_conn *c)
 {
     pl_sub *s = c->sub;
@@ -275,9 +303,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_CLIENT_ESTABLISHED: on_established(c); break;
     case LWS_CALLBACK_CLIENT_RECEIVE: rc = on_receive(c, in, len); break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: rc = on_writeable(c); break;
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        conn_lost(c, -ECONNREFUSED, "WebSocket connect failed", in ? (const char *)in : NULL);
-        break;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: handshake_failed(c, wsi, in); break;
     case LWS_CALLBACK_CLIENT_CLOSED: conn_lost(c, -ECONNRESET, "WebSocket closed", NULL); break;
     default: rc = lws_callback_http_dummy(wsi, reason, user, in, len); break;
     }
@@ -380,7 +406,7 @@ static void config_done(pl_http *h, CURLcode rc, long status)
             pl_sub_lost(s, &err);
         } else if (ws_connect(s) < 0) {
             pl_err_fill(&err, -ECONNREFUSED, 0, "transport", "cannot connect to %s", s->ws_url);
-            pl_sub_lost(s, &err);
+            pl_sub_refused(s, &err);
         }
         json_decref(root);
     }

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "check.h"
+#include "proxy.h"
 #include "spawn.h"
 
 static const char *server_path, *client_path;
@@ -16,7 +17,7 @@ static pl_test_server srv;
 typedef struct proc {
     pid_t pid;
     int out, err;
-    char obuf[8192], ebuf[8192];
+    char obuf[16384], ebuf[16384];
     size_t olen, elen;
 } proc;
 
@@ -223,12 +224,159 @@ TEST(chat_publishes_typed_lines_and_prints_them_as_they_come_back)
     CHECK_EQ_STR(c.obuf, "[1] zed: hi\n[2] zed: there\n");
 }
 
-TEST(refused_connection_fails_with_a_clear_error)
+TEST(refused_connection_fails_after_max_fails_with_a_clear_error)
 {
     proc l;
-    const char *args[] = {"--transport", "sse", "listen", NULL};
-    CHECK(run_client(&l, "http://127.0.0.1:1", args, NULL) != 0);
+    const char *args[] = {"--transport", "sse", "--max-fails", "2", "listen", NULL};
+    CHECK(run_client(&l, "http://127.0.0.1:1", args, NULL) == 1);
+    CHECK(strstr(l.ebuf, "reconnecting (sse, retry 1 in ") != NULL);
+    CHECK(strstr(l.ebuf, "pushlab-client: subscription: Failed to connect") != NULL);
     CHECK(strstr(l.ebuf, "Couldn't connect") != NULL);
+}
+
+/* Prints `text` as TAP comments, one "# " per line. */
+static void print_comment(const char *what, const char *text)
+{
+    printf("# %s:\n", what);
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        printf("#   %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
+/* Counts the lines of `text` that contain `what`. */
+static int count_lines_with(const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+/* Without --max-fails a refused connection is retried with backoff, as
+ * EventSource does, one stderr line per retry even with --quiet. */
+TEST(refused_connection_is_retried_and_each_retry_reported)
+{
+    proc l;
+    const char *args[] = {"--transport", "long-poll", "--quiet", "listen", NULL};
+    CHECK(proc_start(&l, "http://127.0.0.1:1", args, NULL) == 0);
+    usleep(1500000);
+    int alive = waitpid(l.pid, NULL, WNOHANG) == 0;
+    kill(l.pid, SIGTERM);
+    int rc = proc_finish(&l, 5000);
+    CHECK(alive);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(count_lines_with(l.ebuf, "pushlab-client: reconnecting (long-poll, retry ") >= 2);
+    CHECK_EQ_INT(count_lines_with(l.ebuf, "\n"),
+                 count_lines_with(l.ebuf, "pushlab-client: reconnecting (long-poll, retry "));
+}
+
+/* Every transport through a proxy that cuts every connection 100-600 ms
+ * after it opened (an RST or an EOF, whatever was in flight), from the
+ * very first request: `listen` gets all 150 messages, each once, in order,
+ * exits 0, and has said on stderr each time it reconnected. */
+static void listen_survives_cuts_from_the_first_request(const char *transport)
+{
+    proxy px;
+    proc l;
+    char room[32], purl[64], pws[64], want[4096], *w = want;
+    snprintf(room, sizeof room, "cut-%s", transport);
+    CHECK(proxy_start(&px, srv.http_port, srv.ws_port, 100, 600) == 0);
+    snprintf(purl, sizeof purl, "http://127.0.0.1:%d", px.port[0]);
+    snprintf(pws, sizeof pws, "ws://127.0.0.1:%d", px.port[1]);
+    const char *args[] = {"--ws-url",   pws,       "--room", room,      "--transport",
+                          transport,    "--since", "0",      "--count", "150",
+                          "--interval", "50",      "listen", NULL};
+    int started = proc_start(&l, purl, args, NULL);
+    /* A second of nothing to answer first: a long poll is cut while it
+     * waits, before any answer ever came. */
+    usleep(1000000);
+    int posted = 0;
+    for (int i = 1; started == 0 && i <= 150; i++) {
+        char body[96];
+        snprintf(body, sizeof body, "{\"user\":\"p\",\"text\":\"m%d\"}", i);
+        posted += raw_post(srv.http, room, body) == 201;
+        w += sprintf(w, "[%d] p: m%d\n", i, i);
+        usleep(15000);
+    }
+    int rc = started == 0 ? proc_finish(&l, 60000) : -1;
+    int cuts = atomic_load(&px.cuts);
+    proxy_stop(&px);
+    int retries = count_lines_with(l.ebuf, "pushlab-client: reconnecting (");
+    printf("# %s: exit %d, %d cuts, %d retry lines\n", transport, rc, cuts, retries);
+    if (rc != 0)
+        print_comment("stderr tail", l.elen > 600 ? l.ebuf + l.elen - 600 : l.ebuf);
+    CHECK_EQ_INT(started, 0);
+    CHECK_EQ_INT(posted, 150);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_STR(l.obuf, want);
+    CHECK(cuts >= 3);
+    /* The first connection is cut during the quiet second, before any
+     * answer: a retry to report. Later, libcurl resends by itself a poll
+     * whose reused connection was cut before any byte of the answer, so
+     * polls show fewer retry lines than cuts (a short poll maybe none). */
+    CHECK(retries >= (strcmp(transport, "short-poll") == 0 ? 0 : 1));
+}
+
+TEST(short_poll_listen_survives_cuts_from_the_first_request)
+{
+    listen_survives_cuts_from_the_first_request("short-poll");
+}
+
+TEST(long_poll_listen_survives_cuts_from_the_first_request)
+{
+    listen_survives_cuts_from_the_first_request("long-poll");
+}
+
+TEST(sse_listen_survives_cuts_from_the_first_request)
+{
+    listen_survives_cuts_from_the_first_request("sse");
+}
+
+TEST(ws_listen_survives_cuts_from_the_first_request)
+{
+    listen_survives_cuts_from_the_first_request("ws");
+}
+
+/* A 404 is final on every transport: one clear line, exit 1, at once. */
+static void not_found_is_final(const char *transport)
+{
+    proc l;
+    char url[160], ws[160];
+    snprintf(url, sizeof url, "%s/nope", srv.http);
+    snprintf(ws, sizeof ws, "%s/nope", srv.ws);
+    const char *args[] = {"--ws-url", ws, "--transport", transport, "--since", "0", "listen", NULL};
+    long long t0 = proxy_now_ms();
+    int rc = run_client(&l, url, args, NULL);
+    if (rc != 1) {
+        printf("# %s: exit %d\n", transport, rc);
+        print_comment("stderr", l.ebuf);
+    }
+    CHECK_EQ_INT(rc, 1);
+    CHECK(strstr(l.ebuf, "pushlab-client: subscription: server error 404 ") != NULL);
+    CHECK(proxy_now_ms() - t0 < 5000);
+}
+
+TEST(not_found_stops_short_poll_listen) { not_found_is_final("short-poll"); }
+
+TEST(not_found_stops_long_poll_listen) { not_found_is_final("long-poll"); }
+
+TEST(not_found_stops_sse_listen) { not_found_is_final("sse"); }
+
+TEST(not_found_stops_ws_listen) { not_found_is_final("ws"); }
+
+/* "http://" alone: libcurl would take the path's first segment for a
+ * host name and the retries would never end. */
+TEST(url_without_a_host_is_refused_at_once)
+{
+    proc l, w;
+    const char *args[] = {"--transport", "sse", "listen", NULL};
+    const char *wargs[] = {"--transport", "ws", "--ws-url", "ws://", "listen", NULL};
+    CHECK_EQ_INT(run_client(&l, "http://", args, NULL), 2);
+    CHECK(strstr(l.ebuf, "pushlab-client: bad subscription (url 'http://'") != NULL);
+    CHECK_EQ_INT(run_client(&w, srv.http, wargs, NULL), 2);
+    CHECK(strstr(w.ebuf, "pushlab-client: bad subscription") != NULL);
 }
 
 TEST(bad_url_is_a_usage_error)
@@ -269,7 +417,17 @@ int main(int argc, char **argv)
     RUN(trimmed_history_prints_a_gap_before_the_messages);
     RUN(auto_falls_back_to_sse_when_the_ws_port_is_unreachable);
     RUN(chat_publishes_typed_lines_and_prints_them_as_they_come_back);
-    RUN(refused_connection_fails_with_a_clear_error);
+    RUN(refused_connection_fails_after_max_fails_with_a_clear_error);
+    RUN(refused_connection_is_retried_and_each_retry_reported);
+    RUN(short_poll_listen_survives_cuts_from_the_first_request);
+    RUN(long_poll_listen_survives_cuts_from_the_first_request);
+    RUN(sse_listen_survives_cuts_from_the_first_request);
+    RUN(ws_listen_survives_cuts_from_the_first_request);
+    RUN(not_found_stops_short_poll_listen);
+    RUN(not_found_stops_long_poll_listen);
+    RUN(not_found_stops_sse_listen);
+    RUN(not_found_stops_ws_listen);
+    RUN(url_without_a_host_is_refused_at_once);
     RUN(bad_url_is_a_usage_error);
     RUN(server_refusal_prints_its_status_and_code);
     pl_test_server_stop(&srv, SIGTERM);

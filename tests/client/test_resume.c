@@ -2,161 +2,12 @@
  * TCP proxy in this process drops every connection again and again while
  * messages are published; each must arrive exactly once, in order. Also a
  * server restart (its ids start over) and a trimmed history (a gap). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <sys/socket.h>
 #include "check.h"
 #include "client.h"
+#include "proxy.h"
 #include "spawn.h"
 
 static const char *server_path;
-
-/* ------------------------------------------------------------ the proxy */
-
-#define PROXY_PAIRS 64
-
-/* Forwards two listening ports to two server ports; `drop` closes every
- * open connection at once. Runs in its own thread, test-only. */
-typedef struct proxy {
-    int lfd[2], to_port[2], port[2];
-    int a[PROXY_PAIRS], b[PROXY_PAIRS];
-    bool frozen[PROXY_PAIRS]; /* open but forwarding nothing: a dead peer */
-    atomic_bool drop, freeze, stop;
-    atomic_int drops;
-    pthread_t thread;
-} proxy;
-
-static int listen_any(int *port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 64) ||
-        getsockname(fd, (struct sockaddr *)&sa, &len))
-        return -1;
-    *port = ntohs(sa.sin_port);
-    return fd;
-}
-
-static int connect_to(int port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void pair_close(proxy *p, int i)
-{
-    close(p->a[i]);
-    close(p->b[i]);
-    p->a[i] = p->b[i] = -1;
-    p->frozen[i] = false;
-}
-
-static void accept_one(proxy *p, int which)
-{
-    int c = accept(p->lfd[which], NULL, NULL);
-    if (c < 0)
-        return;
-    for (int i = 0; i < PROXY_PAIRS; i++)
-        if (p->a[i] < 0) {
-            p->a[i] = c;
-            if ((p->b[i] = connect_to(p->to_port[which])) < 0)
-                pair_close(p, i);
-            return;
-        }
-    close(c);
-}
-
-/* Copies what is readable on `from` to `to`; false when either ended. */
-static bool pump(int from, int to)
-{
-    char buf[16384];
-    ssize_t n = read(from, buf, sizeof buf);
-    for (ssize_t off = 0; n > 0 && off < n;) {
-        ssize_t w = write(to, buf + off, (size_t)(n - off));
-        if (w <= 0)
-            return false;
-        off += w;
-    }
-    return n > 0;
-}
-
-static void *proxy_run(void *arg)
-{
-    proxy *p = arg;
-    while (!atomic_load(&p->stop)) {
-        struct pollfd fds[2 + 2 * PROXY_PAIRS];
-        int idx[2 + 2 * PROXY_PAIRS], n = 0;
-        if (atomic_exchange(&p->drop, false)) {
-            for (int i = 0; i < PROXY_PAIRS; i++)
-                if (p->a[i] >= 0)
-                    pair_close(p, i);
-            atomic_fetch_add(&p->drops, 1);
-        }
-        if (atomic_exchange(&p->freeze, false)) {
-            for (int i = 0; i < PROXY_PAIRS; i++)
-                p->frozen[i] = p->a[i] >= 0;
-            atomic_fetch_add(&p->drops, 1);
-        }
-        for (int k = 0; k < 2; k++, n++)
-            fds[n] = (struct pollfd){.fd = p->lfd[k], .events = POLLIN}, idx[n] = -1 - k;
-        for (int i = 0; i < PROXY_PAIRS; i++)
-            if (p->a[i] >= 0 && !p->frozen[i]) {
-                fds[n] = (struct pollfd){.fd = p->a[i], .events = POLLIN}, idx[n++] = i;
-                fds[n] = (struct pollfd){.fd = p->b[i], .events = POLLIN}, idx[n++] = i;
-            }
-        if (poll(fds, (nfds_t)n, 20) <= 0)
-            continue;
-        for (int k = 0; k < n; k++) {
-            if (!fds[k].revents)
-                continue;
-            if (idx[k] < 0) {
-                accept_one(p, -1 - idx[k]);
-                continue;
-            }
-            int i = idx[k];
-            if (p->a[i] < 0)
-                continue;
-            bool ok = fds[k].fd == p->a[i] ? pump(p->a[i], p->b[i]) : pump(p->b[i], p->a[i]);
-            if (!ok)
-                pair_close(p, i);
-        }
-    }
-    return NULL;
-}
-
-static int proxy_start(proxy *p, int http_port, int ws_port)
-{
-    memset(p, 0, sizeof *p);
-    for (int i = 0; i < PROXY_PAIRS; i++)
-        p->a[i] = p->b[i] = -1;
-    p->to_port[0] = http_port;
-    p->to_port[1] = ws_port;
-    if ((p->lfd[0] = listen_any(&p->port[0])) < 0 || (p->lfd[1] = listen_any(&p->port[1])) < 0)
-        return -1;
-    return pthread_create(&p->thread, NULL, proxy_run, p) == 0 ? 0 : -1;
-}
-
-static void proxy_stop(proxy *p)
-{
-    atomic_store(&p->stop, true);
-    pthread_join(p->thread, NULL);
-    for (int i = 0; i < PROXY_PAIRS; i++)
-        if (p->a[i] >= 0)
-            pair_close(p, i);
-    close(p->lfd[0]);
-    close(p->lfd[1]);
-}
 
 /* ---------------------------------------------- a subscription recorder */
 
@@ -287,7 +138,7 @@ static void survives_a_silent_peer(pl_transport t, const char *room)
     char purl[64], pws[64];
     CHECK(pl_test_server_start(&hb, server_path, extra) == 0);
     r.server_url = hb.http;
-    CHECK(proxy_start(&px, hb.http_port, hb.ws_port) == 0);
+    CHECK(proxy_start(&px, hb.http_port, hb.ws_port, 0, 0) == 0);
     snprintf(purl, sizeof purl, "http://127.0.0.1:%d", px.port[0]);
     snprintf(pws, sizeof pws, "ws://127.0.0.1:%d", px.port[1]);
     pl_loop_new(&r.loop);
@@ -332,7 +183,7 @@ static void survives_dropped_connections(pl_transport t, const char *room)
     char purl[64], pws[64];
     int64_t started = 0;
     (void)started;
-    if (proxy_start(&px, srv.http_port, srv.ws_port) != 0) {
+    if (proxy_start(&px, srv.http_port, srv.ws_port, 0, 0) != 0) {
         printf("# proxy did not start\n");
         check_failed_now = 1;
         return;
