@@ -55,6 +55,17 @@ static int check_run, check_failures;
         fflush(stdout);                                                                            \
     } while (0)
 
+/* Prints a multi-line `text` (a child's stderr, say) as TAP comments. */
+static inline void check_comment(const char *what, const char *text)
+{
+    printf("# %s:\n", what);
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        printf("#   %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
 #define CHECK_DONE() (printf("1..%d\n", check_run), check_failures ? 1 : 0)
 
 #endif

@@ -234,17 +234,6 @@ TEST(refused_connection_fails_after_max_fails_with_a_clear_error)
     CHECK(strstr(l.ebuf, "Couldn't connect") != NULL);
 }
 
-/* Prints `text` as TAP comments, one "# " per line. */
-static void print_comment(const char *what, const char *text)
-{
-    printf("# %s:\n", what);
-    for (const char *p = text; *p;) {
-        size_t n = strcspn(p, "\n");
-        printf("#   %.*s\n", (int)n, p);
-        p += n + (p[n] == '\n');
-    }
-}
-
 /* Counts the lines of `text` that contain `what`. */
 static int count_lines_with(const char *text, const char *what)
 {
@@ -306,7 +295,7 @@ static void listen_survives_cuts_from_the_first_request(const char *transport)
     int retries = count_lines_with(l.ebuf, "pushlab-client: reconnecting (");
     printf("# %s: exit %d, %d cuts, %d retry lines\n", transport, rc, cuts, retries);
     if (rc != 0)
-        print_comment("stderr tail", l.elen > 600 ? l.ebuf + l.elen - 600 : l.ebuf);
+        check_comment("stderr tail", l.elen > 600 ? l.ebuf + l.elen - 600 : l.ebuf);
     CHECK_EQ_INT(started, 0);
     CHECK_EQ_INT(posted, 150);
     CHECK_EQ_INT(rc, 0);
@@ -351,7 +340,7 @@ static void not_found_is_final(const char *transport)
     int rc = run_client(&l, url, args, NULL);
     if (rc != 1) {
         printf("# %s: exit %d\n", transport, rc);
-        print_comment("stderr", l.ebuf);
+        check_comment("stderr", l.ebuf);
     }
     CHECK_EQ_INT(rc, 1);
     CHECK(strstr(l.ebuf, "pushlab-client: subscription: server error 404 ") != NULL);

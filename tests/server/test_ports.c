@@ -70,17 +70,6 @@ static void second_kill(second *sc)
         waitpid(sc->pid, NULL, 0);
 }
 
-/* Prints `text` as TAP comments, one "# " per line. */
-static void print_comment(const char *what, const char *text)
-{
-    printf("# %s:\n", what);
-    for (const char *p = text; *p;) {
-        size_t n = strcspn(p, "\n");
-        printf("#   %.*s\n", (int)n, p);
-        p += n + (p[n] == '\n');
-    }
-}
-
 /* Publishes one message to `port`; returns its id, or -1. */
 static long long publish(int port)
 {
@@ -119,7 +108,7 @@ static void second_server_on_a_busy_port_exits(pl_test_server *first, const char
     printf("\n");
     if (!strstr(sc.out, line)) {
         printf("# exit status %d\n", rc);
-        print_comment("its output", sc.out);
+        check_comment("its output", sc.out);
     }
     CHECK(before > 0);
     CHECK(rc > 0);
