@@ -51,7 +51,7 @@ static void usage(FILE *f)
           "  --count N          listen: exit after N messages\n"
           "  --json             listen: one JSON object per line (NDJSON)\n"
           "  --interval MS      short polling period (default 1000)\n"
-          "  --heartbeat S      server heartbeat; 2x silence = dead (default 15)\n"
+          "  --heartbeat S      server heartbeat, asked of it; 2x silence = dead (default 15)\n"
           "  --max-fails N      listen/chat: give up after N attempts in a row that could not\n"
           "                     connect or got an error status (default 0: retry forever;\n"
           "                     a connection that is cut is always retried)\n"

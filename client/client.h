@@ -147,7 +147,12 @@ typedef struct pl_sub_opts {
     int64_t since;           /* deliver ids > since; PL_SINCE_NEW for new only */
     int interval_ms;         /* short polling period (default 1000) */
     int poll_timeout_s;      /* long polling `timeout=` (default 25, max 60) */
-    int heartbeat_s;         /* server heartbeat (default 15); silent 2x = dead */
+    int heartbeat_s;         /* server heartbeat (default 15); silent 2x = dead; when
+                                set, SSE and WebSocket ask the server for it
+                                (heartbeat=, protocol 1.1) */
+    int ping_s;              /* WebSocket application ping period (default
+                                heartbeat_s); < 0: none, the server's pings
+                                keep the connection checked */
     int backoff_min_ms;      /* first reconnect delay (default 250) */
     int backoff_max_ms;      /* cap (default 15000) */
     int max_fails;           /* FAILED after this many refusals in a row: no

@@ -152,6 +152,7 @@ struct pl_sub {
     bool settled;  /* some transport worked once: auto stops falling back */
     bool resync;   /* check for a server restart before resuming */
     bool closed;   /* pl_sub_close() called; free when not busy */
+    bool ask_beat; /* heartbeat_s was given: send heartbeat= */
     int busy;      /* callbacks on the stack */
     int fails;     /* refusals in a row (see pl_sub_refused) */
     int retries;   /* retries since the last time a connection worked */
@@ -165,6 +166,7 @@ struct pl_sub {
     bool http_ready;
     pl_sse_parser sse;
     pl_ws_conn *ws;
+    char beat_arg[24];
 };
 
 /* Events from a transport to the core. */
@@ -202,6 +204,9 @@ void pl_sub_schedule(pl_sub *s, int delay_ms);
 void pl_sub_touch(pl_sub *s);
 /* Arms the watchdog: reconnect after 2 x heartbeat of silence. */
 void pl_sub_watchdog_arm(pl_sub *s);
+/* "&heartbeat=S" when the user set heartbeat_s, else "": for the SSE and
+ * WebSocket URLs. Valid until the sub's next call. */
+const char *pl_sub_beat_arg(pl_sub *s);
 /* Builds "<base>/api/rooms/<room>/<path>" into a malloc'ed string. */
 char *pl_sub_api_url(const pl_sub *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A publish as JSON (user, text, cid, meta; "type" when not NULL), a new

@@ -64,7 +64,8 @@ static void sse_done(pl_http *h, CURLcode rc, long status)
 static int sse_start(pl_sub *s)
 {
     char hdr[64];
-    char *url = pl_sub_api_url(s, "events?since=%llu", (unsigned long long)s->cursor);
+    char *url =
+        pl_sub_api_url(s, "events?since=%llu%s", (unsigned long long)s->cursor, pl_sub_beat_arg(s));
     if (!url)
         return -ENOMEM;
     pl_http_abort(&s->http); /* before its header list is replaced */

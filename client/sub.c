@@ -526,6 +526,8 @@ static void set_defaults(pl_sub_opts *o)
         o->poll_timeout_s = PL_TIMEOUT_MAX;
     if (o->heartbeat_s <= 0)
         o->heartbeat_s = 15;
+    if (o->ping_s == 0)
+        o->ping_s = o->heartbeat_s;
     if (o->backoff_min_ms <= 0)
         o->backoff_min_ms = 250;
     if (o->backoff_max_ms < o->backoff_min_ms)
@@ -542,6 +544,7 @@ int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
         return -ENOMEM;
     s->loop = l;
     s->o = *o;
+    s->ask_beat = o->heartbeat_s > 0;
     set_defaults(&s->o);
     s->url = dup_base(o->url);
     s->room = strdup(o->room);
@@ -577,6 +580,14 @@ fail:
 pl_transport pl_sub_transport(const pl_sub *s) { return s->ops->kind; }
 
 uint64_t pl_sub_cursor(const pl_sub *s) { return s->cursor; }
+
+const char *pl_sub_beat_arg(pl_sub *s)
+{
+    s->beat_arg[0] = '\0';
+    if (s->ask_beat)
+        snprintf(s->beat_arg, sizeof s->beat_arg, "&heartbeat=%d", s->o.heartbeat_s);
+    return s->beat_arg;
+}
 
 void pl_sub_counters_get(pl_sub *s, pl_sub_counters *out)
 {

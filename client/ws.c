@@ -1,8 +1,9 @@
 /* WebSocket: one libwebsockets client connection per subscription to
  * ws://HOST:PORT/ws/{room}?since=CURSOR (the base from GET /api/config
  * unless given). Message frames go to the core; publish frames wait for
- * their ack in order; an application ping every heartbeat keeps traffic
- * flowing so the silence watchdog can tell a dead peer. */
+ * their ack in order; an application ping every ping_s (the heartbeat
+ * unless set) keeps traffic flowing so the silence watchdog can tell a
+ * dead peer. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -94,7 +95,7 @@ static void ping_cb(pl_timer *t, void *ud)
     pl_ws_conn *c = ud;
     c->ping_due = true;
     lws_callback_on_writable(c->wsi);
-    pl_timer_start(t, (int64_t)c->sub->o.heartbeat_s * 1000000);
+    pl_timer_start(t, (int64_t)c->sub->o.ping_s * 1000000);
 }
 
 /* ------------------------------------------------------------ receiving */
@@ -269,7 +270,8 @@ static void on_established(pl_ws_conn *c)
     }
     pl_sub_opened(s);
     pl_sub_watchdog_arm(s);
-    pl_timer_start(c->ping, (int64_t)s->o.heartbeat_s * 1000000);
+    if (s->o.ping_s > 0)
+        pl_timer_start(c->ping, (int64_t)s->o.ping_s * 1000000);
 }
 
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -340,9 +342,11 @@ static int ws_target(pl_sub *s, char *host, size_t hlen, int *port, char *path, 
         n--;
     bool ends_ws = n >= 2 && strncmp(p + n - 2, "ws", 2) == 0 && (n == 2 || p[n - 3] == '/');
     unsigned long long since = (unsigned long long)s->cursor;
-    int w = n == 0    ? snprintf(path, plen, "/ws/%s?since=%llu", s->room, since)
-            : ends_ws ? snprintf(path, plen, "/%.*s/%s?since=%llu", n, p, s->room, since)
-                      : snprintf(path, plen, "/%.*s/ws/%s?since=%llu", n, p, s->room, since);
+    const char *beat = pl_sub_beat_arg(s);
+    int w = n == 0 ? snprintf(path, plen, "/ws/%s?since=%llu%s", s->room, since, beat)
+            : ends_ws
+                ? snprintf(path, plen, "/%.*s/%s?since=%llu%s", n, p, s->room, since, beat)
+                : snprintf(path, plen, "/%.*s/ws/%s?since=%llu%s", n, p, s->room, since, beat);
     return w > 0 && (size_t)w < plen ? 0 : -EINVAL;
 }
 

@@ -13,6 +13,13 @@ static int64_t read_us(clockid_t id)
 int64_t pl_clock_mono_us(void) { return read_us(CLOCK_MONOTONIC); }
 int64_t pl_clock_real_us(void) { return read_us(CLOCK_REALTIME); }
 
+int64_t pl_clock_next_tick(int64_t epoch_us, int64_t period_us, int64_t now_us)
+{
+    if (now_us < epoch_us)
+        return epoch_us;
+    return epoch_us + ((now_us - epoch_us) / period_us + 1) * period_us;
+}
+
 pl_cpu pl_clock_cpu(void)
 {
     struct rusage u;

@@ -113,3 +113,10 @@ int pl_parse_uint(const char *s, uint64_t *out)
     *out = v;
     return 0;
 }
+
+int pl_heartbeat_clamp(uint64_t asked_s, int min_s, int max_s)
+{
+    if (asked_s < (uint64_t)min_s)
+        return min_s;
+    return asked_s > (uint64_t)max_s ? max_s : (int)asked_s;
+}

@@ -16,6 +16,10 @@
 #define PL_LIMIT_MAX       1000
 #define PL_TIMEOUT_DEFAULT 25
 #define PL_TIMEOUT_MAX     60
+/* The heartbeat= a client may ask for is clamped into the server's
+ * --min-heartbeat .. --max-heartbeat; these are their defaults. */
+#define PL_HEARTBEAT_MIN_DEFAULT 1
+#define PL_HEARTBEAT_MAX_DEFAULT 300
 /* Ids and timeouts beyond this are refused: it is the largest integer a
  * JavaScript client can hold exactly. */
 #define PL_INT_MAX ((uint64_t)9007199254740991ULL)
@@ -44,5 +48,7 @@ bool pl_has_control(const char *s, size_t len);
 /* Parses a non-empty run of decimal digits no larger than PL_INT_MAX.
  * Returns 0, or -EINVAL for anything else (sign, space, empty, overflow). */
 int pl_parse_uint(const char *s, uint64_t *out);
+/* A client's requested heartbeat, in seconds, clamped into [min_s, max_s]. */
+int pl_heartbeat_clamp(uint64_t asked_s, int min_s, int max_s);
 
 #endif

@@ -84,9 +84,11 @@ enum MHD_Result pl_api_config(pl_req *q)
     pl_server *srv = q->srv;
     char ws_url[320];
     ws_url_for(q, ws_url, sizeof ws_url);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:i}", "ws_url", ws_url, "ws_path", "/ws/{room}",
-                          "version", PUSHLAB_VERSION, "history", (json_int_t)srv->cfg.history,
-                          "heartbeat_s", srv->cfg.heartbeat_s);
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:I,s:i,s:i,s:i}", "ws_url", ws_url, "ws_path", "/ws/{room}",
+                  "version", PUSHLAB_VERSION, "history", (json_int_t)srv->cfg.history,
+                  "heartbeat_s", srv->cfg.heartbeat_s, "heartbeat_min_s", srv->cfg.min_heartbeat_s,
+                  "heartbeat_max_s", srv->cfg.max_heartbeat_s);
     char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return pl_http_json(q, 200, body, body ? strlen(body) : 0);

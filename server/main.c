@@ -31,12 +31,14 @@ static void usage(FILE *out)
             "  --max-rooms N          rooms at most (default 1000)\n"
             "  --max-connections N    connections per listener (default 12000)\n"
             "  --heartbeat S          SSE ping and WebSocket idle period (default 15)\n"
+            "  --min-heartbeat S      least heartbeat a client may ask for (default %d)\n"
+            "  --max-heartbeat S      most heartbeat a client may ask for (default %d)\n"
             "  --allow-origin ORIGIN  browser Origin allowed on WebSocket; repeatable;\n"
             "                         '*' allows any (default: the server's own HTTP origin)\n"
             "  --http-threads N       HTTP event-loop threads (default 2)\n"
             "  --log-level LEVEL      error, warn, info or debug (default warn)\n"
             "  --help, --version\n",
-            pl_static_default_root());
+            pl_static_default_root(), PL_HEARTBEAT_MIN_DEFAULT, PL_HEARTBEAT_MAX_DEFAULT);
 }
 
 /* Parses a whole number in [min, max] for flag `name`; exits on error. */
@@ -62,6 +64,8 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
                                          {"max-rooms", 1, 0, 'R'},
                                          {"max-connections", 1, 0, 'c'},
                                          {"heartbeat", 1, 0, 'h'},
+                                         {"min-heartbeat", 1, 0, 'm'},
+                                         {"max-heartbeat", 1, 0, 'M'},
                                          {"allow-origin", 1, 0, 'o'},
                                          {"http-threads", 1, 0, 't'},
                                          {"log-level", 1, 0, 'l'},
@@ -82,6 +86,8 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
             cfg->max_connections = (size_t)number("max-connections", optarg, 1, 1000000);
             break;
         case 'h': cfg->heartbeat_s = (int)number("heartbeat", optarg, 1, 3600); break;
+        case 'm': cfg->min_heartbeat_s = (int)number("min-heartbeat", optarg, 1, 3600); break;
+        case 'M': cfg->max_heartbeat_s = (int)number("max-heartbeat", optarg, 1, 3600); break;
         case 't': cfg->http_threads = (int)number("http-threads", optarg, 1, 64); break;
         case 'o':
             if (cfg->n_origins == PL_MAX_ORIGINS) {
@@ -106,6 +112,11 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
     }
     if (optind < argc) {
         fprintf(stderr, "pushlab-server: unexpected argument '%s'\n", argv[optind]);
+        exit(2);
+    }
+    if (cfg->min_heartbeat_s > cfg->max_heartbeat_s) {
+        fprintf(stderr, "pushlab-server: --min-heartbeat %d is above --max-heartbeat %d\n",
+                cfg->min_heartbeat_s, cfg->max_heartbeat_s);
         exit(2);
     }
 }
@@ -188,6 +199,10 @@ static int start(pl_server *srv, char origin_bufs[2][96])
     pthread_mutex_init(&srv->sse_streams.lock, NULL);
     if (pl_hangup_start(srv) != 0)
         return -1;
+    /* Before the first request can note a deadline or a heartbeat. */
+    if (pl_ticker_start(srv) != 0)
+        return -1;
+    srv->ticking = true;
     if (pl_http_start(srv) != 0) {
         listen_failed(srv->cfg.bind, srv->cfg.http_port);
         return -1;
@@ -196,6 +211,8 @@ static int start(pl_server *srv, char origin_bufs[2][96])
     pl_ws_config wc = {.bind = srv->cfg.bind,
                        .port = srv->cfg.ws_port,
                        .heartbeat_s = srv->cfg.heartbeat_s,
+                       .min_heartbeat_s = srv->cfg.min_heartbeat_s,
+                       .max_heartbeat_s = srv->cfg.max_heartbeat_s,
                        .max_connections = srv->cfg.max_connections,
                        .origins = srv->cfg.origins,
                        .n_origins = srv->cfg.n_origins,
@@ -207,7 +224,7 @@ static int start(pl_server *srv, char origin_bufs[2][96])
     srv->ws_port = pl_ws_port(srv->ws);
     snprintf(srv->http_url, sizeof srv->http_url, "http://%s:%d", srv->cfg.bind, srv->http_port);
     snprintf(srv->ws_url, sizeof srv->ws_url, "ws://%s:%d", srv->cfg.bind, srv->ws_port);
-    return pl_ticker_start(srv);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -225,6 +242,8 @@ int main(int argc, char **argv)
                                  .max_rooms = 1000,
                                  .max_connections = 12000,
                                  .heartbeat_s = 15,
+                                 .min_heartbeat_s = PL_HEARTBEAT_MIN_DEFAULT,
+                                 .max_heartbeat_s = PL_HEARTBEAT_MAX_DEFAULT,
                                  .http_threads = 2};
     parse_args(argc, argv, &srv.cfg);
     raise_fd_limit();
@@ -243,11 +262,12 @@ int main(int argc, char **argv)
         pl_info("signal %d: stopping", sig);
         atomic_store(&srv.stopping, true);
         drain_http(&srv);
-        pl_ticker_stop(&srv);
         rc = 0;
     } else if (srv.mhd) {
         pl_http_stop(&srv);
     }
+    if (srv.ticking)
+        pl_ticker_stop(&srv);
     pl_ws_stop(srv.ws);
     pl_info("websocket stopped");
     pl_hangup_stop(&srv);

@@ -112,14 +112,20 @@ int pl_route_ws_path(const char *uri, size_t n, char room[PL_ROOM_MAX + 1])
     return 0;
 }
 
-int pl_route_since_arg(const char *arg, uint64_t *since, bool *given)
+int pl_route_uint_arg(const char *arg, const char *key, uint64_t *v, bool *given)
 {
-    if (strncmp(arg, "since", 5) != 0 || (arg[5] != '=' && arg[5] != '\0'))
+    size_t k = strlen(key);
+    if (strncmp(arg, key, k) != 0 || (arg[k] != '=' && arg[k] != '\0'))
         return 0;
-    if (*given || arg[5] != '=' || pl_parse_uint(arg + 6, since) != 0)
+    if (*given || arg[k] != '=' || pl_parse_uint(arg + k + 1, v) != 0)
         return -EINVAL;
     *given = true;
     return 0;
+}
+
+int pl_route_since_arg(const char *arg, uint64_t *since, bool *given)
+{
+    return pl_route_uint_arg(arg, "since", since, given);
 }
 
 bool pl_route_subprotocol_ok(const char *list, const char *want)

@@ -54,6 +54,8 @@ int pl_route_ws_path(const char *uri, size_t n, char room[PL_ROOM_MAX + 1]);
  * *since and *given; a second one, one without '=' or a value that is not
  * a plain integer is -EINVAL. Other keys are ignored. Returns 0 or -EINVAL. */
 int pl_route_since_arg(const char *arg, uint64_t *since, bool *given);
+/* The same for any integer argument `key` ("since", "heartbeat"). */
+int pl_route_uint_arg(const char *arg, const char *key, uint64_t *v, bool *given);
 
 /* True when the Sec-WebSocket-Protocol list `list` (comma or blank
  * separated, NUL-terminated) names `want`. */

@@ -19,7 +19,8 @@ typedef struct pl_server_config {
     int http_port, ws_port;
     const char *web_root;
     size_t history, max_rooms, max_connections;
-    int heartbeat_s;
+    int heartbeat_s;                      /* for clients that do not ask */
+    int min_heartbeat_s, max_heartbeat_s; /* bounds of a client's heartbeat= */
     int http_threads;
     const char *origins[PL_MAX_ORIGINS];
     size_t n_origins;
@@ -47,9 +48,11 @@ typedef struct pl_server {
     atomic_bool stopping;
     pl_req_list long_polls, sse_streams;
     pthread_t ticker;
+    bool ticking; /* the ticker thread runs */
     pthread_mutex_t tick_lock;
     pthread_cond_t tick_cond;
     int64_t next_deadline_us; /* earliest long-poll deadline, under tick_lock */
+    int64_t next_beat_us;     /* earliest SSE heartbeat due, under tick_lock */
 } pl_server;
 
 enum pl_route {
@@ -98,6 +101,8 @@ struct pl_req {
             bool started;
             bool head_counted;
             atomic_bool ping_due;
+            int64_t beat_period_us; /* this stream's heartbeat */
+            int64_t beat_next_us;   /* its next ping, on the ticker's grid */
         } sse;
     } u;
 };
@@ -127,6 +132,11 @@ void pl_req_list_remove(pl_req_list *l, pl_req *q);
 
 /* Tells the ticker a long poll will expire at `deadline_us` (monotonic). */
 void pl_ticker_note_deadline(pl_server *srv, int64_t deadline_us);
+/* Tells the ticker an SSE heartbeat is due at `due_us` (monotonic). */
+void pl_ticker_note_beat(pl_server *srv, int64_t due_us);
+/* Heartbeats of period P fall on stats.started_mono_us + k * P, so every
+ * stream with the same heartbeat is pinged in the same wake-up. */
+int64_t pl_beat_next(const pl_server *srv, int64_t period_us, int64_t now_us);
 int pl_ticker_start(pl_server *srv);
 void pl_ticker_stop(pl_server *srv);
 
@@ -146,7 +156,9 @@ void pl_long_poll_done(pl_req *q);
 void pl_long_poll_tick(pl_server *srv, int64_t now_us, int64_t *next_deadline_us);
 enum MHD_Result pl_sse_handle(pl_req *q);
 void pl_sse_done(pl_req *q);
-void pl_sse_heartbeat(pl_server *srv);
+/* Pings every stream whose heartbeat is due by `now_us`; returns when the
+ * next one is due (INT64_MAX: no stream). */
+int64_t pl_sse_heartbeat(pl_server *srv, int64_t now_us);
 /* Answers GET /api/stats, /api/config, /healthz and static files. */
 enum MHD_Result pl_api_stats(pl_req *q);
 enum MHD_Result pl_api_config(pl_req *q);

@@ -1,10 +1,12 @@
 /* Server-Sent Events: GET /api/rooms/{room}/events keeps one response open
  * and writes each message as an event. MHD pulls bytes through sse_read();
  * when the stream has caught up, the connection is suspended as a store
- * waiter and resumed by the next publish or heartbeat. */
+ * waiter and resumed by the next publish or heartbeat. ?heartbeat=S picks
+ * the stream's own ping period within the server's bounds. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include "clock.h"
 #include "hangup.h"
 #include "server.h"
 
@@ -135,6 +137,22 @@ static int start_cursor(pl_req *q, pl_err *err)
     return 0;
 }
 
+/* The stream's heartbeat: ?heartbeat= clamped to the server's bounds, else
+ * --heartbeat. Returns 0, or -EINVAL with a 400 in `err` for junk. */
+static int start_beat(pl_req *q, pl_err *err)
+{
+    const pl_server_config *cfg = &q->srv->cfg;
+    uint64_t asked = UINT64_MAX;
+    if (pl_query_uint(q, "heartbeat", &asked, err))
+        return -EINVAL;
+    int s = asked == UINT64_MAX
+                ? cfg->heartbeat_s
+                : pl_heartbeat_clamp(asked, cfg->min_heartbeat_s, cfg->max_heartbeat_s);
+    q->u.sse.beat_period_us = (int64_t)s * 1000000;
+    q->u.sse.beat_next_us = pl_beat_next(q->srv, q->u.sse.beat_period_us, pl_clock_mono_us());
+    return 0;
+}
+
 enum MHD_Result pl_sse_handle(pl_req *q)
 {
     pl_server *srv = q->srv;
@@ -147,7 +165,7 @@ enum MHD_Result pl_sse_handle(pl_req *q)
         pl_err_set(&err, 503, rc == -ENOSPC ? "room limit reached" : "out of memory");
         return pl_http_error(q, &err);
     }
-    if (start_cursor(q, &err) != 0) {
+    if (start_cursor(q, &err) != 0 || start_beat(q, &err) != 0) {
         q->route = PL_ROUTE_OTHER;
         return pl_http_error(q, &err);
     }
@@ -162,6 +180,7 @@ enum MHD_Result pl_sse_handle(pl_req *q)
     q->waiter.wake = sse_wake;
     atomic_fetch_add(&q->ts->connections, 1);
     pl_req_list_add(&srv->sse_streams, q);
+    pl_ticker_note_beat(srv, q->u.sse.beat_next_us);
     pl_hangup_watch(srv, q);
     enum MHD_Result ret = MHD_queue_response(q->conn, 200, r);
     MHD_destroy_response(r);
@@ -177,14 +196,21 @@ void pl_sse_done(pl_req *q)
     atomic_fetch_sub(&q->ts->connections, 1);
 }
 
-void pl_sse_heartbeat(pl_server *srv)
+int64_t pl_sse_heartbeat(pl_server *srv, int64_t now_us)
 {
+    int64_t next = INT64_MAX;
     pthread_mutex_lock(&srv->sse_streams.lock);
     for (pl_req *q = srv->sse_streams.head; q; q = q->next) {
-        atomic_store(&q->u.sse.ping_due, true);
-        /* Only a parked stream needs a push; a busy one sends it soon. */
-        if (pl_waiter_cancel(q->room, &q->waiter))
-            MHD_resume_connection(q->conn);
+        if (q->u.sse.beat_next_us <= now_us) {
+            q->u.sse.beat_next_us = pl_beat_next(srv, q->u.sse.beat_period_us, now_us);
+            atomic_store(&q->u.sse.ping_due, true);
+            /* Only a parked stream needs a push; a busy one sends it soon. */
+            if (pl_waiter_cancel(q->room, &q->waiter))
+                MHD_resume_connection(q->conn);
+        }
+        if (q->u.sse.beat_next_us < next)
+            next = q->u.sse.beat_next_us;
     }
     pthread_mutex_unlock(&srv->sse_streams.lock);
+    return next;
 }

@@ -1,4 +1,4 @@
-/* WebSocket transport: ws://HOST:PORT/ws/{room}?since=ID on its own lws
+/* WebSocket transport: ws://HOST:PORT/ws/{room}?since=ID&heartbeat=S on its own lws
  * context and service thread. Fan-out is one cursor per connection into the
  * store's history; publishers only mark rooms dirty and wake this thread. */
 #include "transport_ws.h"
@@ -59,6 +59,8 @@ struct conn {
     bool going_away;    /* server stopping: next writable closes with 1001 */
     bool ping_due;      /* silent past the heartbeat: next writable pings */
     int64_t last_rx_us; /* monotonic time of the peer's last frame */
+    int64_t beat_us;    /* this peer's heartbeat (?heartbeat= or the server's) */
+    int64_t check_us;   /* its next idle check, on the sweep's grid */
 };
 
 struct pl_ws {
@@ -89,8 +91,10 @@ struct pl_ws {
 
     struct room_subs *subs[SUB_BUCKETS]; /* service thread only */
     lws_sorted_usec_list_t goodbye_timer;
-    lws_sorted_usec_list_t sweep_timer; /* the idle sweep, once per heartbeat */
-    int heartbeat_s;
+    lws_sorted_usec_list_t sweep_timer; /* the idle sweep, when a check is due */
+    int64_t sweep_at;                   /* when it is scheduled; INT64_MAX: not */
+    int64_t epoch_us;                   /* origin of the checks' grid */
+    int heartbeat_s, min_heartbeat_s, max_heartbeat_s;
     bool goodbye_over;
     unsigned char *frame_buf; /* LWS_PRE + FRAME_BUF_DEFAULT */
 };
@@ -257,15 +261,15 @@ static bool subprotocol_ok(struct lws *wsi)
     return pl_route_subprotocol_ok(list, PL_WS_PROTOCOL);
 }
 
-/* Reads "since" from the query string: absent leaves *since alone. Only
- * one, all digits. Returns 0 or -EINVAL. */
-static int parse_since(struct lws *wsi, uint64_t *since, bool *given)
+/* Reads query argument `key` ("since", "heartbeat"): absent leaves *v
+ * alone. Only one, all digits. Returns 0 or -EINVAL. */
+static int parse_arg(struct lws *wsi, const char *key, uint64_t *v, bool *given)
 {
     char arg[96];
     *given = false;
     for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0;
          i++)
-        if (pl_route_since_arg(arg, since, given) != 0)
+        if (pl_route_uint_arg(arg, key, v, given) != 0)
             return -EINVAL;
     return 0;
 }
@@ -283,8 +287,8 @@ static uint64_t room_last_id(pl_room *room)
 static int check_handshake(pl_ws *ws, struct lws *wsi, struct conn *c)
 {
     char uri[128], name[PL_ROOM_MAX + 1];
-    uint64_t since = 0;
-    bool given;
+    uint64_t since = 0, beat = 0;
+    bool given, beat_given;
     pl_room *room;
     if (!origin_allowed(ws, wsi))
         return 403;
@@ -292,7 +296,8 @@ static int check_handshake(pl_ws *ws, struct lws *wsi, struct conn *c)
     int status = pl_route_ws_path(uri, n > 0 ? (size_t)n : 0, name);
     if (status)
         return status;
-    if (parse_since(wsi, &since, &given) != 0 || !subprotocol_ok(wsi))
+    if (parse_arg(wsi, "since", &since, &given) != 0 ||
+        parse_arg(wsi, "heartbeat", &beat, &beat_given) != 0 || !subprotocol_ok(wsi))
         return 400;
     if (ws->n_conns >= ws->max_connections)
         return 503;
@@ -301,6 +306,9 @@ static int check_handshake(pl_ws *ws, struct lws *wsi, struct conn *c)
     if (c) {
         c->room = room;
         c->cursor = given ? since : room_last_id(room);
+        int hb = beat_given ? pl_heartbeat_clamp(beat, ws->min_heartbeat_s, ws->max_heartbeat_s)
+                            : ws->heartbeat_s;
+        c->beat_us = (int64_t)hb * 1000000;
     }
     return 0;
 }
@@ -551,12 +559,16 @@ static int on_receive(pl_ws *ws, struct conn *c, const char *in, size_t len)
 
 /* ---- connection life ---- */
 
+static void sweep_plan(pl_ws *ws, int64_t at);
+
 static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
 {
     c->wsi = wsi;
     c->last_rx_us = pl_clock_mono_us();
     if (subs_join(ws, c) != 0)
         return -1;
+    c->check_us = pl_clock_next_tick(ws->epoch_us, c->beat_us, c->last_rx_us);
+    sweep_plan(ws, c->check_us);
     c->established = true;
     ws->n_conns++;
     atomic_fetch_add(&ws->st->ws.connections, 1);
@@ -634,24 +646,51 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 /* One timer for all connections, instead of lws's validity timer per
  * connection: lws keeps those in a sorted list (an insert per received
  * frame walks it), and each one wakes the poll() loop on its own, which
- * scans every socket. Once per heartbeat this pings peers silent for a
- * heartbeat and drops those silent for 2 x heartbeat + 5 s. */
+ * scans every socket. Each peer is checked on the grid of its heartbeat
+ * (pl_clock_next_tick), so peers of one heartbeat share a sweep and a
+ * server whose peers all use the default sweeps once per heartbeat. A
+ * check pings a peer silent for its heartbeat and drops one silent for
+ * 2 x heartbeat + 5 s. */
+static void sweep(lws_sorted_usec_list_t *sul);
+
+/* Makes the sweep run by `at` (service thread). */
+static void sweep_plan(pl_ws *ws, int64_t at)
+{
+    if (at >= ws->sweep_at)
+        return;
+    ws->sweep_at = at;
+    int64_t wait = at - pl_clock_mono_us();
+    lws_sul_schedule(ws->ctx, 0, &ws->sweep_timer, sweep, wait > 0 ? wait : 0);
+}
+
+static void check_idle(struct conn *c, int64_t now)
+{
+    int64_t silent = now - c->last_rx_us;
+    if (silent >= 2 * c->beat_us + 5000000) {
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
+    } else if (silent >= c->beat_us - 100000 && !c->ping_due) {
+        c->ping_due = true;
+        lws_callback_on_writable(c->wsi);
+    }
+}
+
 static void sweep(lws_sorted_usec_list_t *sul)
 {
     pl_ws *ws = (pl_ws *)(void *)((char *)sul - offsetof(pl_ws, sweep_timer));
-    int64_t now = pl_clock_mono_us(), hb = (int64_t)ws->heartbeat_s * 1000000;
+    int64_t now = pl_clock_mono_us(), next = INT64_MAX;
+    ws->sweep_at = INT64_MAX;
     for (size_t b = 0; b < SUB_BUCKETS; b++)
         for (struct room_subs *s = ws->subs[b]; s; s = s->next)
             for (struct conn *c = s->head; c; c = c->next) {
-                int64_t silent = now - c->last_rx_us;
-                if (silent >= 2 * hb + 5000000) {
-                    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
-                } else if (silent >= hb - 100000 && !c->ping_due) {
-                    c->ping_due = true;
-                    lws_callback_on_writable(c->wsi);
+                if (c->check_us <= now) {
+                    check_idle(c, now);
+                    c->check_us = pl_clock_next_tick(ws->epoch_us, c->beat_us, now);
                 }
+                if (c->check_us < next)
+                    next = c->check_us;
             }
-    lws_sul_schedule(ws->ctx, 0, &ws->sweep_timer, sweep, hb);
+    if (next != INT64_MAX)
+        sweep_plan(ws, next);
 }
 
 /* ---- start and stop ---- */
@@ -673,6 +712,7 @@ static void say_goodbye(pl_ws *ws)
                 lws_callback_on_writable(c->wsi);
             }
     lws_sul_cancel(&ws->sweep_timer);
+    ws->sweep_at = INT64_MIN; /* no more sweeps */
     lws_sul_schedule(ws->ctx, 0, &ws->goodbye_timer, goodbye_timeout, LWS_US_PER_SEC);
     while (ws->n_conns && !ws->goodbye_over)
         if (lws_service(ws->ctx, 0) < 0)
@@ -735,6 +775,12 @@ static int create_context(pl_ws *ws, const pl_ws_config *cfg)
     /* A zero policy turns lws's per-connection validity timers off: sweep()
      * pings silent peers and drops dead ones, for all of them at once. */
     ws->heartbeat_s = cfg->heartbeat_s > 0 ? cfg->heartbeat_s : 15;
+    ws->min_heartbeat_s = cfg->min_heartbeat_s > 0 ? cfg->min_heartbeat_s : 1;
+    ws->max_heartbeat_s = cfg->max_heartbeat_s > 0 ? cfg->max_heartbeat_s : ws->heartbeat_s;
+    if (ws->max_heartbeat_s < ws->min_heartbeat_s)
+        ws->max_heartbeat_s = ws->min_heartbeat_s;
+    ws->epoch_us = pl_clock_mono_us();
+    ws->sweep_at = INT64_MAX; /* planned by the first connection */
     memset(&ws->retry, 0, sizeof ws->retry);
     info.port = cfg->port;
     info.iface = ws->bind;
@@ -750,8 +796,6 @@ static int create_context(pl_ws *ws, const pl_ws_config *cfg)
         return -EADDRINUSE;
     ws->vhost = lws_get_vhost_by_name(ws->ctx, "default");
     ws->port = ws->vhost ? lws_get_vhost_listen_port(ws->vhost) : cfg->port;
-    /* Before the service thread starts, so no lock is needed. */
-    lws_sul_schedule(ws->ctx, 0, &ws->sweep_timer, sweep, (int64_t)ws->heartbeat_s * 1000000);
     return 0;
 }
 

@@ -5,9 +5,11 @@
  *
  * Refused handshakes get an HTTP status instead of the 101 and are counted
  * with pl_stats_count_status: a foreign Origin (403), a path other than
- * /ws/{room} (404), a bad room name, a bad `since` or a subprotocol list
+ * /ws/{room} (404), a bad room name, a bad `since` or `heartbeat`, a subprotocol list
  * without "pushlab.v1" (400), max_connections reached or the store's room
  * limit hit (503). The subprotocol is optional: without one none is echoed.
+ *
+ * ?heartbeat=S sets the peer's own heartbeat, clamped to the bounds.
  *
  * Client frames: publish -> ack, ping -> pong (JSON or bare text); anything
  * else gets an error frame and the connection stays open. At most 64
@@ -23,6 +25,8 @@ typedef struct pl_ws_config {
     const char *bind;           /* address to listen on, e.g. "127.0.0.1" */
     int port;                   /* 0 = pick a free port */
     int heartbeat_s;            /* ping a peer silent this long; drop it after 2*heartbeat_s+5 */
+    int min_heartbeat_s;        /* bounds of a peer's own ?heartbeat= (0: 1) */
+    int max_heartbeat_s;        /* (0: heartbeat_s) */
     size_t max_connections;     /* open WebSockets; 0 = 10000 */
     const char *const *origins; /* allowed browser Origins; "*" allows any */
     size_t n_origins;

@@ -467,11 +467,61 @@ TEST(ws_handshake_has_no_origin_and_a_host_with_port)
     if (h.cfd >= 0)
         close(h.cfd);
     snprintf(host, sizeof host, "\r\nHost: 127.0.0.1:%d\r\n", port);
-    static const char line1[] = "GET /ws/origin?since=0 HTTP/1.1\r\n";
+    static const char line1[] = "GET /ws/origin?since=0&heartbeat=2 HTTP/1.1\r\n";
     CHECK(strncmp(h.buf, line1, sizeof line1 - 1) == 0);
     CHECK(strstr(h.buf, host) != NULL);
     CHECK(strstr(h.buf, "Upgrade: websocket") != NULL);
     CHECK(strcasestr(h.buf, "\r\norigin:") == NULL);
+}
+
+/* The first request line a subscription sends to a listener of ours,
+ * with heartbeat_s = `beat` (0: not set). */
+static void first_line(pl_transport t, int beat, char *out, size_t cap)
+{
+    head_catch h = {.cfd = -1};
+    int port;
+    char url[64];
+    pl_loop *l;
+    pl_sub *sub;
+    out[0] = '\0';
+    if ((h.lfd = listen_any(&port)) < 0 || pl_loop_new(&l) != 0)
+        return;
+    snprintf(url, sizeof url, "%s://127.0.0.1:%d", t == PL_TRANSPORT_WS ? "ws" : "http", port);
+    pl_sub_opts o = {.transport = t,
+                     .url = t == PL_TRANSPORT_WS ? srv.http : url,
+                     .ws_url = t == PL_TRANSPORT_WS ? url : NULL,
+                     .room = "beat",
+                     .since = 0,
+                     .heartbeat_s = beat};
+    pl_loop_watch_fd(l, h.lfd, PL_FD_READ, head_accept, &h);
+    if (pl_sub_open(l, &o, &sub) == 0)
+        pl_loop_run(l, 5000);
+    pl_loop_unwatch_fd(l, h.lfd);
+    pl_loop_unwatch_fd(l, h.cfd);
+    pl_loop_free(l);
+    close(h.lfd);
+    if (h.cfd >= 0)
+        close(h.cfd);
+    const char *eol = strstr(h.buf, "\r\n");
+    snprintf(out, cap, "%.*s", eol ? (int)(eol - h.buf) : 0, h.buf);
+}
+
+TEST(sse_and_ws_ask_the_server_for_the_heartbeat_they_were_given)
+{
+    char line[256];
+    first_line(PL_TRANSPORT_SSE, 30, line, sizeof line);
+    CHECK_EQ_STR(line, "GET /api/rooms/beat/events?since=0&heartbeat=30 HTTP/1.1");
+    first_line(PL_TRANSPORT_WS, 30, line, sizeof line);
+    CHECK_EQ_STR(line, "GET /ws/beat?since=0&heartbeat=30 HTTP/1.1");
+}
+
+TEST(without_a_heartbeat_option_none_is_asked_for)
+{
+    char line[256];
+    first_line(PL_TRANSPORT_SSE, 0, line, sizeof line);
+    CHECK_EQ_STR(line, "GET /api/rooms/beat/events?since=0 HTTP/1.1");
+    first_line(PL_TRANSPORT_WS, 0, line, sizeof line);
+    CHECK_EQ_STR(line, "GET /ws/beat?since=0 HTTP/1.1");
 }
 
 int main(int argc, char **argv)
@@ -502,6 +552,8 @@ int main(int argc, char **argv)
     RUN(repeated_cid_returns_the_stored_message);
     RUN(ws_publish_completes_with_the_acked_id);
     RUN(ws_handshake_has_no_origin_and_a_host_with_port);
+    RUN(sse_and_ws_ask_the_server_for_the_heartbeat_they_were_given);
+    RUN(without_a_heartbeat_option_none_is_asked_for);
     pl_test_server_stop(&srv, SIGTERM);
     return CHECK_DONE();
 }

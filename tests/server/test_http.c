@@ -219,12 +219,11 @@ static long long sse_field(const char *key)
     return p ? atoll(p + strlen(pat)) : -1;
 }
 
-/* Runs `body` against a server of its own (heartbeat 30 s: no pings and
- * no other streams to blur the counters), then restores the shared one. */
-static void on_own_server(void (*body)(void))
+/* Runs `body` against a server of its own started with `args`, then
+ * restores the shared one. */
+static void on_server_with(const char *const *args, void (*body)(void))
 {
     pl_test_server shared = srv;
-    const char *args[] = {"--heartbeat", "30", NULL};
     if (pl_test_server_start(&srv, server_bin, args) != 0) {
         srv = shared;
         printf("# own server did not start\n");
@@ -234,6 +233,14 @@ static void on_own_server(void (*body)(void))
     body();
     pl_test_server_stop(&srv, SIGTERM);
     srv = shared;
+}
+
+/* A server of its own with heartbeat 30 s: no pings and no other streams
+ * to blur the counters. */
+static void on_own_server(void (*body)(void))
+{
+    const char *args[] = {"--heartbeat", "30", NULL};
+    on_server_with(args, body);
 }
 
 /* Polls /api/stats until the "key" counter of `transport` equals `want`
@@ -311,6 +318,79 @@ TEST(sse_sends_heartbeat_comments)
     close(fd);
 }
 
+/* Reads until `n` pings arrived (each is its own chunk) or `ms` passed. */
+static bool read_pings(int fd, char *buf, size_t cap, size_t *len, int n, int ms)
+{
+    long long end = raw_now_ms() + ms;
+    for (;;) {
+        int seen = 0;
+        buf[*len] = '\0';
+        for (const char *p = buf; (p = strstr(p, ": ping\n\n")); p++)
+            seen++;
+        long long left = end - raw_now_ms();
+        if (seen >= n)
+            return true;
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || *len + 1 >= cap || poll(&pf, 1, (int)left) <= 0)
+            return false;
+        ssize_t r = read(fd, buf + *len, cap - 1 - *len);
+        if (r <= 0)
+            return false;
+        *len += (size_t)r;
+    }
+}
+
+/* Two streams side by side: `asked` (its own heartbeat) gets two pings
+ * within 3 s, the other gets none while that happens, or the other way
+ * round when `asked_pings` is false. */
+static void beat_pair(const char *asked, bool asked_pings)
+{
+    char a[4096], b[4096];
+    size_t la, lb;
+    int fa = sse_open(asked, NULL, a, sizeof a, &la);
+    int fb = sse_open("/api/rooms/beat/events", NULL, b, sizeof b, &lb);
+    int fast = asked_pings ? fa : fb, slow = asked_pings ? fb : fa;
+    char *fbuf = asked_pings ? a : b, *sbuf = asked_pings ? b : a;
+    size_t *flen = asked_pings ? &la : &lb, *slen = asked_pings ? &lb : &la;
+    bool got_fast = read_pings(fast, fbuf, sizeof a, flen, 2, 3500);
+    bool got_slow = read_pings(slow, sbuf, sizeof a, slen, 1, 200);
+    close(fa);
+    close(fb);
+    CHECK(got_fast);
+    CHECK(!got_slow);
+}
+
+/* --heartbeat 30: the stream asking for 1 s is pinged, the other not. */
+static void sse_own_beat_body(void) { beat_pair("/api/rooms/beat/events?heartbeat=1", true); }
+
+TEST(sse_heartbeat_query_gives_the_stream_its_own_ping_period) { on_own_server(sse_own_beat_body); }
+
+/* --max-heartbeat 1: asking for 600 s gets 1 s. */
+static void sse_max_beat_body(void) { beat_pair("/api/rooms/beat/events?heartbeat=600", true); }
+
+TEST(sse_heartbeat_above_the_maximum_is_clamped_to_it)
+{
+    const char *args[] = {"--heartbeat", "30", "--max-heartbeat", "1", NULL};
+    on_server_with(args, sse_max_beat_body);
+}
+
+/* --heartbeat 1 --min-heartbeat 30: asking for 0 s gets 30 s, so the
+ * default stream is pinged and this one not. */
+static void sse_min_beat_body(void) { beat_pair("/api/rooms/beat/events?heartbeat=0", false); }
+
+TEST(sse_heartbeat_below_the_minimum_is_clamped_to_it)
+{
+    const char *args[] = {"--heartbeat", "1", "--min-heartbeat", "30", NULL};
+    on_server_with(args, sse_min_beat_body);
+}
+
+TEST(server_refuses_a_minimum_heartbeat_above_the_maximum)
+{
+    pl_test_server s2;
+    const char *args[] = {"--min-heartbeat", "10", "--max-heartbeat", "5", NULL};
+    CHECK(pl_test_server_start(&s2, server_bin, args) != 0);
+}
+
 static void expect_error(int status, int want, const char *code)
 {
     char pat[64];
@@ -336,6 +416,8 @@ TEST(bad_query_integers_are_400)
     expect_error(get("/api/rooms/q/messages?limit=ten"), 400, "bad_request");
     expect_error(get("/api/rooms/q/poll?timeout=1.5"), 400, "bad_request");
     expect_error(get("/api/rooms/q/events?since="), 400, "bad_request");
+    expect_error(get("/api/rooms/q/events?heartbeat=ten"), 400, "bad_request");
+    expect_error(get("/api/rooms/q/events?heartbeat=-5"), 400, "bad_request");
 }
 
 TEST(unknown_path_is_404)
@@ -421,6 +503,8 @@ TEST(config_names_the_websocket_listener)
     char want[160];
     snprintf(want, sizeof want, "\"ws_url\":\"%s\"", srv.ws);
     CHECK(strstr(raw_body(resp), want) != NULL);
+    CHECK(
+        strstr(raw_body(resp), "\"heartbeat_s\":1,\"heartbeat_min_s\":1,\"heartbeat_max_s\":300}"));
 }
 
 TEST(config_uses_the_host_the_client_dialled)
@@ -495,6 +579,10 @@ int main(int argc, char **argv)
     RUN(sse_stream_whose_client_left_is_closed_at_once);
     RUN(long_poll_whose_client_left_stops_waiting_at_once);
     RUN(sse_sends_heartbeat_comments);
+    RUN(sse_heartbeat_query_gives_the_stream_its_own_ping_period);
+    RUN(sse_heartbeat_above_the_maximum_is_clamped_to_it);
+    RUN(sse_heartbeat_below_the_minimum_is_clamped_to_it);
+    RUN(server_refuses_a_minimum_heartbeat_above_the_maximum);
     RUN(bad_room_name_is_400);
     RUN(bad_query_integers_are_400);
     RUN(unknown_path_is_404);

@@ -94,6 +94,15 @@ TEST(error_codes_follow_the_status)
     CHECK_EQ_STR(pl_err_code(503), "unavailable");
 }
 
+TEST(heartbeat_is_clamped_into_the_server_bounds)
+{
+    CHECK_EQ_INT(pl_heartbeat_clamp(0, 5, 300), 5);
+    CHECK_EQ_INT(pl_heartbeat_clamp(5, 5, 300), 5);
+    CHECK_EQ_INT(pl_heartbeat_clamp(60, 5, 300), 60);
+    CHECK_EQ_INT(pl_heartbeat_clamp(301, 5, 300), 300);
+    CHECK_EQ_INT(pl_heartbeat_clamp(PL_INT_MAX, 5, 300), 300);
+}
+
 int main(void)
 {
     RUN(room_accepts_letters_digits_dash_underscore);
@@ -104,5 +113,6 @@ int main(void)
     RUN(uint_parses_plain_decimal_digits);
     RUN(uint_rejects_signs_spaces_empty_and_overflow);
     RUN(error_codes_follow_the_status);
+    RUN(heartbeat_is_clamped_into_the_server_bounds);
     return CHECK_DONE();
 }

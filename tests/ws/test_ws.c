@@ -22,13 +22,14 @@ static int port;
 static ws_raw *clients[MAX_CLIENTS];
 static int n_clients;
 
-static int heartbeat_s = 15;
+static int heartbeat_s = 15, max_heartbeat_s = 300;
 
 static int start_with(const char *const *origins, size_t n, size_t max_conns, size_t history)
 {
     pl_ws_config cfg = {.bind = "127.0.0.1",
                         .port = 0,
                         .heartbeat_s = heartbeat_s,
+                        .max_heartbeat_s = max_heartbeat_s,
                         .max_connections = max_conns,
                         .origins = origins,
                         .n_origins = n};
@@ -593,6 +594,45 @@ WS_TEST(peer_that_never_answers_pings_is_dropped)
     CHECK_EQ_INT(wait_counter(&st.ws.connections, true, 0), 0);
 }
 
+/* Run with heartbeat_s = 15: a peer's own ?heartbeat= decides. */
+
+WS_TEST(peer_asking_for_a_1_s_heartbeat_is_pinged_and_others_are_not)
+{
+    ws_frame f;
+    ws_raw *fast = subscribe("/ws/lobby?heartbeat=1");
+    ws_raw *slow = subscribe("/ws/lobby");
+    CHECK(fast && slow);
+    CHECK_EQ_INT(ws_raw_recv(fast, 3000, &f), 0);
+    CHECK_EQ_INT(f.opcode, WS_OP_PING);
+    CHECK_EQ_INT(ws_raw_recv(fast, 3000, &f), 0);
+    CHECK_EQ_INT(f.opcode, WS_OP_PING);
+    CHECK(ws_raw_recv(slow, 100, &f) != 0); /* silent 2 s, its heartbeat is 15 s */
+}
+
+WS_TEST(heartbeat_above_the_maximum_is_clamped_to_it) /* max_heartbeat_s = 1 */
+{
+    ws_frame f;
+    ws_raw *c = subscribe("/ws/lobby?heartbeat=600");
+    CHECK(c);
+    CHECK_EQ_INT(ws_raw_recv(c, 3000, &f), 0);
+    CHECK_EQ_INT(f.opcode, WS_OP_PING);
+}
+
+WS_TEST(bad_heartbeat_is_refused)
+{
+    static const char *const paths[] = {"/ws/lobby?heartbeat=", "/ws/lobby?heartbeat=ten",
+                                        "/ws/lobby?heartbeat=-1",
+                                        "/ws/lobby?heartbeat=1&heartbeat=2"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        ws_raw c;
+        int status = ws_raw_connect(&c, port, paths[i], NULL, NULL);
+        ws_raw_close(&c);
+        if (status != 400)
+            printf("# %s got %d\n", paths[i], status);
+        CHECK_EQ_INT(status, 400);
+    }
+}
+
 /* ---- stats ---- */
 
 WS_TEST(connections_gauge_follows_open_sockets)
@@ -710,6 +750,11 @@ int main(void)
     RUN(silent_peer_gets_an_rfc6455_ping);
     RUN(peer_that_never_answers_pings_is_dropped);
     heartbeat_s = 15;
+    RUN(peer_asking_for_a_1_s_heartbeat_is_pinged_and_others_are_not);
+    RUN(bad_heartbeat_is_refused);
+    max_heartbeat_s = 1;
+    RUN(heartbeat_above_the_maximum_is_clamped_to_it);
+    max_heartbeat_s = 300;
     RUN(connections_gauge_follows_open_sockets);
     RUN(bytes_out_is_handshake_plus_frame_header_and_payload);
     RUN(bytes_out_includes_control_frames_once_closed);
