@@ -2,6 +2,7 @@
  * pooled (easy handle and body buffer reused) so the steady state
  * allocates nothing, and connections stay alive in the multi's cache. */
 #include "http_pub.h"
+#include "tls.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ struct pl_bhttp {
     CURLM *multi;
     pl_timer *timer;
     struct curl_slist *headers;
+    const pl_tls_opts *tls; /* borrowed from the options */
     req *free_reqs, *busy;
 };
 
@@ -106,12 +108,13 @@ static void check_done(pl_bhttp *h)
     }
 }
 
-int pl_bhttp_new(pl_loop *l, pl_bhttp **out)
+int pl_bhttp_new(pl_loop *l, const pl_tls_opts *tls, pl_bhttp **out)
 {
     pl_bhttp *h = calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;
     h->loop = l;
+    h->tls = tls;
     h->multi = curl_multi_init();
     h->timer = pl_timer_new(l, on_timer, h);
     h->headers = curl_slist_append(NULL, "Content-Type: application/json");
@@ -169,6 +172,7 @@ int pl_bhttp_post(pl_bhttp *h, const char *url, const char *body, size_t len, pl
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
+    pl_btls_curl(e, h->tls);
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
         r->next = h->free_reqs;
         h->free_reqs = r;

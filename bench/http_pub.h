@@ -16,7 +16,8 @@ typedef struct pl_bhttp pl_bhttp;
 typedef void (*pl_bhttp_fn)(void *ud, long status, const char *why);
 
 /* Returns 0 and *out, or -ENOMEM. */
-int pl_bhttp_new(pl_loop *l, pl_bhttp **out);
+/* `tls` (borrowed, may be NULL) applies to every POST. */
+int pl_bhttp_new(pl_loop *l, const pl_tls_opts *tls, pl_bhttp **out);
 /* POSTs `body` (copied) as application/json to `url`. Returns 0, or
  * -ENOMEM / -EIO, and then `fn` never runs. */
 int pl_bhttp_post(pl_bhttp *h, const char *url, const char *body, size_t len, pl_bhttp_fn fn,

@@ -41,14 +41,14 @@ static void on_config(void *ud, const char *ws_url, const pl_client_err *err)
 }
 
 /* --url without --ws-url: ask the server where its WebSocket listener is. */
-static int fetch_ws_url(const char *url, char *out, size_t len)
+static int fetch_ws_url(const char *url, const pl_tls_opts *tls, char *out, size_t len)
 {
     pl_loop *l;
     config_wait w = {.rc = -EIO};
     int rc = pl_loop_new(&l);
     if (rc)
         return rc;
-    if ((rc = pl_fetch_config(l, url, on_config, &w)) == 0) {
+    if ((rc = pl_loop_set_tls(l, tls)) == 0 && (rc = pl_fetch_config(l, url, on_config, &w)) == 0) {
         for (int i = 0; i < 100 && !w.done; i++)
             pl_loop_run(l, 100);
         rc = w.done ? w.rc : -ETIMEDOUT;
@@ -160,11 +160,16 @@ int main(int argc, char **argv)
         tg.url = srv.http;
         tg.ws_url = srv.ws;
     } else if (!o.ws_url) {
-        if ((rc = fetch_ws_url(o.url, ws, sizeof ws)) != 0) {
+        if ((rc = fetch_ws_url(o.url, &o.tls, ws, sizeof ws)) != 0) {
             fprintf(stderr, "pushlab-bench: GET %s/api/config failed\n", o.url);
             goto done;
         }
         tg.ws_url = ws;
+    }
+    if (o.floor && strncmp(tg.url, "http://", 7) != 0) {
+        fprintf(stderr, "pushlab-bench: floor reads bare sockets and needs an http:// --url\n");
+        rc = -EINVAL;
+        goto done;
     }
     rc = o.overhead ? pl_bench_overhead(&o, &tg)
          : o.floor  ? pl_bench_floor(&o, &tg)

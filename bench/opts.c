@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const names[PL_BT_COUNT] = {"short_poll", "long_poll", "sse", "ws"};
 
@@ -39,6 +40,8 @@ static void usage(FILE *f)
             "  --url URL                use this server instead of starting one\n"
             "  --ws-url URL             its WebSocket base (default: from GET /api/config)\n"
             "  --server-bin PATH        the pushlab-server to start\n"
+            "  --cacert FILE            https/wss: trust the CAs in this PEM file\n"
+            "  --insecure               https/wss: accept any certificate\n"
             "  --quiet                  no progress line\n"
             "  --help                   this text\n");
 }
@@ -109,6 +112,8 @@ static const struct option longopts[] = {{"transports", required_argument, 0, 't
                                          {"ws-url", required_argument, 0, 'W'},
                                          {"server-bin", required_argument, 0, 'b'},
                                          {"quiet", no_argument, 0, 'q'},
+                                         {"cacert", required_argument, 0, 'C'},
+                                         {"insecure", no_argument, 0, 'K'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
 
@@ -141,6 +146,14 @@ static int apply(int c, char *arg, pl_bench_opts *o)
     case 'W': o->ws_url = arg; break;
     case 'b': o->server_bin = arg; break;
     case 'q': o->quiet = true; break;
+    case 'C':
+        if (access(arg, R_OK) != 0) {
+            fprintf(stderr, "pushlab-bench: cannot read --cacert '%s': %s\n", arg, strerror(errno));
+            return -EINVAL;
+        }
+        o->tls.cacert = arg;
+        break;
+    case 'K': o->tls.insecure = true; break;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -EINVAL;
     }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "client.h"
 
 enum pl_bench_transport { PL_BT_SHORT_POLL, PL_BT_LONG_POLL, PL_BT_SSE, PL_BT_WS, PL_BT_COUNT };
 
@@ -27,6 +28,7 @@ typedef struct pl_bench_opts {
     const char *ws_url;     /* with --url: the WebSocket base, else from /api/config */
     const char *server_bin; /* NULL: next to our build dir */
     bool quiet;             /* no progress line even on a TTY */
+    pl_tls_opts tls;        /* https:// and wss:// targets */
 } pl_bench_opts;
 
 /* Fills `o` from argv (defaults first). Returns 0, 1 when --help was

@@ -237,7 +237,7 @@ static int open_ws(pl_bpub *p)
 
 static int open_http(pl_bpub *p)
 {
-    int rc = pl_bhttp_new(p->cfg.loop, &p->http);
+    int rc = pl_bhttp_new(p->cfg.loop, p->cfg.tls, &p->http);
     if (rc)
         return rc;
     p->body_cap = strlen(p->cfg.text) + 256;

@@ -16,6 +16,7 @@ typedef struct pl_bpub pl_bpub;
 typedef struct pl_bpub_cfg {
     pl_loop *loop;
     const char *url, *ws_url;
+    const pl_tls_opts *tls;   /* for https:// (borrowed), or NULL */
     const char *const *rooms; /* room names; message k goes to rooms[k % n_rooms] */
     int n_rooms;
     double rate;    /* messages per second */

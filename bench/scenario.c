@@ -253,7 +253,7 @@ static void measure(run *r)
 {
     pl_bench_result *res = r->res;
     pl_bsrv_stats s0 = {0}, s1 = {0};
-    bool have0 = pl_bsrv_stats_get(r->tg->url, &s0) == 0;
+    bool have0 = pl_bsrv_stats_get(r->tg->url, &r->o->tls, &s0) == 0;
     counter_deltas(r, true);
     pl_cpu cpu0 = pl_clock_cpu();
     int64_t t0 = pl_clock_mono_us();
@@ -266,7 +266,7 @@ static void measure(run *r)
     res->bench_cpu_sys_s = cpu1.sys_s - cpu0.sys_s;
     res->bench_cpu_s = cpu1.user_s - cpu0.user_s + res->bench_cpu_sys_s;
     counter_deltas(r, false);
-    res->server_stats = have0 && pl_bsrv_stats_get(r->tg->url, &s1) == 0;
+    res->server_stats = have0 && pl_bsrv_stats_get(r->tg->url, &r->o->tls, &s1) == 0;
     res->server_cpu_s = s1.cpu_s - s0.cpu_s;
     res->server_rss_before = s0.rss_bytes;
     res->server_rss_after = s1.rss_bytes;
@@ -288,6 +288,7 @@ static int start_publisher(run *r)
         return -E2BIG;
     }
     pl_bpub_cfg pc = {.loop = r->loop,
+                      .tls = &r->o->tls,
                       .url = r->tg->url,
                       .ws_url = r->tg->ws_url,
                       .rooms = r->room_names,
@@ -347,6 +348,10 @@ int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_ben
     int rc = pl_loop_new(&r.loop);
     if (rc)
         return rc;
+    if ((rc = pl_loop_set_tls(r.loop, &o->tls)) != 0) {
+        pl_loop_free(r.loop);
+        return rc;
+    }
     r.subs = calloc((size_t)o->subscribers, sizeof *r.subs);
     rc = r.subs ? script(&r) : -ENOMEM;
     if (!o->quiet && isatty(2))

@@ -2,6 +2,7 @@
  * call is a blocking libcurl easy request because it runs only between
  * measurement windows, never inside one. */
 #include "server.h"
+#include "tls.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -136,7 +137,7 @@ static int parse_stats(const char *text, pl_bsrv_stats *out)
     return 0;
 }
 
-int pl_bsrv_stats_get(const char *url, pl_bsrv_stats *out)
+int pl_bsrv_stats_get(const char *url, const pl_tls_opts *tls, pl_bsrv_stats *out)
 {
     char full[256];
     body *b = calloc(1, sizeof *b);
@@ -150,6 +151,7 @@ int pl_bsrv_stats_get(const char *url, pl_bsrv_stats *out)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    pl_btls_curl(c, tls);
     long status = 0;
     if (curl_easy_perform(c) != CURLE_OK)
         goto fail;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "client.h"
 
 typedef struct pl_bsrv {
     pid_t pid;      /* 0 when we did not start it */
@@ -35,6 +36,6 @@ void pl_bsrv_stop(pl_bsrv *s);
 
 /* GET {url}/api/stats, blocking (up to 5 s): only between measurements.
  * Returns 0, or -EIO (no answer) / -EPROTO (not the expected JSON). */
-int pl_bsrv_stats_get(const char *url, pl_bsrv_stats *out);
+int pl_bsrv_stats_get(const char *url, const pl_tls_opts *tls, pl_bsrv_stats *out);
 
 #endif

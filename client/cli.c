@@ -20,6 +20,7 @@ typedef struct cli {
     pl_sub *sub;
     pl_timer *grace; /* chat: time for echoes after the input ended */
     const char *cmd, *url, *ws_url, *room, *user, *cid;
+    pl_tls_opts tls;
     pl_transport transport;
     bool transport_set, json, quiet, ever_open;
     int64_t since;
@@ -57,6 +58,8 @@ static void usage(FILE *f)
           "                     a connection that is cut is always retried)\n"
           "  --user NAME        send/chat: author (default $USER or anon)\n"
           "  --cid ID           send: client id for safe retries (default: generated)\n"
+          "  --cacert FILE      https/wss: trust the CAs in this PEM file\n"
+          "  --insecure         https/wss: accept any certificate (like curl -k)\n"
           "  --quiet            on stderr only retries, fallbacks, restarts and failures\n"
           "  --help             this text\n",
           f);
@@ -310,6 +313,8 @@ static int parse_args(cli *c, int argc, char **argv)
                                          {"user", required_argument, 0, 'U'},
                                          {"cid", required_argument, 0, 'c'},
                                          {"quiet", no_argument, 0, 'q'},
+                                         {"cacert", required_argument, 0, 'C'},
+                                         {"insecure", no_argument, 0, 'k'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -350,6 +355,15 @@ static int parse_args(cli *c, int argc, char **argv)
         case 'U': c->user = optarg; break;
         case 'c': c->cid = optarg; break;
         case 'q': c->quiet = true; break;
+        case 'C':
+            if (access(optarg, R_OK) != 0) {
+                fprintf(stderr, "pushlab-client: cannot read --cacert '%s': %s\n", optarg,
+                        strerror(errno));
+                return -1;
+            }
+            c->tls.cacert = optarg;
+            break;
+        case 'k': c->tls.insecure = true; break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
         }
@@ -417,7 +431,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "Try 'pushlab-client --help'.\n");
         return 2;
     }
-    if (pl_client_global_init() != 0 || pl_loop_new(&c.loop) != 0) {
+    if (pl_client_global_init() != 0 || pl_loop_new(&c.loop) != 0 ||
+        pl_loop_set_tls(c.loop, &c.tls) != 0) {
         fprintf(stderr, "pushlab-client: cannot set up the event loop\n");
         return 1;
     }

@@ -21,6 +21,18 @@ int pl_loop_new(pl_loop **out);
  * callbacks are NOT called), then frees the loop. NULL is a no-op. */
 void pl_loop_free(pl_loop *l);
 
+/* TLS for https:// and wss:// URLs of every request and subscription on
+ * the loop. By default the system's CA store verifies the server. */
+typedef struct pl_tls_opts {
+    const char *cacert; /* PEM file of CAs to trust instead, or NULL */
+    bool insecure;      /* accept any certificate (tests, self-signed demos) */
+} pl_tls_opts;
+
+/* Sets the loop's TLS options; strings are copied. Call before the first
+ * WebSocket subscription: its TLS context is made then. Returns 0, -EBUSY
+ * (a WebSocket was opened already) or -ENOMEM. */
+int pl_loop_set_tls(pl_loop *l, const pl_tls_opts *t);
+
 /* Runs the loop until pl_loop_stop() is called, or `timeout_ms` elapsed
  * (-1: no limit). Sleeps in epoll_wait when there is nothing to do.
  * Returns 0, 1 when stopped by pl_loop_stop(), or a negative code. */

@@ -40,7 +40,9 @@ struct pl_loop {
     int64_t wake_us;
     pl_shard **shards;
     int n_shards;
-    struct lws_context *lws;
+    struct lws_context *lws; /* made by the first WebSocket: pl_loop_lws() */
+    char *cacert;            /* pl_loop_set_tls */
+    bool insecure;
     pl_acct *acct; /* indexed by fd */
     size_t acct_len;
     struct pl_fdwatch **watches; /* pl_loop_watch_fd, indexed by fd */
@@ -58,6 +60,10 @@ struct pl_timer {
     pl_timer_fn fn;
     void *ud;
 };
+
+/* The loop's libwebsockets client context, made on first use with the
+ * loop's TLS options. NULL on failure. */
+struct lws_context *pl_loop_lws(pl_loop *l);
 
 /* Charges the bytes the kernel counted on `fd` since the last call to
  * `c` (when not NULL) and remembers `c` as the socket's owner. */

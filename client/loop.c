@@ -335,6 +335,12 @@ int pl_http_init(pl_http *h, pl_loop *l, pl_sub_counters *ctr, const char *sourc
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    if (l->cacert)
+        curl_easy_setopt(e, CURLOPT_CAINFO, l->cacert);
+    if (l->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (source_addr) {
         char iface[128];
         snprintf(iface, sizeof iface, "host!%s", source_addr);
@@ -520,18 +526,34 @@ void pl_loop_unwatch_fd(pl_loop *l, int fd)
 
 /* ---------------------------------------------------------------- loop */
 
-static int lws_create(pl_loop *l)
+struct lws_context *pl_loop_lws(pl_loop *l)
 {
     struct lws_context_creation_info info;
     void *foreign[1] = {l->ev};
+    if (l->lws)
+        return l->lws;
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = pl_ws_protocols;
-    info.options = LWS_SERVER_OPTION_LIBEV;
+    info.options = LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = l->cacert;
     info.foreign_loops = foreign;
     info.user = l;
     l->lws = lws_create_context(&info);
-    return l->lws ? 0 : -ENOMEM;
+    return l->lws;
+}
+
+int pl_loop_set_tls(pl_loop *l, const pl_tls_opts *t)
+{
+    if (l->lws)
+        return -EBUSY;
+    char *ca = t->cacert ? strdup(t->cacert) : NULL;
+    if (t->cacert && !ca)
+        return -ENOMEM;
+    free(l->cacert);
+    l->cacert = ca;
+    l->insecure = t->insecure;
+    return 0;
 }
 
 static void wake_cb(struct ev_loop *ev, ev_check *w, int revents)
@@ -556,8 +578,6 @@ int pl_loop_new(pl_loop **out)
     ev_set_priority(&l->wake_watch, EV_MAXPRI);
     ev_check_start(l->ev, &l->wake_watch);
     ev_unref(l->ev);
-    if (lws_create(l))
-        goto fail;
     *out = l;
     return 0;
 fail:
@@ -582,7 +602,8 @@ void pl_loop_free(pl_loop *l)
         pl_http_abort(h);
         h->done(h, CURLE_ABORTED_BY_CALLBACK, -1); /* -1: loop teardown, free only */
     }
-    lws_context_destroy(l->lws);
+    if (l->lws)
+        lws_context_destroy(l->lws);
     ev_run(l->ev, EVRUN_NOWAIT);
     for (int i = 0; i < l->n_shards; i++) {
         ev_timer_stop(l->ev, &l->shards[i]->timer);
@@ -596,6 +617,7 @@ void pl_loop_free(pl_loop *l)
         pl_loop_unwatch_fd(l, (int)i);
     free(l->watches);
     free(l->acct);
+    free(l->cacert);
     ev_loop_destroy(l->ev);
     free(l);
 }

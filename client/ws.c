@@ -367,7 +367,11 @@ static int ws_connect(pl_sub *s)
     c->loop = s->loop;
     c->fd = -1;
     memset(&ci, 0, sizeof ci);
-    ci.context = s->loop->lws;
+    if (!(ci.context = pl_loop_lws(s->loop))) {
+        pl_timer_free(c->ping);
+        free(c);
+        return -ENOMEM;
+    }
     ci.address = host;
     ci.port = port;
     ci.path = path;
@@ -378,6 +382,9 @@ static int ws_connect(pl_sub *s)
     ci.userdata = c;
     ci.iface = s->source_addr;
     ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
+    if (tls && s->loop->insecure)
+        ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                             LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
     s->ws = c;
     c->in_connect = true;
     struct lws *wsi = lws_client_connect_via_info(&ci);

@@ -6,7 +6,7 @@ set -euo pipefail
 want=(gcc meson ninja-build pkg-config libmicrohttpd-dev libwebsockets-dev
       libcurl4-openssl-dev libjansson-dev libev-dev)
 if [ "${1:-build}" = test ]; then
-  want+=(curl jq chromium python3 clang-format clang libclang-rt-14-dev)
+  want+=(curl jq chromium python3 clang-format clang libclang-rt-14-dev nginx openssl)
   command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 fi
 missing=()
@@ -18,5 +18,13 @@ echo "pushlab: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as nginx start a system service when installed; tests start
+# their own servers on free ports, so keep the system's from starting.
+rcd=/usr/sbin/policy-rc.d
+if [ ! -e $rcd ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee $rcd >/dev/null
+  $sudo chmod +x $rcd
+  trap '$sudo rm -f $rcd' EXIT
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -55,28 +55,18 @@ enum MHD_Result pl_api_stats(pl_req *q)
     return pl_http_json(q, 200, body, len);
 }
 
-/* The WebSocket URL as this client should dial it: the host it used to
- * reach us (so a page opened through another name or address still finds
- * the listener), with the WebSocket port. Falls back to the bind address. */
+/* The WebSocket URL as this client should dial it: through the public
+ * origin when a proxy fronts us, else the host it used to reach us (so a
+ * page opened through another name or address still finds the listener)
+ * with the WebSocket port, else the bind address. */
 static void ws_url_for(pl_req *q, char *out, size_t cap)
 {
-    const char *host = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    size_t n = host ? strlen(host) : 0;
-    if (n && host[0] == '[') {
-        const char *end = strchr(host, ']');
-        n = end ? (size_t)(end - host) + 1 : 0;
-    } else if (n) {
-        const char *colon = strchr(host, ':');
-        n = colon ? (size_t)(colon - host) : n;
-    }
-    bool ok = n > 0 && n < 256;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]",
-                    host[i]) != NULL;
-    if (ok)
-        snprintf(out, cap, "ws://%.*s:%d", (int)n, host, q->srv->ws_port);
-    else
-        snprintf(out, cap, "%s", q->srv->ws_url);
+    pl_origin_req r = {
+        .host = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+        .fwd_proto = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Forwarded-Proto"),
+        .fwd_host = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-Forwarded-Host"),
+    };
+    pl_origin_ws_url(&q->srv->origin, &r, q->srv->ws_port, q->srv->ws_url, out, cap);
 }
 
 enum MHD_Result pl_api_config(pl_req *q)

@@ -35,6 +35,11 @@ static void usage(FILE *out)
             "  --max-heartbeat S      most heartbeat a client may ask for (default %d)\n"
             "  --allow-origin ORIGIN  browser Origin allowed on WebSocket; repeatable;\n"
             "                         '*' allows any (default: the server's own HTTP origin)\n"
+            "  --public-url URL       the origin browsers use behind a reverse proxy, e.g.\n"
+            "                         https://chat.example.org: /api/config's ws_url is\n"
+            "                         wss://chat.example.org and its Origin is allowed\n"
+            "  --trust-proxy          take X-Forwarded-Proto/-Host from the proxy in front\n"
+            "                         for the same purpose (only behind one you run)\n"
             "  --http-threads N       HTTP event-loop threads (default 2)\n"
             "  --log-level LEVEL      error, warn, info or debug (default warn)\n"
             "  --help, --version\n",
@@ -68,6 +73,8 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
                                          {"max-heartbeat", 1, 0, 'M'},
                                          {"allow-origin", 1, 0, 'o'},
                                          {"http-threads", 1, 0, 't'},
+                                         {"public-url", 1, 0, 'P'},
+                                         {"trust-proxy", 0, 0, 'T'},
                                          {"log-level", 1, 0, 'l'},
                                          {"help", 0, 0, '?'},
                                          {"version", 0, 0, 'V'},
@@ -89,6 +96,15 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
         case 'm': cfg->min_heartbeat_s = (int)number("min-heartbeat", optarg, 1, 3600); break;
         case 'M': cfg->max_heartbeat_s = (int)number("max-heartbeat", optarg, 1, 3600); break;
         case 't': cfg->http_threads = (int)number("http-threads", optarg, 1, 64); break;
+        case 'P':
+            if (pl_origin_of_url(optarg, cfg->public_origin, sizeof cfg->public_origin) != 0) {
+                fprintf(stderr,
+                        "pushlab-server: --public-url wants http(s)://HOST[:PORT], got '%s'\n",
+                        optarg);
+                exit(2);
+            }
+            break;
+        case 'T': cfg->trust_proxy = true; break;
         case 'o':
             if (cfg->n_origins == PL_MAX_ORIGINS) {
                 fprintf(stderr, "pushlab-server: at most %d --allow-origin\n", PL_MAX_ORIGINS);
@@ -216,7 +232,11 @@ static int start(pl_server *srv, char origin_bufs[2][96])
                        .max_connections = srv->cfg.max_connections,
                        .origins = srv->cfg.origins,
                        .n_origins = srv->cfg.n_origins,
-                       .same_host_http_port = srv->same_host_origin ? srv->http_port : 0};
+                       .same_host_http_port = srv->same_host_origin ? srv->http_port : 0,
+                       .public_origin = srv->cfg.public_origin[0] ? srv->cfg.public_origin : NULL,
+                       .trust_proxy = srv->cfg.trust_proxy};
+    srv->origin =
+        (pl_origin_policy){.public_origin = wc.public_origin, .trust_proxy = wc.trust_proxy};
     if (pl_ws_start(&srv->ws, &wc, srv->store, &srv->stats) != 0) {
         listen_failed(srv->cfg.bind, srv->cfg.ws_port);
         return -1;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "origin.h"
 #include "stats.h"
 #include "store.h"
 #include "transport_ws.h"
@@ -24,6 +25,8 @@ typedef struct pl_server_config {
     int http_threads;
     const char *origins[PL_MAX_ORIGINS];
     size_t n_origins;
+    char public_origin[PL_ORIGIN_MAX]; /* --public-url's origin, or "" */
+    bool trust_proxy;
 } pl_server_config;
 
 typedef struct pl_req pl_req;
@@ -42,7 +45,8 @@ typedef struct pl_server {
     struct MHD_Daemon *mhd;
     pl_ws *ws;
     struct pl_hangup *hangup;
-    bool same_host_origin; /* WebSocket accepts http://<Host>:<http_port> */
+    bool same_host_origin;   /* WebSocket accepts http://<Host>:<http_port> */
+    pl_origin_policy origin; /* the same rules, for /api/config's ws_url */
     int http_port, ws_port;
     char http_url[96], ws_url[96];
     atomic_bool stopping;

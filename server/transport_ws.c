@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "origin.h"
 #include "clock.h"
 #include "log.h"
 #include "message.h"
@@ -74,8 +75,8 @@ struct pl_ws {
     char bind[64];
     char **origins;
     size_t n_origins;
-    bool any_origin;
-    int same_host_http_port;
+    pl_origin_policy policy; /* over `origins` and a copy of the rest */
+    char public_origin[PL_ORIGIN_MAX];
     size_t max_connections;
     size_t n_conns; /* handshakes accepted and not closed (service thread) */
     lws_retry_bo_t retry;
@@ -218,35 +219,28 @@ static void wake_dirty_rooms(pl_ws *ws)
 
 /* ---- handshake ---- */
 
-/* True when `origin` is our HTTP listener under the host name this
- * handshake used: "http://HOST:HTTP_PORT" for "Host: HOST[:port]". */
-static bool same_host_origin(const pl_ws *ws, struct lws *wsi, const char *origin)
+/* Copies a header lws knows by token, or a custom one by name (with its
+ * colon, lower case), into `buf`. Returns buf, or NULL when absent. */
+static const char *header(struct lws *wsi, int token, const char *name, char *buf, int cap)
 {
-    char host[256], want[300];
-    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
-        return false;
-    char *end = host[0] == '[' ? strchr(host, ']') : strchr(host, ':');
-    if (end && *end == ']')
-        end++;
-    if (end)
-        *end = '\0';
-    snprintf(want, sizeof want, "http://%s:%d", host, ws->same_host_http_port);
-    return strcmp(origin, want) == 0;
+    int n = name ? lws_hdr_custom_copy(wsi, buf, cap, name, (int)strlen(name))
+                 : lws_hdr_copy(wsi, buf, cap, (enum lws_token_indexes)token);
+    return n > 0 ? buf : NULL;
 }
 
 static bool origin_allowed(const pl_ws *ws, struct lws *wsi)
 {
-    char origin[256];
+    char origin[PL_ORIGIN_MAX], host[PL_ORIGIN_MAX], proto[16], fhost[PL_ORIGIN_MAX];
     if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
         return true; /* not a browser: curl, websocat, our own client */
-    if (ws->any_origin)
-        return true;
-    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
-        return false;
-    for (size_t i = 0; i < ws->n_origins; i++)
-        if (strcmp(origin, ws->origins[i]) == 0)
-            return true;
-    return ws->same_host_http_port > 0 && same_host_origin(ws, wsi, origin);
+    pl_origin_req r = {
+        .origin = header(wsi, WSI_TOKEN_ORIGIN, NULL, origin, sizeof origin),
+        .host = header(wsi, WSI_TOKEN_HOST, NULL, host, sizeof host),
+        .fwd_proto = header(wsi, 0, "x-forwarded-proto:", proto, sizeof proto),
+        .fwd_host = header(wsi, 0, "x-forwarded-host:", fhost, sizeof fhost),
+    };
+    /* An Origin too long to copy is nobody's we allow. */
+    return r.origin && pl_origin_allowed(&ws->policy, &r);
 }
 
 /* No Sec-WebSocket-Protocol, or a list that names ours. A list without it
@@ -736,10 +730,18 @@ static int copy_origins(pl_ws *ws, const pl_ws_config *cfg)
         return -ENOMEM;
     for (size_t i = 0; i < cfg->n_origins; i++) {
         if (strcmp(cfg->origins[i], "*") == 0)
-            ws->any_origin = true;
+            ws->policy.any = true;
         if (!(ws->origins[i] = strdup(cfg->origins[i])))
             return -ENOMEM;
         ws->n_origins = i + 1;
+    }
+    ws->policy.allowed = (const char *const *)ws->origins;
+    ws->policy.n_allowed = ws->n_origins;
+    ws->policy.same_host_http_port = cfg->same_host_http_port;
+    ws->policy.trust_proxy = cfg->trust_proxy;
+    if (cfg->public_origin) {
+        snprintf(ws->public_origin, sizeof ws->public_origin, "%s", cfg->public_origin);
+        ws->policy.public_origin = ws->public_origin;
     }
     return 0;
 }
@@ -809,7 +811,6 @@ int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_store *store, pl_stats 
     ws->store = store;
     ws->st = st;
     ws->max_connections = cfg->max_connections ? cfg->max_connections : 10000;
-    ws->same_host_http_port = cfg->same_host_http_port;
     snprintf(ws->bind, sizeof ws->bind, "%s", cfg->bind ? cfg->bind : "127.0.0.1");
     if (!(ws->frame_buf = malloc(LWS_PRE + FRAME_BUF_DEFAULT)) || copy_origins(ws, cfg) != 0)
         goto fail;

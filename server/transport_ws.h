@@ -17,6 +17,7 @@
  * with 1008. pl_ws_stop() sends every peer a 1001 close frame. */
 #ifndef PL_TRANSPORT_WS_H
 #define PL_TRANSPORT_WS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include "stats.h"
 #include "store.h"
@@ -33,6 +34,8 @@ typedef struct pl_ws_config {
     /* > 0: also allow the Origin "http://<the handshake's Host>:<this port>",
      * the page's own origin when the server listens on every address. */
     int same_host_http_port;
+    const char *public_origin; /* --public-url's origin, also allowed; or NULL */
+    bool trust_proxy;          /* allow <X-Forwarded-Proto>://<Host> too */
 } pl_ws_config;
 
 typedef struct pl_ws pl_ws;
