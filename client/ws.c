@@ -277,9 +277,15 @@ static void on_established(pl_ws_conn *c)
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
-    pl_ws_conn *c = user;
+    /* The TLS reasons pass OpenSSL objects in `user`, not our connection:
+     * lws and OpenSSL keep their own verdict when we stay out of it. */
+    bool not_ours = reason == LWS_CALLBACK_PROTOCOL_INIT ||
+                    reason == LWS_CALLBACK_PROTOCOL_DESTROY ||
+                    reason == LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION ||
+                    reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS;
+    pl_ws_conn *c = not_ours ? NULL : user;
     int rc = 0;
-    if (!c || reason == LWS_CALLBACK_PROTOCOL_INIT || reason == LWS_CALLBACK_PROTOCOL_DESTROY)
+    if (!c)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     if (reason == LWS_CALLBACK_WSI_DESTROY) {
         if (c->sub)

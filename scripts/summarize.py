@@ -17,7 +17,12 @@ for path in sys.argv[1:]:
         failed += 1
         continue
     for line in lines:
-        t = json.loads(line)
+        try:
+            t = json.loads(line)
+        except ValueError:
+            print(f"summarize: {path}: an unreadable line counts as a failure", file=sys.stderr)
+            failed += 1
+            continue
         out = t.get("stdout") or ""
         ok = len(re.findall(r"^ok \d+", out, re.M))
         bad = len(re.findall(r"^not ok \d+", out, re.M))

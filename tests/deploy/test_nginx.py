@@ -125,6 +125,7 @@ def run_all(srv, ng, ca):
     check("a foreign origin is refused through nginx with 403",
           proxy.ws_handshake(ng.tls, ca, "/ws/up", "https://evil.example") == 403)
     speaks_http2(tls, ca)
+    unknown_ca_is_refused(tls, ca)
     bench_over_tls(tls, ca)
 
     time.sleep(max(0.0, 31 - (time.monotonic() - poll_start)))
@@ -135,6 +136,24 @@ def run_all(srv, ng, ca):
     check("a long poll held 30 s through nginx is answered by the next publish",
           lp.get("status") == 200 and texts == ["after 30 s"] and lp.get("held", 0) >= 30,
           str(lp)[:300])
+
+
+def unknown_ca_is_refused(tls, ca):
+    """Without --cacert the test CA is unknown: refused, unless --insecure."""
+    for t in ("sse", "ws"):
+        args = [CLIENT, "--url", tls, "--room", "ca", "--transport", t, "--since", "0",
+                "--count", "1", "--quiet", "listen"]
+        # --max-fails bounds the retries where the client has it; a refusal
+        # must not deliver anything either way.
+        r = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        check(f"{t}: a certificate from an unknown CA is refused with a clear error",
+              r.returncode != 0 and r.stdout == "" and "certificate" in r.stderr.lower(),
+              f"rc={r.returncode} {r.stderr[-300:]}")
+    publish(tls, "ca", "x", ca)
+    r = subprocess.run([CLIENT, "--url", tls, "--insecure", "--room", "ca", "--transport", "ws",
+                        "--since", "0", "--count", "1", "--quiet", "listen"],
+                       capture_output=True, text=True, timeout=30)
+    check("--insecure accepts the unknown CA", r.returncode == 0 and "x" in r.stdout, r.stderr)
 
 
 def speaks_http2(tls, ca):
