@@ -24,7 +24,7 @@ struct pl_store {
     pthread_rwlock_t lock; /* the room table */
     pl_room **buckets;
     size_t nbuckets, nrooms, max_rooms, history;
-    atomic_uint_fast64_t published;
+    atomic_uint_fast64_t published, trimmed;
     struct {
         pl_publish_hook fn;
         void *ud;
@@ -52,6 +52,7 @@ pl_store *pl_store_new(size_t history, size_t max_rooms)
     s->max_rooms = max_rooms;
     pthread_rwlock_init(&s->lock, NULL);
     atomic_init(&s->published, 0);
+    atomic_init(&s->trimmed, 0);
     return s;
 }
 
@@ -173,9 +174,11 @@ static pl_msg *find_cid_locked(pl_room *r, const pl_publish *in)
     return NULL;
 }
 
-static void append_locked(pl_room *r, pl_msg *m)
+/* Returns true when the oldest message was trimmed to make room. */
+static bool append_locked(pl_room *r, pl_msg *m)
 {
-    if (r->count == r->cap) {
+    bool trim = r->count == r->cap;
+    if (trim) {
         pl_msg_unref(r->ring[r->start]);
         r->start = (r->start + 1) % r->cap;
         r->count--;
@@ -183,6 +186,7 @@ static void append_locked(pl_room *r, pl_msg *m)
     r->ring[(r->start + r->count) % r->cap] = m;
     r->count++;
     r->next_id++;
+    return trim;
 }
 
 static void unlink_locked(pl_waiter *w)
@@ -219,11 +223,13 @@ int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out
         pthread_mutex_unlock(&r->lock);
         return -ENOMEM;
     }
-    append_locked(r, m);
+    bool trimmed = append_locked(r, m);
     *out = pl_msg_ref(m);
     wake_locked(r);
     pthread_mutex_unlock(&r->lock);
     atomic_fetch_add(&s->published, 1);
+    if (trimmed)
+        atomic_fetch_add(&s->trimmed, 1);
     for (int i = 0; i < s->nhooks; i++)
         s->hooks[i].fn(s->hooks[i].ud, r, m);
     return 0;
@@ -330,4 +336,5 @@ size_t pl_store_room_count(pl_store *s)
 }
 
 uint64_t pl_store_published(pl_store *s) { return atomic_load(&s->published); }
+uint64_t pl_store_trimmed(pl_store *s) { return atomic_load(&s->trimmed); }
 size_t pl_store_history(const pl_store *s) { return s->history; }

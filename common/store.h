@@ -88,6 +88,8 @@ void pl_store_wake_all(pl_store *s);
 
 size_t pl_store_room_count(pl_store *s);
 uint64_t pl_store_published(pl_store *s);
+/* Messages dropped from the oldest end of a full history, all rooms. */
+uint64_t pl_store_trimmed(pl_store *s);
 size_t pl_store_history(const pl_store *s);
 
 #endif

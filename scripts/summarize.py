@@ -10,6 +10,10 @@ import sys
 
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
+    if path.startswith("build-failed:"):
+        print(f"summarize: the {path.split(':', 1)[1]} pass did not build", file=sys.stderr)
+        failed += 1
+        continue
     try:
         lines = open(path, encoding="utf-8").read().splitlines()
     except OSError:

@@ -22,8 +22,10 @@ run() { # run NAME BUILD_DIR MESON_SETUP_ARGS... -- MESON_TEST_ARGS...
   [ $# -gt 0 ] && shift
   targs=("$@")
   echo "== $name build ($dir)" >&2
-  [ -f "$dir/build.ninja" ] || meson setup "$dir" "${setup[@]}" >/dev/null || return 1
-  ninja -C "$dir" >/dev/null || { ninja -C "$dir" | tail -30; return 1; }
+  # A pass that cannot build counts as a failure in the summary line.
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" "${setup[@]}" >/dev/null ||
+    { logs+=("build-failed:$name"); return 1; }
+  ninja -C "$dir" >/dev/null || { ninja -C "$dir" | tail -30; logs+=("build-failed:$name"); return 1; }
   echo "== $name tests" >&2
   meson test -C "$dir" --print-errorlogs "${targs[@]}"
   logs+=("$dir/meson-logs/testlog.json")

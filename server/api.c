@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "metrics.h"
 #include "server.h"
 
 enum MHD_Result pl_publish_handle(pl_req *q)
@@ -36,6 +37,7 @@ enum MHD_Result pl_publish_handle(pl_req *q)
         goto fail;
     }
     json_decref(obj);
+    pl_stat_add(dup ? &srv->stats.publishes.duplicate : &srv->stats.publishes.stored, 1);
     char *body = strdup(m->json);
     size_t len = m->json_len;
     pl_msg_unref(m);
@@ -43,6 +45,26 @@ enum MHD_Result pl_publish_handle(pl_req *q)
 fail:
     ret = pl_http_error(q, &err);
     json_decref(obj);
+    return ret;
+}
+
+enum MHD_Result pl_api_metrics(pl_req *q)
+{
+    pl_server *srv = q->srv;
+    size_t len = 0;
+    pl_metrics_store s = {.rooms = pl_store_room_count(srv->store),
+                          .trimmed = pl_store_trimmed(srv->store)};
+    char *body = pl_metrics_text(&srv->stats, &s, &len);
+    struct MHD_Response *r =
+        body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PL_METRICS_CONTENT_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ret = MHD_queue_response(q->conn, 200, r);
+    MHD_destroy_response(r);
     return ret;
 }
 

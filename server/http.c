@@ -76,8 +76,11 @@ enum MHD_Result pl_http_json(pl_req *q, int status, char *body, size_t len)
 {
     if (!body)
         return MHD_NO;
-    if (status >= 400)
-        pl_stats_count_status(&q->srv->stats, status);
+    if (status >= 400) {
+        pl_stats_count_status_at(&q->srv->stats, q->err_ep, status);
+        if (q->err_ep == PL_SEP_PUBLISH)
+            pl_stat_add(&q->srv->stats.publishes.refused, 1);
+    }
     return queue(q, status, json_response(body, len));
 }
 
@@ -96,7 +99,7 @@ static enum MHD_Result method_not_allowed(pl_req *q, const char *allow)
     char *body = pl_err_json(&err, &len);
     if (!body)
         return MHD_NO;
-    pl_stats_count_status(&q->srv->stats, 405);
+    pl_stats_count_status_at(&q->srv->stats, q->err_ep, 405);
     struct MHD_Response *r = json_response(body, len);
     if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
@@ -186,6 +189,12 @@ static enum MHD_Result route(pl_req *q, const char *url, const char *method)
     pl_err err;
     pl_route_match_url(method, url, &m);
     q->route = PL_ROUTE_OTHER;
+    /* Errors from here on count under the endpoint asked for. */
+    q->err_ep = m.ep == PL_EP_PUBLISH      ? PL_SEP_PUBLISH
+                : m.ep == PL_EP_SHORT_POLL ? PL_SEP_SHORT_POLL
+                : m.ep == PL_EP_LONG_POLL  ? PL_SEP_LONG_POLL
+                : m.ep == PL_EP_SSE        ? PL_SEP_SSE
+                                           : PL_SEP_OTHER;
     if (m.ep >= PL_EP_PUBLISH && m.ep <= PL_EP_SSE)
         memcpy(q->room_name, m.room, sizeof q->room_name);
     switch (m.ep) {
@@ -194,6 +203,7 @@ static enum MHD_Result route(pl_req *q, const char *url, const char *method)
     case PL_EP_LONG_POLL: q->route = PL_ROUTE_LONG_POLL; return pl_long_poll_handle(q);
     case PL_EP_SSE: q->route = PL_ROUTE_SSE; return pl_sse_handle(q);
     case PL_EP_STATS: return pl_api_stats(q);
+    case PL_EP_METRICS: return pl_api_metrics(q);
     case PL_EP_CONFIG: return pl_api_config(q);
     case PL_EP_HEALTH: return health(q);
     case PL_EP_STATIC: return pl_static_file(q, url);
@@ -217,6 +227,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->srv = cls;
         q->conn = conn;
         q->route = PL_ROUTE_NONE;
+        q->err_ep = PL_SEP_OTHER;
         pl_conn_bytes *cb = conn_bytes(conn);
         q->tcp_out_start = cb ? cb->out : pl_http_tcp_out(conn);
         *ctx = q;

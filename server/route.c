@@ -66,6 +66,8 @@ void pl_route_match_url(const char *method, const char *url, pl_route_match *m)
         match_room(method, url + sizeof rooms - 1, m);
     else if (strcmp(url, "/api/stats") == 0)
         match_get(method, PL_EP_STATS, m);
+    else if (strcmp(url, "/metrics") == 0)
+        match_get(method, PL_EP_METRICS, m);
     else if (strcmp(url, "/api/config") == 0)
         match_get(method, PL_EP_CONFIG, m);
     else if (strcmp(url, "/healthz") == 0)

@@ -18,6 +18,7 @@ enum pl_endpoint {
     PL_EP_LONG_POLL,  /* GET /api/rooms/{room}/poll */
     PL_EP_SSE,        /* GET /api/rooms/{room}/events */
     PL_EP_STATS,      /* GET /api/stats */
+    PL_EP_METRICS,    /* GET /metrics */
     PL_EP_CONFIG,     /* GET /api/config */
     PL_EP_HEALTH,     /* GET /healthz */
     PL_EP_STATIC,     /* GET or HEAD of anything outside /api */

@@ -74,6 +74,7 @@ struct pl_req {
     pl_server *srv;
     struct MHD_Connection *conn;
     enum pl_route route;
+    enum pl_stats_ep err_ep; /* what its errors count under in /metrics */
     pl_room *room;
     pl_transport_stats *ts; /* the counters this request's bytes go to */
     uint64_t tcp_out_start; /* socket bytes handed over before this request */
@@ -146,9 +147,11 @@ void pl_ticker_stop(pl_server *srv);
 
 /* The page JSON builder shared by short and long polling: visits the room
  * after `since` and returns the malloc'ed page, or NULL on allocation
- * failure. `room` may be NULL (a room nobody used yet: an empty page). */
-char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limit, size_t *len,
-                    size_t *count);
+ * failure. `room` may be NULL (a room nobody used yet: an empty page).
+ * Each message in it counts as delivered in `ts`, and a page that skips
+ * trimmed ids as a gap served. */
+char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limit,
+                    pl_transport_stats *ts, size_t *len, size_t *count);
 
 /* Transports on the HTTP side. Each handles a request once its headers (and
  * body, for a publish) are in; `done` releases its state when MHD reports
@@ -165,6 +168,8 @@ void pl_sse_done(pl_req *q);
 int64_t pl_sse_heartbeat(pl_server *srv, int64_t now_us);
 /* Answers GET /api/stats, /api/config, /healthz and static files. */
 enum MHD_Result pl_api_stats(pl_req *q);
+/* GET /metrics, the Prometheus text format. */
+enum MHD_Result pl_api_metrics(pl_req *q);
 enum MHD_Result pl_api_config(pl_req *q);
 enum MHD_Result pl_static_file(pl_req *q, const char *url);
 /* The default --web-root: the installed page beside this binary

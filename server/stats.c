@@ -17,17 +17,44 @@ static const struct {
     [PL_ERR_429] = {429, "429"}, [PL_ERR_503] = {503, "503"}, [PL_ERR_WS_FRAME] = {0, "ws_frame"},
 };
 
-void pl_stats_count_status(pl_stats *st, int status)
+const double pl_delivery_bounds_s[PL_DELIVERY_BUCKETS] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+};
+
+void pl_stats_delivered(pl_transport_stats *t, int64_t stored_us, int64_t now_us)
+{
+    /* The same bounds in microseconds, so a delivery costs no division. */
+    static const int64_t bound_us[PL_DELIVERY_BUCKETS] = {
+        100,   250,    500,    1000,   2500,    5000,    10000,   25000,
+        50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
+    };
+    int64_t d = now_us > stored_us ? now_us - stored_us : 0;
+    int i = 0;
+    while (i < PL_DELIVERY_BUCKETS && d > bound_us[i])
+        i++;
+    pl_stat_add(&t->delivery.bucket[i], 1);
+    pl_stat_add(&t->delivery.sum_us, (uint64_t)d);
+    pl_stat_add(&t->delivery.count, 1);
+}
+
+int pl_stats_err_status(int kind, const char **key)
+{
+    *key = kinds[kind].key;
+    return kinds[kind].status;
+}
+
+void pl_stats_count_status_at(pl_stats *st, enum pl_stats_ep ep, int status)
 {
     for (int i = 0; i < PL_ERR_KINDS; i++) {
         if (kinds[i].status == status) {
             pl_stat_add(&st->errors[i], 1);
+            pl_stat_add(&st->errors_at[ep][i], 1);
             return;
         }
     }
 }
 
-static long rss_bytes(void)
+long pl_stats_rss_bytes(void)
 {
     long pages = 0, resident = 0;
     FILE *f = fopen("/proc/self/statm", "r");
@@ -71,15 +98,16 @@ char *pl_stats_json(pl_stats *st, size_t rooms, uint64_t published, size_t *len)
     json_t *errors = json_object();
     for (int i = 0; i < PL_ERR_KINDS; i++)
         json_object_set_new(errors, kinds[i].key, json_integer((json_int_t)st->errors[i]));
-    json_t *o = json_pack(
-        "{s:f,s:I,s:I,s:f,s:f,s:I,s:{s:o,s:o,s:o,s:o},s:o}", "uptime_s",
-        (double)(pl_clock_mono_us() - st->started_mono_us) / 1e6, "rooms", (json_int_t)rooms,
-        "messages_published", (json_int_t)published, "cpu_user_s",
-        ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "cpu_sys_s",
-        ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "rss_bytes", (json_int_t)rss_bytes(),
-        "transports", "short_poll", transport_json(&st->short_poll, "rmb"), "long_poll",
-        transport_json(&st->long_poll, "rwmb"), "sse", transport_json(&st->sse, "crmb"), "ws",
-        transport_json(&st->ws, "cmbi"), "errors", errors);
+    json_t *o =
+        json_pack("{s:f,s:I,s:I,s:f,s:f,s:I,s:{s:o,s:o,s:o,s:o},s:o}", "uptime_s",
+                  (double)(pl_clock_mono_us() - st->started_mono_us) / 1e6, "rooms",
+                  (json_int_t)rooms, "messages_published", (json_int_t)published, "cpu_user_s",
+                  ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "cpu_sys_s",
+                  ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "rss_bytes",
+                  (json_int_t)pl_stats_rss_bytes(), "transports", "short_poll",
+                  transport_json(&st->short_poll, "rmb"), "long_poll",
+                  transport_json(&st->long_poll, "rwmb"), "sse", transport_json(&st->sse, "crmb"),
+                  "ws", transport_json(&st->ws, "cmbi"), "errors", errors);
     if (!o)
         return NULL;
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

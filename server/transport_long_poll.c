@@ -42,7 +42,8 @@ static enum MHD_Result answer(pl_req *q)
 {
     pl_err err;
     size_t len, count;
-    char *page = pl_page_build(q->room, q->room_name, q->u.lp.since, q->u.lp.limit, &len, &count);
+    char *page =
+        pl_page_build(q->room, q->room_name, q->u.lp.since, q->u.lp.limit, q->ts, &len, &count);
     if (!page) {
         pl_err_set(&err, 503, "out of memory");
         return pl_http_error(q, &err);

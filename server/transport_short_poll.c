@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "clock.h"
 #include "server.h"
 
 /* A growing output buffer; `failed` latches an allocation failure. */
@@ -12,6 +13,8 @@ typedef struct page_buf {
     char *p;
     size_t len, cap;
     bool failed;
+    pl_transport_stats *ts; /* each message served is timed here */
+    int64_t now_us;
 } page_buf;
 
 static void put(page_buf *b, const char *s, size_t n)
@@ -41,13 +44,15 @@ static bool visit(void *ud, const pl_msg *m)
     if (b->len && b->p[b->len - 1] != '[')
         put(b, ",", 1);
     put(b, m->json, m->json_len);
+    if (!b->failed)
+        pl_stats_delivered(b->ts, m->ts, b->now_us);
     return !b->failed;
 }
 
-char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limit, size_t *len,
-                    size_t *count)
+char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limit,
+                    pl_transport_stats *ts, size_t *len, size_t *count)
 {
-    page_buf b = {0};
+    page_buf b = {.ts = ts, .now_us = pl_clock_real_us()};
     pl_scan info = {0};
     char head[PL_ROOM_MAX + 32], tail[128];
     int n = snprintf(head, sizeof head, "{\"room\":\"%s\",\"messages\":[", name);
@@ -56,6 +61,8 @@ char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limi
     n = snprintf(tail, sizeof tail,
                  "],\"last_id\":%" PRIu64 ",\"oldest_id\":%" PRIu64 ",\"gap\":%s}", info.last_id,
                  info.oldest_id, info.gap ? "true" : "false");
+    if (info.gap && *count)
+        pl_stat_add(&ts->gaps, 1);
     put(&b, tail, (size_t)n);
     if (b.failed) {
         free(b.p);
@@ -94,7 +101,7 @@ enum MHD_Result pl_short_poll_handle(pl_req *q)
         limit = PL_LIMIT_MAX;
     /* Reading never creates a room: a typo'd name costs no memory. */
     pl_store_room(srv->store, q->room_name, false, &room);
-    char *page = pl_page_build(room, q->room_name, since, (size_t)limit, &len, &count);
+    char *page = pl_page_build(room, q->room_name, since, (size_t)limit, q->ts, &len, &count);
     if (!page) {
         pl_err_set(&err, 503, "out of memory");
         return pl_http_error(q, &err);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "clock.h"
 #include "hangup.h"
+#include "clock.h"
 #include "server.h"
 
 #define pl_req_of_waiter(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
@@ -51,6 +52,7 @@ static bool copy_current(pl_req *q, char *buf, size_t max, size_t *n)
     if (q->u.sse.cur_off < m->sse_len)
         return false;
     q->u.sse.cursor = m->id;
+    pl_stats_delivered(q->ts, m->ts, pl_clock_real_us());
     pl_msg_unref(m);
     q->u.sse.cur = NULL;
     q->u.sse.cur_off = 0;
@@ -72,8 +74,12 @@ static size_t fill(pl_req *q, char *buf, size_t max)
         n += sizeof ping - 1;
     }
     while (n < max) {
-        if (!q->u.sse.cur && !(q->u.sse.cur = pl_room_next(q->room, q->u.sse.cursor, &gap)))
-            break;
+        if (!q->u.sse.cur) {
+            if (!(q->u.sse.cur = pl_room_next(q->room, q->u.sse.cursor, &gap)))
+                break;
+            if (gap)
+                pl_stat_add(&q->ts->gaps, 1);
+        }
         if (!copy_current(q, buf, max, &n))
             break;
     }

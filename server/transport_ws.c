@@ -311,7 +311,7 @@ static int check_handshake(pl_ws *ws, struct lws *wsi, struct conn *c)
  * and websocat show why. Returns what the lws callback must return. */
 static int refuse(pl_ws *ws, struct lws *wsi, int status)
 {
-    pl_stats_count_status(ws->st, status);
+    pl_stats_count_status_at(ws->st, PL_SEP_WS, status);
     if (lws_return_http_status(wsi, (unsigned)status, NULL))
         return -1;
     return 1;
@@ -390,9 +390,13 @@ static int write_next_message(pl_ws *ws, struct conn *c)
     if (buf != ws->frame_buf)
         free(buf);
     c->cursor = m->id;
-    pl_msg_unref(m);
-    if (rc == 0)
+    if (rc == 0) {
         pl_stat_add(&ws->st->ws.messages_out, 1);
+        pl_stats_delivered(&ws->st->ws, m->ts, pl_clock_real_us());
+        if (gap)
+            pl_stat_add(&ws->st->ws.gaps, 1);
+    }
+    pl_msg_unref(m);
     return rc;
 }
 
@@ -463,6 +467,7 @@ static int queue_json(struct conn *c, json_t *obj)
 static int reply_error(pl_ws *ws, struct conn *c, const pl_err *err)
 {
     pl_stat_add(&ws->st->errors[PL_ERR_WS_FRAME], 1);
+    pl_stat_add(&ws->st->errors_at[PL_SEP_WS][PL_ERR_WS_FRAME], 1);
     return queue_json(c, json_pack("{s:s, s:s, s:s}", "type", "error", "code", err->code, "message",
                                    err->message));
 }
@@ -473,12 +478,16 @@ static int handle_publish(pl_ws *ws, struct conn *c, json_t *obj)
     pl_err err;
     pl_msg *m;
     bool dup;
-    if (pl_msg_parse_publish(obj, &pub, &err) != 0)
+    if (pl_msg_parse_publish(obj, &pub, &err) != 0) {
+        pl_stat_add(&ws->st->publishes.refused, 1);
         return reply_error(ws, c, &err);
+    }
     if (pl_store_publish(ws->store, c->room, &pub, &m, &dup) != 0) {
+        pl_stat_add(&ws->st->publishes.refused, 1);
         pl_err_set(&err, 503, "out of memory");
         return reply_error(ws, c, &err);
     }
+    pl_stat_add(dup ? &ws->st->publishes.duplicate : &ws->st->publishes.stored, 1);
     pl_stat_add(&ws->st->ws.messages_in, 1);
     json_t *ack = json_pack("{s:s, s:I}", "type", "ack", "id", (json_int_t)m->id);
     if (ack && m->cid)
@@ -606,7 +615,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
          * other than ours never reaches CONFIRM_UPGRADE's decision). */
         status = c ? check_handshake(ws, wsi, c) : 503;
         if (status) {
-            pl_stats_count_status(ws->st, status);
+            pl_stats_count_status_at(ws->st, PL_SEP_WS, status);
             return 1;
         }
         return 0;

@@ -37,6 +37,7 @@ static void check_route(const char *method, const char *url)
     }
     case PL_EP_STATS: FUZZ_CHECK(get && strcmp(url, "/api/stats") == 0); break;
     case PL_EP_CONFIG: FUZZ_CHECK(get && strcmp(url, "/api/config") == 0); break;
+    case PL_EP_METRICS: FUZZ_CHECK(get && strcmp(url, "/metrics") == 0); break;
     case PL_EP_HEALTH: FUZZ_CHECK(get && strcmp(url, "/healthz") == 0); break;
     case PL_EP_STATIC:
         FUZZ_CHECK(get || strcmp(method, "HEAD") == 0);

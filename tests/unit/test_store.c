@@ -93,6 +93,23 @@ TEST(history_is_trimmed_to_its_size_and_reports_a_gap)
     pl_store_free(s);
 }
 
+TEST(trimmed_messages_are_counted_across_rooms)
+{
+    pl_store *s = pl_store_new(3, 2);
+    pl_room *a, *b;
+    pl_store_room(s, "a", true, &a);
+    pl_store_room(s, "b", true, &b);
+    for (int i = 0; i < 5; i++)
+        publish(s, a, "x", NULL);
+    for (int i = 0; i < 4; i++)
+        publish(s, b, "x", NULL);
+    publish(s, b, "dup", "c1");
+    publish(s, b, "dup", "c1"); /* a duplicate stores nothing, trims nothing */
+    CHECK_EQ_INT(pl_store_trimmed(s), 2 + 2);
+    CHECK_EQ_INT(pl_store_published(s), 10);
+    pl_store_free(s);
+}
+
 TEST(no_gap_when_since_is_just_before_the_oldest_held)
 {
     pl_store *s = pl_store_new(3, 1);
@@ -355,6 +372,7 @@ int main(void)
     RUN(reading_a_room_does_not_create_it);
     RUN(room_limit_is_enforced);
     RUN(history_is_trimmed_to_its_size_and_reports_a_gap);
+    RUN(trimmed_messages_are_counted_across_rooms);
     RUN(no_gap_when_since_is_just_before_the_oldest_held);
     RUN(empty_room_scan_reports_zero_ids);
     RUN(repeated_cid_returns_the_stored_message);
