@@ -179,8 +179,12 @@ void pl_sub_http_failed(pl_sub *s, const pl_http *h, CURLcode rc, long status)
 {
     pl_client_err err;
     pl_http_error(h, rc, status, &err);
+    /* A certificate nobody trusts is a setting to fix, as a bad URL is:
+     * retrying cannot help. */
+    bool untrusted = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+                     rc == CURLE_SSL_CERTPROBLEM;
     if ((rc == CURLE_OK && status >= 400 && status < 500 && status != 429) ||
-        rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
+        rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL || untrusted)
         pl_sub_fatal(s, &err);
     else if ((rc == CURLE_OK && status >= 400) || !h->connected)
         pl_sub_refused(s, &err);

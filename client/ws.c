@@ -30,6 +30,7 @@ struct pl_ws_conn {
     pl_timer *ping;
     int fd;
     bool established, ping_due, in_connect, destroyed, closing;
+    bool untrusted;            /* TLS verification failed: the handshake error is final */
     pl_ws_rx rx;               /* a message arriving in fragments */
     ws_pub q[PL_WS_QUEUE_MAX]; /* ring */
     size_t q_head, q_len;
@@ -241,6 +242,12 @@ static void handshake_failed(pl_ws_conn *c, struct lws *wsi, const char *why)
     c->closing = true;
     if (!c->sub)
         return;
+    if (c->untrusted) { /* as for https: a setting to fix, not a fault */
+        pl_err_fill(&err, -EPROTO, 0, "tls", "the server's certificate is not trusted%s%s",
+                    why ? ": " : "", why ? why : "");
+        pl_sub_fatal(c->sub, &err);
+        return;
+    }
     if (status) {
         pl_err_fill(&err, -EPROTO, (int)status, "http", "WebSocket handshake answered HTTP %u",
                     status);
@@ -285,6 +292,12 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
                     reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS;
     pl_ws_conn *c = not_ours ? NULL : user;
     int rc = 0;
+    if (reason == LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION && !len) {
+        /* OpenSSL's verdict stands (return 0); remember it for the error. */
+        pl_ws_conn *mine = lws_wsi_user(wsi);
+        if (mine)
+            mine->untrusted = true;
+    }
     if (!c)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     if (reason == LWS_CALLBACK_WSI_DESTROY) {
