@@ -2,6 +2,8 @@
  * pooled (easy handle and body buffer reused) so the steady state
  * allocates nothing, and connections stay alive in the multi's cache. */
 #include "http_pub.h"
+#include "buf.h"
+#include "list.h"
 #include "tls.h"
 #include <curl/curl.h>
 #include <errno.h>
@@ -10,11 +12,10 @@
 
 typedef struct req {
     CURL *easy;
-    char *body;
-    size_t cap;
+    pl_buf body; /* reused: grows to the largest body once */
     pl_bhttp_fn fn;
     void *ud;
-    struct req *next; /* in the free list, or in the busy list */
+    pl_list link; /* in free_reqs, or in busy */
 } req;
 
 struct pl_bhttp {
@@ -22,21 +23,11 @@ struct pl_bhttp {
     CURLM *multi;
     pl_timer *timer;
     struct curl_slist *headers;
-    const pl_tls_opts *tls; /* borrowed from the options */
-    req *free_reqs, *busy;
+    const pl_tls_opts *tls;  /* borrowed from the options */
+    pl_list free_reqs, busy; /* of req.link */
 };
 
 static void check_done(pl_bhttp *h);
-
-static void unlink_busy(pl_bhttp *h, req *r)
-{
-    for (req **p = &h->busy; *p; p = &(*p)->next) {
-        if (*p == r) {
-            *p = r->next;
-            return;
-        }
-    }
-}
 
 static void on_fd(pl_loop *l, int fd, int events, void *ud)
 {
@@ -101,9 +92,8 @@ static void check_done(pl_bhttp *h)
         if (m->data.result == CURLE_OK)
             curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         curl_multi_remove_handle(h->multi, r->easy);
-        unlink_busy(h, r);
-        r->next = h->free_reqs;
-        h->free_reqs = r;
+        pl_list_remove(&r->link);
+        pl_list_push_front(&h->free_reqs, &r->link);
         r->fn(r->ud, status, status ? NULL : curl_easy_strerror(m->data.result));
     }
 }
@@ -115,6 +105,8 @@ int pl_bhttp_new(pl_loop *l, const pl_tls_opts *tls, pl_bhttp **out)
         return -ENOMEM;
     h->loop = l;
     h->tls = tls;
+    pl_list_init(&h->free_reqs);
+    pl_list_init(&h->busy);
     h->multi = curl_multi_init();
     h->timer = pl_timer_new(l, on_timer, h);
     h->headers = curl_slist_append(NULL, "Content-Type: application/json");
@@ -132,24 +124,21 @@ int pl_bhttp_new(pl_loop *l, const pl_tls_opts *tls, pl_bhttp **out)
     return 0;
 }
 
-static req *get_req(pl_bhttp *h, size_t len)
+/* A pooled request holding a copy of `body`, or NULL. */
+static req *get_req(pl_bhttp *h, const char *body, size_t len)
 {
-    req *r = h->free_reqs;
+    pl_list *n = pl_list_first(&h->free_reqs);
+    req *r = n ? pl_list_entry(n, req, link) : NULL;
     if (r)
-        h->free_reqs = r->next;
+        pl_list_remove(&r->link);
     else if (!(r = calloc(1, sizeof *r)) || !(r->easy = curl_easy_init())) {
         free(r);
         return NULL;
     }
-    if (r->cap < len + 1) {
-        char *b = realloc(r->body, len + 1);
-        if (!b) {
-            r->next = h->free_reqs;
-            h->free_reqs = r;
-            return NULL;
-        }
-        r->body = b;
-        r->cap = len + 1;
+    pl_buf_clear(&r->body);
+    if (pl_buf_append(&r->body, body, len) != 0) {
+        pl_list_push_front(&h->free_reqs, &r->link);
+        return NULL;
     }
     return r;
 }
@@ -157,15 +146,14 @@ static req *get_req(pl_bhttp *h, size_t len)
 int pl_bhttp_post(pl_bhttp *h, const char *url, const char *body, size_t len, pl_bhttp_fn fn,
                   void *ud)
 {
-    req *r = get_req(h, len);
+    req *r = get_req(h, body, len);
     if (!r)
         return -ENOMEM;
-    memcpy(r->body, body, len);
     r->fn = fn;
     r->ud = ud;
     CURL *e = r->easy;
     curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.p);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
@@ -174,24 +162,22 @@ int pl_bhttp_post(pl_bhttp *h, const char *url, const char *body, size_t len, pl
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
     pl_btls_curl(e, h->tls);
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
-        r->next = h->free_reqs;
-        h->free_reqs = r;
+        pl_list_push_front(&h->free_reqs, &r->link);
         return -EIO;
     }
-    r->next = h->busy;
-    h->busy = r;
+    pl_list_push_front(&h->busy, &r->link);
     return 0;
 }
 
-static void free_list(pl_bhttp *h, req *r)
+static void free_list(pl_bhttp *h, pl_list *head)
 {
-    while (r) {
-        req *next = r->next;
+    pl_list_each(it, head)
+    {
+        req *r = pl_list_entry(it, req, link);
         curl_multi_remove_handle(h->multi, r->easy);
         curl_easy_cleanup(r->easy);
-        free(r->body);
+        pl_buf_free(&r->body);
         free(r);
-        r = next;
     }
 }
 
@@ -199,8 +185,8 @@ void pl_bhttp_free(pl_bhttp *h)
 {
     if (!h)
         return;
-    free_list(h, h->busy);
-    free_list(h, h->free_reqs);
+    free_list(h, &h->busy);
+    free_list(h, &h->free_reqs);
     if (h->multi)
         curl_multi_cleanup(h->multi);
     pl_timer_free(h->timer);

@@ -8,7 +8,9 @@
 #include <curl/curl.h>
 #include <ev.h>
 #include <libwebsockets.h>
+#include "buf.h"
 #include "client.h"
+#include "list.h"
 #include "sse_parser.h"
 
 #define PL_HTTP_BODY_MAX (4u << 20) /* a page of 1000 messages fits */
@@ -47,8 +49,8 @@ struct pl_loop {
     size_t acct_len;
     struct pl_fdwatch **watches; /* pl_loop_watch_fd, indexed by fd */
     size_t watches_len;
-    struct pl_sub *subs;  /* every open subscription, for pl_loop_free */
-    struct pl_http *reqs; /* every running request */
+    pl_list subs; /* every open subscription (pl_sub.link), for pl_loop_free */
+    pl_list reqs; /* every running request (pl_http.link) */
     bool stopped;
     bool tearing_down; /* pl_loop_free: no user callbacks any more */
     int in_curl;       /* inside curl_multi_socket_action: no handle removal */
@@ -86,12 +88,11 @@ struct pl_http {
     pl_loop *loop;
     pl_shard *shard;
     CURL *easy;
-    pl_http *prev, *next; /* in loop->reqs while running */
+    pl_list link; /* in loop->reqs while running */
     pl_http_done_fn done;
     pl_http_data_fn data; /* NULL: collect into body */
     void *ud;
-    char *body;
-    size_t len, cap;
+    pl_buf body; /* the answer, bounded by PL_HTTP_BODY_MAX (unless `data`) */
     long status;
     struct curl_slist *headers;
     pl_sub_counters *ctr; /* charged with bytes/connections, or NULL */
@@ -119,7 +120,7 @@ void pl_http_cleanup(pl_http *h);
  * {"error":{...}} body for a status >= 400. */
 void pl_http_error(const pl_http *h, CURLcode rc, long status, pl_client_err *err);
 /* The body as a NUL-terminated string (always valid after done). */
-static inline const char *pl_http_body(const pl_http *h) { return h->body ? h->body : ""; }
+static inline const char *pl_http_body(const pl_http *h) { return pl_buf_str(&h->body); }
 
 /* Fills err with rc/code/message. */
 void pl_err_fill(pl_client_err *err, int rc, int status, const char *code, const char *fmt, ...)
@@ -147,7 +148,7 @@ typedef struct pl_ws_conn pl_ws_conn;
  * own state (only the active transport's part is in use). */
 struct pl_sub {
     pl_loop *loop;
-    struct pl_sub *prev, *next;
+    pl_list link;  /* in loop->subs */
     pl_sub_opts o; /* strings below are owned copies */
     char *url, *ws_url, *room, *source_addr;
     const pl_transport_ops *ops;

@@ -289,27 +289,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 int pl_http_collect(pl_http *h, const char *p, size_t len)
 {
-    if (h->len + len > PL_HTTP_BODY_MAX)
-        return -EMSGSIZE;
-    if (h->len + len + 1 > h->cap) {
-        size_t cap = h->cap ? h->cap : 1024;
-        while (cap < h->len + len + 1)
-            cap *= 2;
-        char *b = realloc(h->body, cap);
-        if (!b)
-            return -ENOMEM;
-        h->body = b;
-        h->cap = cap;
-    }
-    memcpy(h->body + h->len, p, len);
-    h->len += len;
-    h->body[h->len] = '\0';
-    return 0;
+    return pl_buf_append(&h->body, p, len);
 }
 
 int pl_http_init(pl_http *h, pl_loop *l, pl_sub_counters *ctr, const char *source_addr)
 {
     memset(h, 0, sizeof *h);
+    pl_buf_init(&h->body, 1024, PL_HTTP_BODY_MAX);
     h->loop = l;
     h->ctr = ctr;
     h->fd = -1;
@@ -355,19 +341,13 @@ int pl_http_start(pl_http *h)
     pl_http_abort(h);
     h->cancel = false;
     h->connected = false;
-    h->len = 0;
+    pl_buf_clear(&h->body);
     h->status = 0;
     h->errbuf[0] = '\0';
-    if (h->body)
-        h->body[0] = '\0';
     if (curl_multi_add_handle(h->shard->multi, h->easy) != CURLM_OK)
         return -ENOMEM;
     h->running = true;
-    h->next = l->reqs;
-    h->prev = NULL;
-    if (l->reqs)
-        l->reqs->prev = h;
-    l->reqs = h;
+    pl_list_push_front(&l->reqs, &h->link);
     if (h->ctr)
         h->ctr->http_requests++;
     return 0;
@@ -386,13 +366,7 @@ void pl_http_abort(pl_http *h)
         pl_acct_take(l, h->fd, h->ctr);
     curl_multi_remove_handle(h->shard->multi, h->easy);
     h->running = false;
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        l->reqs = h->next;
-    if (h->next)
-        h->next->prev = h->prev;
-    h->prev = h->next = NULL;
+    pl_list_remove(&h->link);
 }
 
 void pl_http_cleanup(pl_http *h)
@@ -403,13 +377,12 @@ void pl_http_cleanup(pl_http *h)
     if (h->easy)
         curl_easy_cleanup(h->easy);
     curl_slist_free_all(h->headers);
-    free(h->body);
+    pl_buf_free(&h->body);
     if (h->shard)
         h->shard->handles--;
     h->shard = NULL;
     h->easy = NULL;
     h->headers = NULL;
-    h->body = NULL;
 }
 
 void pl_http_error(const pl_http *h, CURLcode rc, long status, pl_client_err *err)
@@ -424,7 +397,7 @@ void pl_http_error(const pl_http *h, CURLcode rc, long status, pl_client_err *er
                     h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
         return;
     }
-    json_t *root = json_loadb(pl_http_body(h), h->len, 0, NULL);
+    json_t *root = json_loadb(pl_http_body(h), h->body.len, 0, NULL);
     json_t *e = json_object_get(json_object_get(root, "error"), "code");
     json_t *m = json_object_get(json_object_get(root, "error"), "message");
     if (json_is_string(e))
@@ -575,6 +548,8 @@ int pl_loop_new(pl_loop **out)
      * wake-up. Unref'd, so it alone never keeps the loop running. */
     ev_check_init(&l->wake_watch, wake_cb);
     l->wake_watch.data = l;
+    pl_list_init(&l->subs);
+    pl_list_init(&l->reqs);
     ev_set_priority(&l->wake_watch, EV_MAXPRI);
     ev_check_start(l->ev, &l->wake_watch);
     ev_unref(l->ev);
@@ -597,8 +572,9 @@ void pl_loop_free(pl_loop *l)
     for (size_t i = 0; i < l->acct_len; i++)
         l->acct[i].owner = NULL;
     pl_sub_free_all(l);
-    while (l->reqs) {
-        pl_http *h = l->reqs;
+    pl_list *n;
+    while ((n = pl_list_first(&l->reqs))) {
+        pl_http *h = pl_list_entry(n, pl_http, link);
         pl_http_abort(h);
         h->done(h, CURLE_ABORTED_BY_CALLBACK, -1); /* -1: loop teardown, free only */
     }

@@ -31,7 +31,7 @@ static void pub_done(pl_http *h, CURLcode rc, long status)
     uint64_t id = 0;
     if (status >= 0) {
         if (rc == CURLE_OK && (status == 200 || status == 201)) {
-            json_t *root = json_loadb(pl_http_body(h), h->len, 0, NULL);
+            json_t *root = json_loadb(pl_http_body(h), h->body.len, 0, NULL);
             json_t *jid = json_object_get(root, "id");
             if (json_is_integer(jid)) {
                 id = (uint64_t)json_integer_value(jid);
@@ -142,7 +142,7 @@ static void config_done(pl_http *h, CURLcode rc, long status)
     pl_client_err err;
     if (status >= 0) {
         if (rc == CURLE_OK && status == 200) {
-            json_t *root = json_loadb(pl_http_body(h), h->len, 0, NULL);
+            json_t *root = json_loadb(pl_http_body(h), h->body.len, 0, NULL);
             const char *u = json_string_value(json_object_get(root, "ws_url"));
             pl_err_fill(&err, u ? 0 : -EPROTO, 0, u ? "" : "protocol", "%s",
                         u ? "ok" : "no ws_url in /api/config");

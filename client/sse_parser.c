@@ -10,39 +10,11 @@
 
 static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
 
-static int buf_reserve(pl_sse_buf *b, size_t extra)
-{
-    size_t need = b->len + extra + 1; /* room for a NUL */
-    if (b->len + extra > b->max)
-        return -EMSGSIZE;
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 128;
-    while (cap < need)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return -ENOMEM;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int buf_append(pl_sse_buf *b, const char *s, size_t n)
-{
-    int rc = buf_reserve(b, n);
-    if (rc)
-        return rc;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-static int buf_set(pl_sse_buf *b, const char *s, size_t n)
+/* Replaces what `b` holds by `n` bytes of `s`. */
+static int buf_set(pl_buf *b, const char *s, size_t n)
 {
     b->len = 0;
-    return buf_append(b, s, n);
+    return pl_buf_append(b, s, n);
 }
 
 void pl_sse_init(pl_sse_parser *p, size_t max_line, const pl_sse_callbacks *cb, void *ud)
@@ -50,19 +22,18 @@ void pl_sse_init(pl_sse_parser *p, size_t max_line, const pl_sse_callbacks *cb, 
     memset(p, 0, sizeof *p);
     if (!max_line)
         max_line = SSE_DEFAULT_MAX;
-    p->line.max = p->data.max = p->type.max = p->id.max = max_line;
+    pl_buf *bufs[] = {&p->line, &p->data, &p->type, &p->id};
+    for (size_t i = 0; i < 4; i++)
+        pl_buf_init(bufs[i], 128, max_line);
     p->cb = *cb;
     p->ud = ud;
 }
 
 void pl_sse_free(pl_sse_parser *p)
 {
-    pl_sse_buf *bufs[] = {&p->line, &p->data, &p->type, &p->id};
-    for (size_t i = 0; i < 4; i++) {
-        free(bufs[i]->p);
-        bufs[i]->p = NULL;
-        bufs[i]->len = bufs[i]->cap = 0;
-    }
+    pl_buf *bufs[] = {&p->line, &p->data, &p->type, &p->id};
+    for (size_t i = 0; i < 4; i++)
+        pl_buf_free(bufs[i]);
     p->bom_seen = 0;
     p->after_cr = false;
 }
@@ -109,8 +80,8 @@ static bool all_digits(const char *s, size_t n)
 static int field(pl_sse_parser *p, const char *name, size_t nlen, const char *v, size_t vlen)
 {
     if (nlen == 4 && memcmp(name, "data", 4) == 0) {
-        int rc = buf_append(&p->data, v, vlen);
-        return rc ? rc : buf_append(&p->data, "\n", 1);
+        int rc = pl_buf_append(&p->data, v, vlen);
+        return rc ? rc : pl_buf_append(&p->data, "\n", 1);
     }
     if (nlen == 5 && memcmp(name, "event", 5) == 0)
         return buf_set(&p->type, v, vlen);
@@ -161,7 +132,7 @@ static int skip_bom(pl_sse_parser *p, const char **buf, size_t *n)
         if ((unsigned char)**buf != bom[p->bom_seen]) {
             size_t had = p->bom_seen;
             p->bom_seen = 3;
-            return had ? buf_append(&p->line, (const char *)bom, had) : 0;
+            return had ? pl_buf_append(&p->line, (const char *)bom, had) : 0;
         }
         p->bom_seen++;
         (*buf)++;
@@ -192,9 +163,9 @@ int pl_sse_feed(pl_sse_parser *p, const char *buf, size_t n)
     while (buf < end) {
         const char *eol = find_eol(buf, end);
         if (!eol)
-            return buf_append(&p->line, buf, (size_t)(end - buf));
+            return pl_buf_append(&p->line, buf, (size_t)(end - buf));
         if (p->line.len) { /* the line started in an earlier read */
-            if ((rc = buf_append(&p->line, buf, (size_t)(eol - buf))))
+            if ((rc = pl_buf_append(&p->line, buf, (size_t)(eol - buf))))
                 return rc;
             size_t len = p->line.len;
             p->line.len = 0;

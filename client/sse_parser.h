@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "buf.h"
 
 /* One dispatched event. Pointers borrow the parser's buffers and are valid
  * during the callback only; every string is NUL-terminated. */
@@ -24,18 +25,12 @@ typedef struct pl_sse_callbacks {
     void (*on_comment)(void *ud);            /* a `:` line (heartbeat) */
 } pl_sse_callbacks;
 
-/* A growable byte buffer bounded by `max`. */
-typedef struct pl_sse_buf {
-    char *p;
-    size_t len, cap, max;
-} pl_sse_buf;
-
 typedef struct pl_sse_parser {
     pl_sse_callbacks cb;
     void *ud;
-    pl_sse_buf line, data, type, id;
-    uint8_t bom_seen; /* leading bytes of the BOM matched so far; 3 = done */
-    bool after_cr;    /* the previous byte was a CR: skip one LF */
+    pl_buf line, data, type, id; /* each bounded by max_line */
+    uint8_t bom_seen;            /* leading bytes of the BOM matched so far; 3 = done */
+    bool after_cr;               /* the previous byte was a CR: skip one LF */
 } pl_sse_parser;
 
 /* Sets up a parser. `max_line` bounds a line, the data of one event and

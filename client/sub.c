@@ -57,7 +57,6 @@ static void state(pl_sub *s, pl_sub_state st, const char *detail, const pl_clien
 
 static void sub_free(pl_sub *s)
 {
-    pl_loop *l = s->loop;
     if (s->ops)
         s->ops->stop(s);
     pl_timer_free(s->retry);
@@ -66,12 +65,7 @@ static void sub_free(pl_sub *s)
     if (s->http_ready)
         pl_http_cleanup(&s->http);
     pl_sse_free(&s->sse);
-    if (s->prev)
-        s->prev->next = s->next;
-    else if (l->subs == s)
-        l->subs = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    pl_list_remove(&s->link);
     free(s->url);
     free(s->ws_url);
     free(s->room);
@@ -108,9 +102,11 @@ void pl_sub_close(pl_sub *s)
 
 void pl_sub_free_all(pl_loop *l)
 {
-    while (l->subs) {
-        l->subs->busy = 0;
-        sub_free(l->subs);
+    pl_list *n;
+    while ((n = pl_list_first(&l->subs))) {
+        pl_sub *s = pl_list_entry(n, pl_sub, link);
+        s->busy = 0;
+        sub_free(s);
     }
 }
 
@@ -145,7 +141,7 @@ static void probe_done(pl_http *h, CURLcode rc, long status)
     if (rc != CURLE_OK || status != 200) {
         pl_sub_http_failed(s, h, rc, status);
     } else {
-        json_t *root = json_loadb(pl_http_body(h), h->len, 0, NULL);
+        json_t *root = json_loadb(pl_http_body(h), h->body.len, 0, NULL);
         json_t *last = json_object_get(root, "last_id");
         if (!json_is_integer(last)) {
             pl_err_fill(&err, -EPROTO, 0, "protocol", "probe: not a page");
@@ -433,7 +429,7 @@ bool pl_sub_take_page(pl_sub *s, pl_http *h, CURLcode rc, long status, int *deli
         return false;
     }
     pl_sub_opened(s);
-    int n = pl_sub_handle_page(s, pl_http_body(h), h->len);
+    int n = pl_sub_handle_page(s, pl_http_body(h), h->body.len);
     if (n < 0 && n != -ECANCELED) {
         pl_err_fill(&err, -EPROTO, 0, "protocol", "not a page: %.80s", pl_http_body(h));
         pl_sub_lost(s, &err);
@@ -569,10 +565,7 @@ int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
     s->cursor = o->since > 0 ? (uint64_t)o->since : 0;
     s->resync = o->since > 0; /* a cursor from elsewhere: check it */
     s->backoff_ms = s->o.backoff_min_ms;
-    s->next = l->subs;
-    if (l->subs)
-        l->subs->prev = s;
-    l->subs = s;
+    pl_list_push_front(&l->subs, &s->link);
     pl_sub_schedule(s, 0);
     *out = s;
     return 0;

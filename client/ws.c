@@ -428,7 +428,7 @@ static void config_done(pl_http *h, CURLcode rc, long status)
     if (rc != CURLE_OK || status != 200) {
         pl_sub_http_failed(s, h, rc, status);
     } else {
-        json_t *root = json_loadb(pl_http_body(h), h->len, 0, NULL);
+        json_t *root = json_loadb(pl_http_body(h), h->body.len, 0, NULL);
         const char *u = json_string_value(json_object_get(root, "ws_url"));
         pl_client_err err;
         if (!u || !(s->ws_url = strdup(u))) {

@@ -7,43 +7,28 @@
 int pl_ws_rx_add(pl_ws_rx *rx, const char *in, size_t len, bool whole, size_t max, const char **msg,
                  size_t *n)
 {
-    if (whole && rx->len == 0) { /* the usual case: no copy, no buffer */
+    pl_buf *b = &rx->buf;
+    if (whole && b->len == 0) { /* the usual case: no copy, no buffer */
         *msg = in;
         *n = len;
         return 1;
     }
-    if (len > max || rx->len > max - len) {
-        rx->len = 0;
-        return -EMSGSIZE;
+    b->first = 4096;
+    b->max = max;
+    int rc = pl_buf_append(b, in, len);
+    if (rc) {
+        b->len = 0;
+        return rc;
     }
-    if (rx->len + len + 1 > rx->cap) {
-        size_t cap = rx->cap ? rx->cap * 2 : 4096;
-        while (cap < rx->len + len + 1)
-            cap *= 2;
-        char *b = realloc(rx->p, cap);
-        if (!b) {
-            rx->len = 0;
-            return -ENOMEM;
-        }
-        rx->p = b;
-        rx->cap = cap;
-    }
-    memcpy(rx->p + rx->len, in, len);
-    rx->len += len;
     if (!whole)
         return 0;
-    rx->p[rx->len] = '\0';
-    *msg = rx->p;
-    *n = rx->len;
-    rx->len = 0;
+    *msg = b->p;
+    *n = b->len;
+    b->len = 0; /* empty for the next message; the bytes stay readable until then */
     return 1;
 }
 
-void pl_ws_rx_free(pl_ws_rx *rx)
-{
-    free(rx->p);
-    memset(rx, 0, sizeof *rx);
-}
+void pl_ws_rx_free(pl_ws_rx *rx) { pl_buf_free(&rx->buf); }
 
 void pl_ws_frame_parse(const char *p, size_t n, pl_ws_frame *f)
 {

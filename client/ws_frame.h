@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "buf.h"
 
 /* A message being joined from fragments. Zero-initialised is empty. */
 typedef struct pl_ws_rx {
-    char *p;
-    size_t len, cap;
+    pl_buf buf;
 } pl_ws_rx;
 
 /* Adds `len` bytes of a message; `whole` says they end it. Returns 1 with

@@ -155,15 +155,3 @@ void pl_msg_unref(pl_msg *m)
     if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
         free(m);
 }
-
-char *pl_err_json(const pl_err *err, size_t *len)
-{
-    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", err->code, "message", err->message);
-    if (!o)
-        return NULL;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (s && len)
-        *len = strlen(s);
-    return s;
-}

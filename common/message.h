@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "error.h"
 #include "validate.h"
 
 /* A publish request, after validation. Borrows its strings from the
@@ -57,9 +58,5 @@ void pl_msg_unref(pl_msg *m);
 
 /* 64-bit FNV-1a of a cid, never 0. */
 uint64_t pl_cid_hash(const char *cid, size_t len);
-
-/* The error body {"error":{"code":..,"message":..}}, malloc'ed; the caller
- * frees it. Returns NULL on allocation failure. */
-char *pl_err_json(const pl_err *err, size_t *len);
 
 #endif

@@ -16,7 +16,7 @@ struct pl_room {
     pl_msg **ring;
     size_t cap, start, count; /* ring[start] holds the oldest message */
     uint64_t next_id;         /* the id the next publish gets */
-    pl_waiter waiters;        /* sentinel of a circular list */
+    pl_list waiters;          /* of pl_waiter.node */
     char name[PL_ROOM_MAX + 1];
 };
 
@@ -118,7 +118,7 @@ static pl_room *room_new(const char *name, size_t history)
     pthread_mutex_init(&r->lock, NULL);
     r->cap = history;
     r->next_id = 1;
-    r->waiters.next = r->waiters.prev = &r->waiters;
+    pl_list_init(&r->waiters);
     strncpy(r->name, name, PL_ROOM_MAX);
     return r;
 }
@@ -191,16 +191,15 @@ static bool append_locked(pl_room *r, pl_msg *m)
 
 static void unlink_locked(pl_waiter *w)
 {
-    w->prev->next = w->next;
-    w->next->prev = w->prev;
-    w->next = w->prev = NULL;
+    pl_list_remove(&w->node);
     w->room = NULL;
 }
 
 static void wake_locked(pl_room *r)
 {
-    while (r->waiters.next != &r->waiters) {
-        pl_waiter *w = r->waiters.next;
+    pl_list *n;
+    while ((n = pl_list_first(&r->waiters))) {
+        pl_waiter *w = pl_list_entry(n, pl_waiter, node);
         unlink_locked(w);
         w->wake(w);
     }
@@ -279,10 +278,7 @@ bool pl_room_wait(pl_room *r, uint64_t since, pl_waiter *w)
     pthread_mutex_lock(&r->lock);
     if (first_after_locked(r, since) >= r->next_id) {
         w->room = r;
-        w->prev = r->waiters.prev;
-        w->next = &r->waiters;
-        r->waiters.prev->next = w;
-        r->waiters.prev = w;
+        pl_list_push(&r->waiters, &w->node);
         waiting = w->park(w);
         if (!waiting)
             unlink_locked(w);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "list.h"
 #include "message.h"
 
 typedef struct pl_store pl_store;
@@ -21,7 +22,7 @@ typedef struct pl_room pl_room;
  *   waiter is unlinked again), e.g. when the server is stopping;
  * - `wake` once, after the waiter was unlinked by a publish. */
 typedef struct pl_waiter {
-    struct pl_waiter *prev, *next;
+    pl_list node;  /* in the room's waiters while linked */
     pl_room *room; /* set while linked */
     bool (*park)(struct pl_waiter *w);
     void (*wake)(struct pl_waiter *w);

@@ -4,32 +4,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-const char *pl_err_code(int status)
-{
-    switch (status) {
-    case 400: return "bad_request";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "payload_too_large";
-    case 415: return "unsupported_media_type";
-    case 429: return "too_many_requests";
-    case 503: return "unavailable";
-    default: return "internal";
-    }
-}
-
-int pl_err_set(pl_err *err, int status, const char *fmt, ...)
-{
-    va_list ap;
-    err->status = status;
-    err->code = pl_err_code(status);
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
-
 bool pl_valid_room(const char *s, size_t len)
 {
     if (len < 1 || len > PL_ROOM_MAX)

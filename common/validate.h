@@ -1,5 +1,5 @@
 /* Input rules of the wire protocol (PROTOCOL.md): limits, room names,
- * UTF-8, query integers, and the one error type every layer reports with. */
+ * UTF-8 and query integers. The error type is in error.h. */
 #ifndef PL_VALIDATE_H
 #define PL_VALIDATE_H
 #include <stdbool.h>
@@ -23,21 +23,6 @@
 /* Ids and timeouts beyond this are refused: it is the largest integer a
  * JavaScript client can hold exactly. */
 #define PL_INT_MAX ((uint64_t)9007199254740991ULL)
-
-/* An error as the protocol reports it: HTTP status, a stable code string
- * and a human sentence. Lives on the caller's stack; owns nothing. */
-typedef struct pl_err {
-    int status;
-    const char *code;
-    char message[192];
-} pl_err;
-
-/* Fills `err` with `status`, the protocol's code for that status and a
- * printf-style message. Always returns -EINVAL so callers can
- * `return pl_err_set(...)`. */
-int pl_err_set(pl_err *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* "bad_request" for 400, "not_found" for 404 ... "internal" otherwise. */
-const char *pl_err_code(int status);
 
 /* True when `s` (len bytes) matches [A-Za-z0-9_-]{1,64}. */
 bool pl_valid_room(const char *s, size_t len);

@@ -26,7 +26,7 @@ enum MHD_Result pl_publish_handle(pl_req *q)
         pl_err_set(&err, 503, "out of memory");
     if (q->u.pub.status)
         return pl_http_error(q, &err);
-    if (pl_msg_parse_body(q->u.pub.body ? q->u.pub.body : "", q->u.pub.len, &obj, &err) ||
+    if (pl_msg_parse_body(pl_buf_str(&q->u.pub.body), q->u.pub.body.len, &obj, &err) ||
         pl_msg_parse_publish(obj, &in, &err))
         goto fail;
     int rc = pl_store_room(srv->store, q->room_name, true, &room);

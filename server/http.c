@@ -109,27 +109,14 @@ static enum MHD_Result method_not_allowed(pl_req *q, const char *allow)
 void pl_req_list_add(pl_req_list *l, pl_req *q)
 {
     pthread_mutex_lock(&l->lock);
-    q->prev = NULL;
-    q->next = l->head;
-    if (l->head)
-        l->head->prev = q;
-    l->head = q;
-    q->listed = true;
+    pl_list_push_front(&l->head, &q->link);
     pthread_mutex_unlock(&l->lock);
 }
 
 void pl_req_list_remove(pl_req_list *l, pl_req *q)
 {
     pthread_mutex_lock(&l->lock);
-    if (q->listed) {
-        if (q->prev)
-            q->prev->next = q->next;
-        else
-            l->head = q->next;
-        if (q->next)
-            q->next->prev = q->prev;
-        q->listed = false;
-    }
+    pl_list_remove(&q->link);
     pthread_mutex_unlock(&l->lock);
 }
 
@@ -150,6 +137,7 @@ static enum MHD_Result start_publish(pl_req *q)
         return pl_http_error(q, &err);
     }
     q->route = PL_ROUTE_PUBLISH;
+    pl_buf_init(&q->u.pub.body, 1024, PL_BODY_MAX);
     return MHD_YES;
 }
 
@@ -158,19 +146,9 @@ static void take_body(pl_req *q, const char *data, size_t len)
 {
     if (q->u.pub.status)
         return;
-    if (q->u.pub.len + len > PL_BODY_MAX) {
-        q->u.pub.status = 413;
-        return;
-    }
-    char *b = realloc(q->u.pub.body, q->u.pub.len + len + 1);
-    if (!b) {
-        q->u.pub.status = 503;
-        return;
-    }
-    memcpy(b + q->u.pub.len, data, len);
-    q->u.pub.len += len;
-    b[q->u.pub.len] = '\0';
-    q->u.pub.body = b;
+    int rc = pl_buf_append(&q->u.pub.body, data, len);
+    if (rc)
+        q->u.pub.status = rc == -EMSGSIZE ? 413 : 503;
 }
 
 static enum MHD_Result health(pl_req *q)
@@ -263,7 +241,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     else if (q->route == PL_ROUTE_SSE)
         pl_sse_done(q);
     else if (q->route == PL_ROUTE_PUBLISH)
-        free(q->u.pub.body);
+        pl_buf_free(&q->u.pub.body);
     /* The kernel's count replaces our running estimate, so the figure
      * includes status line, headers and chunk framing exactly. */
     uint64_t out = pl_http_tcp_out(conn);

@@ -213,6 +213,8 @@ static int start(pl_server *srv, char origin_bufs[2][96])
     srv->stats.started_mono_us = pl_clock_mono_us();
     pthread_mutex_init(&srv->long_polls.lock, NULL);
     pthread_mutex_init(&srv->sse_streams.lock, NULL);
+    pl_list_init(&srv->long_polls.head);
+    pl_list_init(&srv->sse_streams.head);
     if (pl_hangup_start(srv) != 0)
         return -1;
     /* Before the first request can note a deadline or a heartbeat. */

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "buf.h"
 #include "origin.h"
 #include "stats.h"
 #include "store.h"
@@ -35,7 +36,7 @@ typedef struct pl_req pl_req;
  * deadline, SSE streams needing heartbeats). */
 typedef struct pl_req_list {
     pthread_mutex_t lock;
-    pl_req *head;
+    pl_list head; /* of pl_req.link */
 } pl_req_list;
 
 typedef struct pl_server {
@@ -79,16 +80,14 @@ struct pl_req {
     pl_transport_stats *ts; /* the counters this request's bytes go to */
     uint64_t tcp_out_start; /* socket bytes handed over before this request */
     uint64_t bytes_counted; /* bytes already added to ts->bytes_out live */
-    pl_req *next, *prev;    /* in a pl_req_list, when on one */
-    bool listed;
-    int watched_fd;   /* fd + 1 while the hang-up watcher has it, else 0 */
-    atomic_bool gone; /* the client hung up while we waited */
+    pl_list link;           /* in a pl_req_list, when on one */
+    int watched_fd;         /* fd + 1 while the hang-up watcher has it, else 0 */
+    atomic_bool gone;       /* the client hung up while we waited */
     pl_waiter waiter;
     char room_name[PL_ROOM_MAX + 1];
     union {
         struct { /* publish */
-            char *body;
-            size_t len;
+            pl_buf body;
             int status; /* an error found while the body streamed in */
         } pub;
         struct { /* long poll */

@@ -119,7 +119,9 @@ void pl_long_poll_tick(pl_server *srv, int64_t now_us, int64_t *next_deadline_us
 {
     int64_t next = INT64_MAX;
     pthread_mutex_lock(&srv->long_polls.lock);
-    for (pl_req *q = srv->long_polls.head; q; q = q->next) {
+    pl_list_each(it, &srv->long_polls.head)
+    {
+        pl_req *q = pl_list_entry(it, pl_req, link);
         if (atomic_load(&q->u.lp.expired))
             continue;
         /* Slack merges deadlines a few ms apart into one wake-up. */

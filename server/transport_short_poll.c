@@ -8,10 +8,9 @@
 #include "clock.h"
 #include "server.h"
 
-/* A growing output buffer; `failed` latches an allocation failure. */
+/* The page being written; `failed` latches an allocation failure. */
 typedef struct page_buf {
-    char *p;
-    size_t len, cap;
+    pl_buf b;
     bool failed;
     pl_transport_stats *ts; /* each message served is timed here */
     int64_t now_us;
@@ -19,29 +18,14 @@ typedef struct page_buf {
 
 static void put(page_buf *b, const char *s, size_t n)
 {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    if (!b->failed && pl_buf_append(&b->b, s, n) != 0)
+        b->failed = true;
 }
 
 static bool visit(void *ud, const pl_msg *m)
 {
     page_buf *b = ud;
-    if (b->len && b->p[b->len - 1] != '[')
+    if (b->b.len && b->b.p[b->b.len - 1] != '[')
         put(b, ",", 1);
     put(b, m->json, m->json_len);
     if (!b->failed)
@@ -52,7 +36,7 @@ static bool visit(void *ud, const pl_msg *m)
 char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limit,
                     pl_transport_stats *ts, size_t *len, size_t *count)
 {
-    page_buf b = {.ts = ts, .now_us = pl_clock_real_us()};
+    page_buf b = {.b = {.first = 1024}, .ts = ts, .now_us = pl_clock_real_us()};
     pl_scan info = {0};
     char head[PL_ROOM_MAX + 32], tail[128];
     int n = snprintf(head, sizeof head, "{\"room\":\"%s\",\"messages\":[", name);
@@ -65,11 +49,11 @@ char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limi
         pl_stat_add(&ts->gaps, 1);
     put(&b, tail, (size_t)n);
     if (b.failed) {
-        free(b.p);
+        pl_buf_free(&b.b);
         return NULL;
     }
-    *len = b.len;
-    return b.p;
+    *len = b.b.len;
+    return pl_buf_take(&b.b);
 }
 
 /* Reads optional query integer `key` into *out (kept when absent). */

@@ -206,7 +206,9 @@ int64_t pl_sse_heartbeat(pl_server *srv, int64_t now_us)
 {
     int64_t next = INT64_MAX;
     pthread_mutex_lock(&srv->sse_streams.lock);
-    for (pl_req *q = srv->sse_streams.head; q; q = q->next) {
+    pl_list_each(it, &srv->sse_streams.head)
+    {
+        pl_req *q = pl_list_entry(it, pl_req, link);
         if (q->u.sse.beat_next_us <= now_us) {
             q->u.sse.beat_next_us = pl_beat_next(srv, q->u.sse.beat_period_us, now_us);
             atomic_store(&q->u.sse.ping_due, true);

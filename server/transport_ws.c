@@ -28,11 +28,12 @@
 #define FRAME_BUF_DEFAULT 65536
 
 struct conn;
+#define CONN(node) pl_list_entry(node, struct conn, link)
 
 /* The connections of one room, touched only on the service thread. */
 struct room_subs {
     pl_room *room;
-    struct conn *head;
+    pl_list conns;          /* of conn.link */
     struct room_subs *next; /* hash chain */
 };
 
@@ -47,9 +48,9 @@ struct conn {
     struct lws *wsi;
     pl_room *room;
     struct room_subs *subs;
-    struct conn *prev, *next; /* in subs->head */
-    uint64_t cursor;          /* last message id sent */
-    uint64_t bytes_counted;   /* added to st->ws.bytes_out for this socket */
+    pl_list link;           /* in subs->conns */
+    uint64_t cursor;        /* last message id sent */
+    uint64_t bytes_counted; /* added to st->ws.bytes_out for this socket */
     struct reply *replies[REPLY_QUEUE_MAX];
     unsigned rq_head, rq_len;
     char *rx;           /* fragments of the message being received */
@@ -175,13 +176,10 @@ static int subs_join(pl_ws *ws, struct conn *c)
         if (!*p)
             return -ENOMEM;
         (*p)->room = c->room;
+        pl_list_init(&(*p)->conns);
     }
     c->subs = *p;
-    c->prev = NULL;
-    c->next = c->subs->head;
-    if (c->next)
-        c->next->prev = c;
-    c->subs->head = c;
+    pl_list_push_front(&c->subs->conns, &c->link);
     return 0;
 }
 
@@ -189,13 +187,8 @@ static void subs_leave(pl_ws *ws, struct conn *c)
 {
     if (!c->subs)
         return;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        c->subs->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    if (!c->subs->head) {
+    pl_list_remove(&c->link);
+    if (pl_list_empty(&c->subs->conns)) {
         struct room_subs **p = subs_slot(ws, c->room);
         *p = c->subs->next;
         free(c->subs);
@@ -212,8 +205,8 @@ static void wake_dirty_rooms(pl_ws *ws)
     }
     for (size_t i = 0; i < n; i++) {
         struct room_subs *s = *subs_slot(ws, ws->drain[i]);
-        for (struct conn *c = s ? s->head : NULL; c; c = c->next)
-            lws_callback_on_writable(c->wsi);
+        if (s)
+            pl_list_each(it, &s->conns) lws_callback_on_writable(CONN(it)->wsi);
     }
 }
 
@@ -684,7 +677,9 @@ static void sweep(lws_sorted_usec_list_t *sul)
     ws->sweep_at = INT64_MAX;
     for (size_t b = 0; b < SUB_BUCKETS; b++)
         for (struct room_subs *s = ws->subs[b]; s; s = s->next)
-            for (struct conn *c = s->head; c; c = c->next) {
+            pl_list_each(it, &s->conns)
+            {
+                struct conn *c = CONN(it);
                 if (c->check_us <= now) {
                     check_idle(c, now);
                     c->check_us = pl_clock_next_tick(ws->epoch_us, c->beat_us, now);
@@ -710,7 +705,9 @@ static void say_goodbye(pl_ws *ws)
 {
     for (size_t b = 0; b < SUB_BUCKETS; b++)
         for (struct room_subs *s = ws->subs[b]; s; s = s->next)
-            for (struct conn *c = s->head; c; c = c->next) {
+            pl_list_each(it, &s->conns)
+            {
+                struct conn *c = CONN(it);
                 c->going_away = true;
                 lws_callback_on_writable(c->wsi);
             }

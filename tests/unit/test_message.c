@@ -131,17 +131,6 @@ TEST(websocket_frame_is_the_message_with_type_first)
     pl_msg_unref(m);
 }
 
-TEST(error_body_is_the_protocol_json)
-{
-    pl_err e;
-    size_t len;
-    pl_err_set(&e, 400, "text is empty");
-    char *s = pl_err_json(&e, &len);
-    CHECK_EQ_STR(s, "{\"error\":{\"code\":\"bad_request\",\"message\":\"text is empty\"}}");
-    CHECK_EQ_INT(len, strlen(s));
-    free(s);
-}
-
 int main(void)
 {
     RUN(publish_with_user_and_text_is_accepted);
@@ -153,6 +142,5 @@ int main(void)
     RUN(cid_and_meta_are_carried_through);
     RUN(sse_event_is_id_event_data_and_a_blank_line);
     RUN(websocket_frame_is_the_message_with_type_first);
-    RUN(error_body_is_the_protocol_json);
     return CHECK_DONE();
 }

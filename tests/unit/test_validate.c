@@ -1,5 +1,5 @@
 /* Specification of common/validate: room names, UTF-8, control characters,
- * query integers and error codes. */
+ * query integers and heartbeat bounds. */
 #include "check.h"
 #include "validate.h"
 
@@ -79,21 +79,6 @@ TEST(uint_rejects_signs_spaces_empty_and_overflow)
     CHECK_EQ_INT(v, 7); /* untouched on error */
 }
 
-TEST(error_codes_follow_the_status)
-{
-    pl_err e;
-    CHECK(pl_err_set(&e, 415, "x %d", 1) < 0);
-    CHECK_EQ_INT(e.status, 415);
-    CHECK_EQ_STR(e.code, "unsupported_media_type");
-    CHECK_EQ_STR(e.message, "x 1");
-    CHECK_EQ_STR(pl_err_code(400), "bad_request");
-    CHECK_EQ_STR(pl_err_code(404), "not_found");
-    CHECK_EQ_STR(pl_err_code(405), "method_not_allowed");
-    CHECK_EQ_STR(pl_err_code(413), "payload_too_large");
-    CHECK_EQ_STR(pl_err_code(429), "too_many_requests");
-    CHECK_EQ_STR(pl_err_code(503), "unavailable");
-}
-
 TEST(heartbeat_is_clamped_into_the_server_bounds)
 {
     CHECK_EQ_INT(pl_heartbeat_clamp(0, 5, 300), 5);
@@ -112,7 +97,6 @@ int main(void)
     RUN(control_characters_other_than_tab_and_newline_are_found);
     RUN(uint_parses_plain_decimal_digits);
     RUN(uint_rejects_signs_spaces_empty_and_overflow);
-    RUN(error_codes_follow_the_status);
     RUN(heartbeat_is_clamped_into_the_server_bounds);
     return CHECK_DONE();
 }
