@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "metrics.h"
+#include "reply.h"
 #include "server.h"
 
 enum MHD_Result pl_publish_handle(pl_req *q)
@@ -25,25 +26,23 @@ enum MHD_Result pl_publish_handle(pl_req *q)
     else if (q->u.pub.status)
         pl_err_set(&err, 503, "out of memory");
     if (q->u.pub.status)
-        return pl_http_error(q, &err);
+        return pl_reply_error(q, &err);
     if (pl_msg_parse_body(pl_buf_str(&q->u.pub.body), q->u.pub.body.len, &obj, &err) ||
         pl_msg_parse_publish(obj, &in, &err))
         goto fail;
     int rc = pl_store_room(srv->store, q->room_name, true, &room);
     if (rc == 0)
         rc = pl_store_publish(srv->store, room, &in, &m, &dup);
-    if (rc != 0) {
-        pl_err_set(&err, 503, rc == -ENOSPC ? "room limit reached" : "out of memory");
-        goto fail;
-    }
-    json_decref(obj);
+    json_decref(obj); /* `in` borrowed from it, and is used no more */
+    if (rc != 0)
+        return pl_reply_store_error(q, rc);
     pl_stat_add(dup ? &srv->stats.publishes.duplicate : &srv->stats.publishes.stored, 1);
     char *body = strdup(m->json);
     size_t len = m->json_len;
     pl_msg_unref(m);
-    return pl_http_json(q, dup ? 200 : 201, body, len);
+    return pl_reply_json(q, dup ? 200 : 201, body, len);
 fail:
-    ret = pl_http_error(q, &err);
+    ret = pl_reply_error(q, &err);
     json_decref(obj);
     return ret;
 }
@@ -63,9 +62,7 @@ enum MHD_Result pl_api_metrics(pl_req *q)
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PL_METRICS_CONTENT_TYPE);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    enum MHD_Result ret = MHD_queue_response(q->conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
+    return pl_reply_queue(q, 200, r);
 }
 
 enum MHD_Result pl_api_stats(pl_req *q)
@@ -74,7 +71,7 @@ enum MHD_Result pl_api_stats(pl_req *q)
     size_t len = 0;
     char *body = pl_stats_json(&srv->stats, pl_store_room_count(srv->store),
                                pl_store_published(srv->store), &len);
-    return pl_http_json(q, 200, body, len);
+    return pl_reply_json(q, 200, body, len);
 }
 
 /* The WebSocket URL as this client should dial it: through the public
@@ -103,5 +100,5 @@ enum MHD_Result pl_api_config(pl_req *q)
                   "heartbeat_max_s", srv->cfg.max_heartbeat_s);
     char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
-    return pl_http_json(q, 200, body, body ? strlen(body) : 0);
+    return pl_reply_json(q, 200, body, body ? strlen(body) : 0);
 }

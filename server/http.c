@@ -1,5 +1,5 @@
 /* The HTTP side: libmicrohttpd daemon setup, the router that maps each
- * request to its transport, and the helpers every handler answers with.
+ * request to its transport, and the per-connection byte count.
  * MHD runs its own epoll thread(s); waiting requests are suspended. */
 #include <errno.h>
 #include <linux/tcp.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "log.h"
+#include "reply.h"
 #include "route.h"
 #include "server.h"
 
@@ -51,61 +52,6 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
-static enum MHD_Result queue(pl_req *q, int status, struct MHD_Response *r)
-{
-    if (!r)
-        return MHD_NO;
-    enum MHD_Result ret = MHD_queue_response(q->conn, (unsigned)status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static struct MHD_Response *json_response(char *body, size_t len)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        return NULL;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return r;
-}
-
-enum MHD_Result pl_http_json(pl_req *q, int status, char *body, size_t len)
-{
-    if (!body)
-        return MHD_NO;
-    if (status >= 400) {
-        pl_stats_count_status_at(&q->srv->stats, q->err_ep, status);
-        if (q->err_ep == PL_SEP_PUBLISH)
-            pl_stat_add(&q->srv->stats.publishes.refused, 1);
-    }
-    return queue(q, status, json_response(body, len));
-}
-
-enum MHD_Result pl_http_error(pl_req *q, const pl_err *err)
-{
-    size_t len = 0;
-    char *body = pl_err_json(err, &len);
-    return pl_http_json(q, err->status, body, len);
-}
-
-static enum MHD_Result method_not_allowed(pl_req *q, const char *allow)
-{
-    pl_err err;
-    size_t len = 0;
-    pl_err_set(&err, 405, "method not allowed here; use %s", allow);
-    char *body = pl_err_json(&err, &len);
-    if (!body)
-        return MHD_NO;
-    pl_stats_count_status_at(&q->srv->stats, q->err_ep, 405);
-    struct MHD_Response *r = json_response(body, len);
-    if (r)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    return queue(q, 405, r);
-}
-
 void pl_req_list_add(pl_req_list *l, pl_req *q)
 {
     pthread_mutex_lock(&l->lock);
@@ -128,13 +74,13 @@ static enum MHD_Result start_publish(pl_req *q)
         MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!pl_route_json_type(ct)) {
         pl_err_set(&err, 415, "Content-Type must be application/json");
-        return pl_http_error(q, &err);
+        return pl_reply_error(q, &err);
     }
     const char *cl =
         MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > PL_BODY_MAX) {
         pl_err_set(&err, 413, "request body is over %d bytes", PL_BODY_MAX);
-        return pl_http_error(q, &err);
+        return pl_reply_error(q, &err);
     }
     q->route = PL_ROUTE_PUBLISH;
     pl_buf_init(&q->u.pub.body, 1024, PL_BODY_MAX);
@@ -157,7 +103,7 @@ static enum MHD_Result health(pl_req *q)
     struct MHD_Response *r = MHD_create_response_from_buffer(3, ok, MHD_RESPMEM_PERSISTENT);
     if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
-    return queue(q, 200, r);
+    return pl_reply_queue(q, 200, r);
 }
 
 /* Hands the request to the endpoint route.c chose. */
@@ -188,9 +134,9 @@ static enum MHD_Result route(pl_req *q, const char *url, const char *method)
     case PL_EP_ERROR: break;
     }
     if (m.status == 405)
-        return method_not_allowed(q, m.allow);
+        return pl_reply_not_allowed(q, m.allow);
     pl_err_set(&err, m.status, "%s", m.reason);
-    return pl_http_error(q, &err);
+    return pl_reply_error(q, &err);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -117,18 +117,9 @@ static inline pl_req *pl_req_of_waiter(pl_waiter *w)
     return (pl_req *)(void *)((char *)w - offsetof(pl_req, waiter));
 }
 
-/* Queues a JSON error response for `err` and counts it. */
-enum MHD_Result pl_http_error(pl_req *q, const pl_err *err);
-/* Queues `body` (malloc'ed, ownership taken) with `status` as JSON. */
-enum MHD_Result pl_http_json(pl_req *q, int status, char *body, size_t len);
-
 /* Socket bytes handed to the kernel so far on this request's connection,
  * from TCP_INFO; 0 when unknown. */
 uint64_t pl_http_tcp_out(struct MHD_Connection *conn);
-
-/* Reads the optional query integer `key` into *out, leaving it unchanged
- * when absent. Returns 0, or -EINVAL with a 400 in `err`. */
-int pl_query_uint(pl_req *q, const char *key, uint64_t *out, pl_err *err);
 
 /* Adds/removes `q` on a ticker list. */
 void pl_req_list_add(pl_req_list *l, pl_req *q);
@@ -143,14 +134,6 @@ void pl_ticker_note_beat(pl_server *srv, int64_t due_us);
 int64_t pl_beat_next(const pl_server *srv, int64_t period_us, int64_t now_us);
 int pl_ticker_start(pl_server *srv);
 void pl_ticker_stop(pl_server *srv);
-
-/* The page JSON builder shared by short and long polling: visits the room
- * after `since` and returns the malloc'ed page, or NULL on allocation
- * failure. `room` may be NULL (a room nobody used yet: an empty page).
- * Each message in it counts as delivered in `ts`, and a page that skips
- * trimmed ids as a gap served. */
-char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limit,
-                    pl_transport_stats *ts, size_t *len, size_t *count);
 
 /* Transports on the HTTP side. Each handles a request once its headers (and
  * body, for a publish) are in; `done` releases its state when MHD reports

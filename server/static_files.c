@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "reply.h"
 #include "route.h"
 #include "server.h"
 
@@ -82,7 +83,7 @@ enum MHD_Result pl_static_file(pl_req *q, const char *url)
         url = "/index.html";
     if (!pl_route_static_path_ok(url)) {
         pl_err_set(&err, 404, "no such file");
-        return pl_http_error(q, &err);
+        return pl_reply_error(q, &err);
     }
     snprintf(path, sizeof path, "%s%s", q->srv->cfg.web_root, url);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -90,7 +91,7 @@ enum MHD_Result pl_static_file(pl_req *q, const char *url)
         if (fd >= 0)
             close(fd);
         pl_err_set(&err, 404, "no such file");
-        return pl_http_error(q, &err);
+        return pl_reply_error(q, &err);
     }
     struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
     if (!r) {
@@ -100,7 +101,5 @@ enum MHD_Result pl_static_file(pl_req *q, const char *url)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(path));
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    enum MHD_Result ret = MHD_queue_response(q->conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
+    return pl_reply_queue(q, 200, r);
 }

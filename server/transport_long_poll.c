@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include "clock.h"
 #include "hangup.h"
+#include "page.h"
+#include "reply.h"
 #include "server.h"
 
 static bool lp_park(pl_waiter *w)
@@ -40,16 +42,7 @@ static void unpark(pl_req *q)
 
 static enum MHD_Result answer(pl_req *q)
 {
-    pl_err err;
-    size_t len, count;
-    char *page =
-        pl_page_build(q->room, q->room_name, q->u.lp.since, q->u.lp.limit, q->ts, &len, &count);
-    if (!page) {
-        pl_err_set(&err, 503, "out of memory");
-        return pl_http_error(q, &err);
-    }
-    pl_stat_add(&q->ts->messages_out, count);
-    return pl_http_json(q, 200, page, len);
+    return pl_page_answer(q, q->room, q->u.lp.since, q->u.lp.limit);
 }
 
 /* The first call: validates, then answers or parks. */
@@ -57,24 +50,21 @@ static enum MHD_Result start(pl_req *q)
 {
     pl_server *srv = q->srv;
     pl_err err;
-    uint64_t since = 0, limit = PL_LIMIT_DEFAULT, timeout = PL_TIMEOUT_DEFAULT;
+    uint64_t timeout = PL_TIMEOUT_DEFAULT;
     pl_scan info;
 
     q->ts = &srv->stats.long_poll;
     pl_stat_add(&q->ts->requests, 1);
-    if (pl_query_uint(q, "since", &since, &err) || pl_query_uint(q, "limit", &limit, &err) ||
-        pl_query_uint(q, "timeout", &timeout, &err))
-        return pl_http_error(q, &err);
-    q->u.lp.since = since;
-    q->u.lp.limit = limit > PL_LIMIT_MAX ? PL_LIMIT_MAX : (size_t)limit;
+    if (pl_page_query(q, &q->u.lp.since, &q->u.lp.limit, &err) ||
+        pl_page_query_uint(q, "timeout", &timeout, &err))
+        return pl_reply_error(q, &err);
     if (timeout > PL_TIMEOUT_MAX)
         timeout = PL_TIMEOUT_MAX;
     /* Waiting needs the room to exist, so a long poll may create it. */
     int rc = pl_store_room(srv->store, q->room_name, true, &q->room);
-    if (rc != 0) {
-        pl_err_set(&err, 503, rc == -ENOSPC ? "room limit reached" : "out of memory");
-        return pl_http_error(q, &err);
-    }
+    if (rc != 0)
+        return pl_reply_store_error(q, rc);
+    uint64_t since = q->u.lp.since;
     pl_room_scan(q->room, since, 0, NULL, NULL, &info);
     if (timeout == 0 || info.last_id > since || atomic_load(&srv->stopping))
         return answer(q);

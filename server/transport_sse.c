@@ -8,7 +8,8 @@
 #include <string.h>
 #include "clock.h"
 #include "hangup.h"
-#include "clock.h"
+#include "page.h"
+#include "reply.h"
 #include "server.h"
 
 #define pl_req_of_waiter(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
@@ -133,7 +134,7 @@ static int start_cursor(pl_req *q, pl_err *err)
         return 0;
     }
     uint64_t since = UINT64_MAX;
-    if (pl_query_uint(q, "since", &since, err))
+    if (pl_page_query_uint(q, "since", &since, err))
         return -EINVAL;
     if (since == UINT64_MAX) {
         pl_room_scan(q->room, 0, 0, NULL, NULL, &info);
@@ -149,7 +150,7 @@ static int start_beat(pl_req *q, pl_err *err)
 {
     const pl_server_config *cfg = &q->srv->cfg;
     uint64_t asked = UINT64_MAX;
-    if (pl_query_uint(q, "heartbeat", &asked, err))
+    if (pl_page_query_uint(q, "heartbeat", &asked, err))
         return -EINVAL;
     int s = asked == UINT64_MAX
                 ? cfg->heartbeat_s
@@ -168,12 +169,11 @@ enum MHD_Result pl_sse_handle(pl_req *q)
     int rc = pl_store_room(srv->store, q->room_name, true, &q->room);
     if (rc != 0) {
         q->route = PL_ROUTE_OTHER;
-        pl_err_set(&err, 503, rc == -ENOSPC ? "room limit reached" : "out of memory");
-        return pl_http_error(q, &err);
+        return pl_reply_store_error(q, rc);
     }
     if (start_cursor(q, &err) != 0 || start_beat(q, &err) != 0) {
         q->route = PL_ROUTE_OTHER;
-        return pl_http_error(q, &err);
+        return pl_reply_error(q, &err);
     }
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, q, NULL);
