@@ -119,7 +119,7 @@ static void on_published(void *ud, uint64_t seq, bool ok)
         *(ok ? &f->stored : &f->failed) += 1;
 }
 
-static int setup(floor_run *f, const pl_bench_target *tg)
+static int setup(floor_run *f, const pl_btarget_addr *tg)
 {
     const pl_bench_opts *o = f->o;
     struct sockaddr_storage sa;
@@ -240,7 +240,7 @@ static int write_json(const pl_bench_opts *o, const floor_result *r)
     return rc;
 }
 
-int pl_bench_floor(const pl_bench_opts *o, const pl_bench_target *tg)
+int pl_bench_floor(const pl_bench_opts *o, const pl_btarget_addr *tg)
 {
     floor_run *f = calloc(1, sizeof *f);
     floor_result r = {0};

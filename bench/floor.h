@@ -10,6 +10,6 @@
 /* Runs it against `tg` with --subscribers/--rate/--duration/--warmup/
  * --size (one room), prints a table row and writes --json when asked.
  * Returns 0 when it ran (a shortfall is a result), or a negative code. */
-int pl_bench_floor(const pl_bench_opts *o, const pl_bench_target *tg);
+int pl_bench_floor(const pl_bench_opts *o, const pl_btarget_addr *tg);
 
 #endif

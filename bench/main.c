@@ -8,7 +8,7 @@
 #include "overhead.h"
 #include "report.h"
 #include "scenario.h"
-#include "server.h"
+#include "target.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,19 +59,19 @@ static int fetch_ws_url(const char *url, const pl_tls_opts *tls, char *out, size
     return rc;
 }
 
-static int start_server(const pl_bench_opts *o, pl_bsrv *srv)
+static int start_server(const pl_bench_opts *o, pl_btarget *srv)
 {
     char bin[4096], conns[32];
     if (o->server_bin)
         snprintf(bin, sizeof bin, "%s", o->server_bin);
-    else if (pl_bsrv_find(bin, sizeof bin) != 0) {
+    else if (pl_btarget_find(bin, sizeof bin) != 0) {
         fprintf(stderr, "pushlab-bench: no pushlab-server next to the bench; use --server-bin "
                         "or --url\n");
         return -ENOENT;
     }
     snprintf(conns, sizeof conns, "%d", o->subscribers + o->rooms + 256);
     const char *extra[] = {"--max-connections", conns, NULL};
-    return pl_bsrv_start(srv, bin, o->subscribers + o->rooms + 256 > 10000 ? extra : NULL);
+    return pl_btarget_start(srv, bin, o->subscribers + o->rooms + 256 > 10000 ? extra : NULL);
 }
 
 static void warn_saturation(const pl_bench_result *r)
@@ -108,9 +108,9 @@ static int write_outputs(const pl_bench_opts *o, const pl_bench_result *res, int
  * connections (a suspended long poll only notices its client left at its
  * timeout) must not use up this one's connection slots, and the server's
  * CPU and memory figures then belong to one transport. */
-static int restart_server(const pl_bench_opts *o, pl_bsrv *srv, pl_bench_target *tg)
+static int restart_server(const pl_bench_opts *o, pl_btarget *srv, pl_btarget_addr *tg)
 {
-    pl_bsrv_stop(srv);
+    pl_btarget_stop(srv);
     memset(srv, 0, sizeof *srv);
     int rc = start_server(o, srv);
     tg->url = srv->http;
@@ -118,7 +118,7 @@ static int restart_server(const pl_bench_opts *o, pl_bsrv *srv, pl_bench_target 
     return rc;
 }
 
-static int run_all(const pl_bench_opts *o, pl_bench_target *tg, pl_bsrv *own)
+static int run_all(const pl_bench_opts *o, pl_btarget_addr *tg, pl_btarget *own)
 {
     pl_bench_result *res = calloc(PL_BT_COUNT, sizeof *res);
     int n = 0, rc = 0, runs = 0;
@@ -145,7 +145,7 @@ static int run_all(const pl_bench_opts *o, pl_bench_target *tg, pl_bsrv *own)
 int main(int argc, char **argv)
 {
     pl_bench_opts o;
-    pl_bsrv srv = {0};
+    pl_btarget srv = {0};
     char ws[256];
     int rc = pl_bench_opts_parse(argc, argv, &o);
     if (rc)
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
     raise_nofile();
     if (pl_client_global_init() != 0)
         return 1;
-    pl_bench_target tg = {.url = o.url, .ws_url = o.ws_url};
+    pl_btarget_addr tg = {.url = o.url, .ws_url = o.ws_url};
     if (!o.url) {
         if ((rc = start_server(&o, &srv)) != 0)
             goto done;
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
          : o.floor  ? pl_bench_floor(&o, &tg)
                     : run_all(&o, &tg, o.url ? NULL : &srv);
 done:
-    pl_bsrv_stop(&srv);
+    pl_btarget_stop(&srv);
     pl_client_global_cleanup();
     return rc ? 1 : 0;
 }

@@ -45,7 +45,7 @@ static int write_json(const pl_bench_opts *o, const pl_bench_opts *run, const pl
     return rc;
 }
 
-int pl_bench_overhead(const pl_bench_opts *o, const pl_bench_target *tg)
+int pl_bench_overhead(const pl_bench_opts *o, const pl_btarget_addr *tg)
 {
     pl_bench_opts run = *o;
     run.subscribers = 20;

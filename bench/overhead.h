@@ -9,6 +9,6 @@
 
 /* Runs the four short scenarios against `tg`, prints the table (and writes
  * --json/--csv of the runs when asked). Returns 0 or a negative code. */
-int pl_bench_overhead(const pl_bench_opts *o, const pl_bench_target *tg);
+int pl_bench_overhead(const pl_bench_opts *o, const pl_btarget_addr *tg);
 
 #endif

@@ -5,7 +5,7 @@
 #include "clock.h"
 #include "meta.h"
 #include "publisher.h"
-#include "server.h"
+#include "target.h"
 #include "validate.h"
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +29,7 @@ typedef struct bsub {
 /* One transport's run: its loop, publisher, subscriptions and result. */
 typedef struct run {
     const pl_bench_opts *o;
-    const pl_bench_target *tg;
+    const pl_btarget_addr *tg;
     enum pl_bench_transport t;
     pl_loop *loop;
     pl_bpub *pub;
@@ -252,8 +252,8 @@ static void counter_deltas(run *r, bool set_base)
 static void measure(run *r)
 {
     pl_bench_result *res = r->res;
-    pl_bsrv_stats s0 = {0}, s1 = {0};
-    bool have0 = pl_bsrv_stats_get(r->tg->url, &r->o->tls, &s0) == 0;
+    pl_btarget_stats s0 = {0}, s1 = {0};
+    bool have0 = pl_btarget_stats_get(r->tg->url, &r->o->tls, &s0) == 0;
     counter_deltas(r, true);
     pl_cpu cpu0 = pl_clock_cpu();
     int64_t t0 = pl_clock_mono_us();
@@ -266,7 +266,7 @@ static void measure(run *r)
     res->bench_cpu_sys_s = cpu1.sys_s - cpu0.sys_s;
     res->bench_cpu_s = cpu1.user_s - cpu0.user_s + res->bench_cpu_sys_s;
     counter_deltas(r, false);
-    res->server_stats = have0 && pl_bsrv_stats_get(r->tg->url, &r->o->tls, &s1) == 0;
+    res->server_stats = have0 && pl_btarget_stats_get(r->tg->url, &r->o->tls, &s1) == 0;
     res->server_cpu_s = s1.cpu_s - s0.cpu_s;
     res->server_rss_before = s0.rss_bytes;
     res->server_rss_after = s1.rss_bytes;
@@ -338,7 +338,7 @@ static void teardown(run *r)
     free(r->text);
 }
 
-int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_bench_target *tg,
+int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_btarget_addr *tg,
                  pl_bench_result *out)
 {
     run r = {.o = o, .tg = tg, .t = t, .res = out};

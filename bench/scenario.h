@@ -5,17 +5,13 @@
 #define PL_BENCH_SCENARIO_H
 #include "opts.h"
 #include "report.h"
-
-typedef struct pl_bench_target {
-    const char *url;    /* HTTP base of the server */
-    const char *ws_url; /* its WebSocket base */
-} pl_bench_target;
+#include "target.h"
 
 /* Runs transport `t` with the parameters in `o` against `tg`, filling
  * *out (zeroed first). Returns 0 when the run completed (losses are
  * results, not errors), or a negative code when it could not run (no
  * memory, no loop, the publisher could not start). */
-int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_bench_target *tg,
+int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_btarget_addr *tg,
                  pl_bench_result *out);
 
 #endif

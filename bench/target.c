@@ -1,7 +1,7 @@
-/* Starting and querying the server under test; see server.h. The stats
+/* Starting and querying the target; see target.h. The stats
  * call is a blocking libcurl easy request because it runs only between
  * measurement windows, never inside one. */
-#include "server.h"
+#include "target.h"
 #include "tls.h"
 #include <curl/curl.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int pl_bsrv_find(char *out, size_t len)
+int pl_btarget_find(char *out, size_t len)
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -61,7 +61,7 @@ static void read_line(int fd, char *line, size_t len)
     line[n] = '\0';
 }
 
-int pl_bsrv_start(pl_bsrv *s, const char *bin, const char *const *extra)
+int pl_btarget_start(pl_btarget *s, const char *bin, const char *const *extra)
 {
     const char *argv[32] = {bin, "--http-port", "0", "--ws-port", "0"};
     int argc = 5, fds[2];
@@ -85,11 +85,11 @@ int pl_bsrv_start(pl_bsrv *s, const char *bin, const char *const *extra)
     if (sscanf(line, "pushlab-server listening http=%127s ws=%127s", s->http, s->ws) == 2)
         return 0;
     fprintf(stderr, "pushlab-bench: %s did not print its listening line (got '%s')\n", bin, line);
-    pl_bsrv_stop(s);
+    pl_btarget_stop(s);
     return -EIO;
 }
 
-void pl_bsrv_stop(pl_bsrv *s)
+void pl_btarget_stop(pl_btarget *s)
 {
     if (s->pid <= 0)
         return;
@@ -122,7 +122,7 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
-static int parse_stats(const char *text, pl_bsrv_stats *out)
+static int parse_stats(const char *text, pl_btarget_stats *out)
 {
     json_t *j = json_loads(text, 0, NULL);
     double user, sys;
@@ -137,7 +137,7 @@ static int parse_stats(const char *text, pl_bsrv_stats *out)
     return 0;
 }
 
-int pl_bsrv_stats_get(const char *url, const pl_tls_opts *tls, pl_bsrv_stats *out)
+int pl_btarget_stats_get(const char *url, const pl_tls_opts *tls, pl_btarget_stats *out)
 {
     char full[256];
     body *b = calloc(1, sizeof *b);
