@@ -1,6 +1,7 @@
 /* The plain endpoints: publish (POST /api/rooms/{room}/messages), stats,
- * and config. Publishing is the same for every transport: it stores the
- * message, and the store wakes whoever waits for that room. */
+ * metrics, config and health, one pl_handler each. Publishing is the same
+ * for every transport: it stores the message, and the store wakes whoever
+ * waits for that room. Uses reply.c; touches the store and the counters. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -8,9 +9,40 @@
 #include <string.h>
 #include "metrics.h"
 #include "reply.h"
+#include "route.h"
 #include "server.h"
 
-enum MHD_Result pl_publish_handle(pl_req *q)
+/* Checks a publish's headers before its body is read. */
+static enum MHD_Result publish_start(pl_req *q)
+{
+    pl_err err;
+    const char *ct =
+        MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *cl =
+        MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    pl_buf_init(&q->u.pub.body, 1024, PL_BODY_MAX);
+    if (!pl_route_json_type(ct))
+        pl_err_set(&err, 415, "Content-Type must be application/json");
+    else if (cl && strtoull(cl, NULL, 10) > PL_BODY_MAX)
+        pl_err_set(&err, 413, "request body is over %d bytes", PL_BODY_MAX);
+    else
+        return MHD_YES;
+    q->u.pub.status = -1; /* answered: the body is read and dropped */
+    return pl_reply_error(q, &err);
+}
+
+/* Takes body bytes as they stream in, keeping at most PL_BODY_MAX. */
+static void publish_body(pl_req *q, const char *data, size_t len)
+{
+    if (q->u.pub.status)
+        return;
+    int rc = pl_buf_append(&q->u.pub.body, data, len);
+    if (rc)
+        q->u.pub.status = rc == -EMSGSIZE ? 413 : 503;
+}
+
+/* The body is in: store the message and answer with it. */
+static enum MHD_Result publish_resume(pl_req *q)
 {
     pl_server *srv = q->srv;
     pl_err err;
@@ -21,6 +53,8 @@ enum MHD_Result pl_publish_handle(pl_req *q)
     bool dup;
     enum MHD_Result ret;
 
+    if (q->u.pub.status < 0)
+        return MHD_YES;
     if (q->u.pub.status == 413)
         pl_err_set(&err, 413, "request body is over %d bytes", PL_BODY_MAX);
     else if (q->u.pub.status)
@@ -47,7 +81,9 @@ fail:
     return ret;
 }
 
-enum MHD_Result pl_api_metrics(pl_req *q)
+static void publish_done(pl_req *q) { pl_buf_free(&q->u.pub.body); }
+
+static enum MHD_Result metrics(pl_req *q)
 {
     pl_server *srv = q->srv;
     size_t len = 0;
@@ -65,7 +101,7 @@ enum MHD_Result pl_api_metrics(pl_req *q)
     return pl_reply_queue(q, 200, r);
 }
 
-enum MHD_Result pl_api_stats(pl_req *q)
+static enum MHD_Result stats(pl_req *q)
 {
     pl_server *srv = q->srv;
     size_t len = 0;
@@ -88,7 +124,7 @@ static void ws_url_for(pl_req *q, char *out, size_t cap)
     pl_origin_ws_url(&q->srv->origin, &r, q->srv->ws_port, q->srv->ws_url, out, cap);
 }
 
-enum MHD_Result pl_api_config(pl_req *q)
+static enum MHD_Result config(pl_req *q)
 {
     pl_server *srv = q->srv;
     char ws_url[320];
@@ -102,3 +138,25 @@ enum MHD_Result pl_api_config(pl_req *q)
     json_decref(o);
     return pl_reply_json(q, 200, body, body ? strlen(body) : 0);
 }
+
+static enum MHD_Result health(pl_req *q)
+{
+    static char ok[] = "ok\n";
+    struct MHD_Response *r = MHD_create_response_from_buffer(3, ok, MHD_RESPMEM_PERSISTENT);
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+    return pl_reply_queue(q, 200, r);
+}
+
+const pl_handler pl_publish_handler = {
+    .stats_ep = PL_SEP_PUBLISH,
+    .room = true,
+    .start = publish_start, /* headers: 415, 413 before the body */
+    .body = publish_body,
+    .resume = publish_resume, /* the body is in: store and answer */
+    .done = publish_done,
+};
+const pl_handler pl_stats_handler = {.stats_ep = PL_SEP_OTHER, .start = stats};
+const pl_handler pl_metrics_handler = {.stats_ep = PL_SEP_OTHER, .start = metrics};
+const pl_handler pl_config_handler = {.stats_ep = PL_SEP_OTHER, .start = config};
+const pl_handler pl_health_handler = {.stats_ep = PL_SEP_OTHER, .start = health};

@@ -3,15 +3,17 @@
  * meanwhile is recognised and dropped. */
 #include "hangup.h"
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include "server.h"
 
 typedef struct slot {
-    pl_req *q;
+    pl_hangup_fn fn; /* NULL: not watched */
+    void *ud;
     uint32_t gen;
 } slot;
 
@@ -24,28 +26,18 @@ struct pl_hangup {
     uint32_t gen;
 };
 
-static int req_fd(pl_req *q)
+/* The peer of `fd` left: forget it and tell its watcher. Lock held. */
+static void hang_up(pl_hangup *h, slot *s, int fd)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    return ci ? ci->connect_fd : -1;
-}
-
-/* The peer of `s->q` left: end the request wherever it is. Lock held. */
-static void hang_up(pl_server *srv, slot *s, int fd)
-{
-    pl_req *q = s->q;
-    s->q = NULL;
-    epoll_ctl(srv->hangup->epfd, EPOLL_CTL_DEL, fd, NULL);
-    atomic_store(&q->gone, true);
-    if (q->room && pl_waiter_cancel(q->room, &q->waiter))
-        MHD_resume_connection(q->conn);
+    pl_hangup_fn fn = s->fn;
+    s->fn = NULL;
+    epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+    fn(s->ud);
 }
 
 static void *watch_main(void *arg)
 {
-    pl_server *srv = arg;
-    struct pl_hangup *h = srv->hangup;
+    pl_hangup *h = arg;
     struct epoll_event ev[64];
     for (;;) {
         int n = epoll_wait(h->epfd, ev, 64, -1);
@@ -58,17 +50,17 @@ static void *watch_main(void *arg)
                 return NULL;
             pthread_mutex_lock(&h->lock);
             slot *s = (size_t)fd < h->len ? &h->table[fd] : NULL;
-            if (s && s->q && s->gen == gen)
-                hang_up(srv, s, fd);
+            if (s && s->fn && s->gen == gen)
+                hang_up(h, s, fd);
             pthread_mutex_unlock(&h->lock);
         }
     }
 }
 
-int pl_hangup_start(pl_server *srv)
+int pl_hangup_start(pl_hangup **out)
 {
     struct rlimit rl;
-    struct pl_hangup *h = calloc(1, sizeof *h);
+    pl_hangup *h = calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;
     h->len = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1u << 22 ? rl.rlim_cur : 65536;
@@ -80,12 +72,11 @@ int pl_hangup_start(pl_server *srv)
         epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->stopfd, &ev) != 0)
         goto fail;
     pthread_mutex_init(&h->lock, NULL);
-    srv->hangup = h;
-    if (pthread_create(&h->thread, NULL, watch_main, srv) != 0) {
-        srv->hangup = NULL;
+    if (pthread_create(&h->thread, NULL, watch_main, h) != 0) {
         pthread_mutex_destroy(&h->lock);
         goto fail;
     }
+    *out = h;
     return 0;
 fail:
     if (h->epfd >= 0)
@@ -97,9 +88,8 @@ fail:
     return -ENOMEM;
 }
 
-void pl_hangup_stop(pl_server *srv)
+void pl_hangup_stop(pl_hangup *h)
 {
-    struct pl_hangup *h = srv->hangup;
     if (!h)
         return;
     uint64_t one = 1;
@@ -111,39 +101,35 @@ void pl_hangup_stop(pl_server *srv)
     pthread_mutex_destroy(&h->lock);
     free(h->table);
     free(h);
-    srv->hangup = NULL;
 }
 
-void pl_hangup_watch(pl_server *srv, pl_req *q)
+int pl_hangup_watch(pl_hangup *h, int fd, pl_hangup_fn fn, void *ud)
 {
-    struct pl_hangup *h = srv->hangup;
-    int fd = req_fd(q);
     if (!h || fd < 0 || (size_t)fd >= h->len)
-        return;
+        return -EBADF;
+    int rc = 0;
     pthread_mutex_lock(&h->lock);
     slot *s = &h->table[fd];
-    s->q = q;
-    s->gen = ++h->gen;
+    *s = (slot){.fn = fn, .ud = ud, .gen = ++h->gen};
     struct epoll_event ev = {.events = EPOLLRDHUP,
                              .data.u64 = ((uint64_t)s->gen << 32) | (uint32_t)fd};
     if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 &&
-        epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &ev) != 0)
-        s->q = NULL;
-    q->watched_fd = fd + 1; /* 0 means unwatched */
+        epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
+        s->fn = NULL;
+        rc = -errno;
+    }
     pthread_mutex_unlock(&h->lock);
+    return rc;
 }
 
-void pl_hangup_unwatch(pl_server *srv, pl_req *q)
+void pl_hangup_unwatch(pl_hangup *h, int fd, void *ud)
 {
-    struct pl_hangup *h = srv->hangup;
-    int fd = q->watched_fd - 1;
-    if (!h || fd < 0)
+    if (!h || fd < 0 || (size_t)fd >= h->len)
         return;
     pthread_mutex_lock(&h->lock);
-    if (h->table[fd].q == q) {
-        h->table[fd].q = NULL;
+    if (h->table[fd].fn && h->table[fd].ud == ud) {
+        h->table[fd].fn = NULL;
         epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
     }
-    q->watched_fd = 0;
     pthread_mutex_unlock(&h->lock);
 }

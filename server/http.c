@@ -1,10 +1,11 @@
-/* The HTTP side: libmicrohttpd daemon setup, the router that maps each
- * request to its transport, and the per-connection byte count.
+/* The HTTP side: the libmicrohttpd daemon and the router. The router maps
+ * each request's endpoint (route.c decides it from the bytes) to the
+ * handler table of that endpoint (request.h) and calls it as MHD calls
+ * us; it knows no transport. It also counts each request's socket bytes.
  * MHD runs its own epoll thread(s); waiting requests are suspended. */
-#include <errno.h>
-#include <linux/tcp.h>
-#include <netinet/in.h>
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,27 +13,25 @@
 #include "reply.h"
 #include "route.h"
 #include "server.h"
+#include "wire.h"
 
-uint64_t pl_http_tcp_out(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
-    if (!ci || getsockopt(ci->connect_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
-        return 0;
-    /* Handed to the kernel = sent once (less resends) + still queued. */
-    return ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans + ti.tcpi_notsent_bytes;
-}
+/* Each endpoint's handler; PL_EP_ERROR has none. */
+static const pl_handler *const handlers[] = {
+    [PL_EP_PUBLISH] = &pl_publish_handler,     [PL_EP_SHORT_POLL] = &pl_short_poll_handler,
+    [PL_EP_LONG_POLL] = &pl_long_poll_handler, [PL_EP_SSE] = &pl_sse_handler,
+    [PL_EP_STATS] = &pl_stats_handler,         [PL_EP_METRICS] = &pl_metrics_handler,
+    [PL_EP_CONFIG] = &pl_config_handler,       [PL_EP_HEALTH] = &pl_health_handler,
+    [PL_EP_STATIC] = &pl_static_handler,
+};
 
 /* What the server has handed to one TCP connection's socket so far, as of
  * the end of its last request: the start of the next one, without asking
  * the kernel again. */
-typedef struct pl_conn_bytes {
+typedef struct conn_bytes {
     uint64_t out;
-} pl_conn_bytes;
+} conn_bytes;
 
-static pl_conn_bytes *conn_bytes(struct MHD_Connection *conn)
+static conn_bytes *conn_bytes_of(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -45,98 +44,46 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     (void)cls;
     (void)conn;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_ctx = calloc(1, sizeof(pl_conn_bytes)); /* NULL: counted per request */
+        *socket_ctx = calloc(1, sizeof(conn_bytes)); /* NULL: counted per request */
     } else {
         free(*socket_ctx);
         *socket_ctx = NULL;
     }
 }
 
-void pl_req_list_add(pl_req_list *l, pl_req *q)
-{
-    pthread_mutex_lock(&l->lock);
-    pl_list_push_front(&l->head, &q->link);
-    pthread_mutex_unlock(&l->lock);
-}
-
-void pl_req_list_remove(pl_req_list *l, pl_req *q)
-{
-    pthread_mutex_lock(&l->lock);
-    pl_list_remove(&q->link);
-    pthread_mutex_unlock(&l->lock);
-}
-
-/* Checks a publish's headers before its body is read. */
-static enum MHD_Result start_publish(pl_req *q)
-{
-    pl_err err;
-    const char *ct =
-        MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!pl_route_json_type(ct)) {
-        pl_err_set(&err, 415, "Content-Type must be application/json");
-        return pl_reply_error(q, &err);
-    }
-    const char *cl =
-        MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > PL_BODY_MAX) {
-        pl_err_set(&err, 413, "request body is over %d bytes", PL_BODY_MAX);
-        return pl_reply_error(q, &err);
-    }
-    q->route = PL_ROUTE_PUBLISH;
-    pl_buf_init(&q->u.pub.body, 1024, PL_BODY_MAX);
-    return MHD_YES;
-}
-
-/* Takes body bytes as they stream in, keeping at most PL_BODY_MAX. */
-static void take_body(pl_req *q, const char *data, size_t len)
-{
-    if (q->u.pub.status)
-        return;
-    int rc = pl_buf_append(&q->u.pub.body, data, len);
-    if (rc)
-        q->u.pub.status = rc == -EMSGSIZE ? 413 : 503;
-}
-
-static enum MHD_Result health(pl_req *q)
-{
-    static char ok[] = "ok\n";
-    struct MHD_Response *r = MHD_create_response_from_buffer(3, ok, MHD_RESPMEM_PERSISTENT);
-    if (r)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
-    return pl_reply_queue(q, 200, r);
-}
-
-/* Hands the request to the endpoint route.c chose. */
-static enum MHD_Result route(pl_req *q, const char *url, const char *method)
+/* Hands the request to the handler of the endpoint route.c chose. */
+static enum MHD_Result route(pl_req *q, const char *method)
 {
     pl_route_match m;
     pl_err err;
-    pl_route_match_url(method, url, &m);
-    q->route = PL_ROUTE_OTHER;
-    /* Errors from here on count under the endpoint asked for. */
-    q->err_ep = m.ep == PL_EP_PUBLISH      ? PL_SEP_PUBLISH
-                : m.ep == PL_EP_SHORT_POLL ? PL_SEP_SHORT_POLL
-                : m.ep == PL_EP_LONG_POLL  ? PL_SEP_LONG_POLL
-                : m.ep == PL_EP_SSE        ? PL_SEP_SSE
-                                           : PL_SEP_OTHER;
-    if (m.ep >= PL_EP_PUBLISH && m.ep <= PL_EP_SSE)
-        memcpy(q->room_name, m.room, sizeof q->room_name);
-    switch (m.ep) {
-    case PL_EP_PUBLISH: return start_publish(q);
-    case PL_EP_SHORT_POLL: return pl_short_poll_handle(q);
-    case PL_EP_LONG_POLL: q->route = PL_ROUTE_LONG_POLL; return pl_long_poll_handle(q);
-    case PL_EP_SSE: q->route = PL_ROUTE_SSE; return pl_sse_handle(q);
-    case PL_EP_STATS: return pl_api_stats(q);
-    case PL_EP_METRICS: return pl_api_metrics(q);
-    case PL_EP_CONFIG: return pl_api_config(q);
-    case PL_EP_HEALTH: return health(q);
-    case PL_EP_STATIC: return pl_static_file(q, url);
-    case PL_EP_ERROR: break;
+    pl_route_match_url(method, q->url, &m);
+    q->routed = true;
+    q->h = (size_t)m.ep < sizeof handlers / sizeof *handlers ? handlers[m.ep] : NULL;
+    if (!q->h) {
+        if (m.status == 405)
+            return pl_reply_not_allowed(q, m.allow);
+        pl_err_set(&err, m.status, "%s", m.reason);
+        return pl_reply_error(q, &err);
     }
-    if (m.status == 405)
-        return pl_reply_not_allowed(q, m.allow);
-    pl_err_set(&err, m.status, "%s", m.reason);
-    return pl_reply_error(q, &err);
+    /* Errors from here on count under the endpoint asked for. */
+    q->err_ep = q->h->stats_ep;
+    if (q->h->room)
+        memcpy(q->room_name, m.room, sizeof q->room_name);
+    return q->h->start(q);
+}
+
+/* A request's state, from its first call; NULL without memory. */
+static pl_req *new_req(pl_server *srv, struct MHD_Connection *conn)
+{
+    pl_req *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->srv = srv;
+    q->conn = conn;
+    q->err_ep = PL_SEP_OTHER;
+    conn_bytes *cb = conn_bytes_of(conn);
+    q->tcp_out_start = cb ? cb->out : pl_req_wire_out(q);
+    return q;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -146,32 +93,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     pl_req *q = *ctx;
     (void)version;
     if (!q) {
-        if (!(q = calloc(1, sizeof *q)))
+        if (!(q = *ctx = new_req(cls, conn)))
             return MHD_NO;
-        q->srv = cls;
-        q->conn = conn;
-        q->route = PL_ROUTE_NONE;
-        q->err_ep = PL_SEP_OTHER;
-        pl_conn_bytes *cb = conn_bytes(conn);
-        q->tcp_out_start = cb ? cb->out : pl_http_tcp_out(conn);
-        *ctx = q;
+        q->url = url;
         /* A POST is checked before its body is read (413, 415). Anything
          * else is answered on the next call: answering now would make MHD
          * close a keep-alive connection. */
-        return strcmp(method, "POST") == 0 ? route(q, url, method) : MHD_YES;
+        return strcmp(method, "POST") == 0 ? route(q, method) : MHD_YES;
     }
+    q->url = url;
     if (*upload_size) {
-        if (q->route == PL_ROUTE_PUBLISH)
-            take_body(q, upload_data, *upload_size);
+        if (q->h && q->h->body)
+            q->h->body(q, upload_data, *upload_size);
         *upload_size = 0; /* a body nobody asked for is read and dropped */
         return MHD_YES;
     }
-    switch (q->route) {
-    case PL_ROUTE_NONE: return route(q, url, method);
-    case PL_ROUTE_PUBLISH: return pl_publish_handle(q);
-    case PL_ROUTE_LONG_POLL: return pl_long_poll_handle(q);
-    default: return MHD_YES;
-    }
+    if (!q->routed)
+        return route(q, method);
+    return q->h && q->h->resume ? q->h->resume(q) : MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
@@ -182,19 +121,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     (void)toe;
     if (!q)
         return;
-    if (q->route == PL_ROUTE_LONG_POLL)
-        pl_long_poll_done(q);
-    else if (q->route == PL_ROUTE_SSE)
-        pl_sse_done(q);
-    else if (q->route == PL_ROUTE_PUBLISH)
-        pl_buf_free(&q->u.pub.body);
+    if (q->h && q->h->done)
+        q->h->done(q);
     /* The kernel's count replaces our running estimate, so the figure
      * includes status line, headers and chunk framing exactly. */
-    uint64_t out = pl_http_tcp_out(conn);
+    uint64_t out = pl_req_wire_out(q);
     uint64_t sent = out > q->tcp_out_start ? out - q->tcp_out_start : 0;
     if (q->ts && sent > q->bytes_counted)
         pl_stat_add(&q->ts->bytes_out, sent - q->bytes_counted);
-    pl_conn_bytes *cb = conn_bytes(conn);
+    conn_bytes *cb = conn_bytes_of(conn);
     if (cb)
         cb->out = out;
     free(q);

@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "clock.h"
-#include "log.h"
 #include "hangup.h"
+#include "log.h"
 #include "server.h"
 
 static void usage(FILE *out)
@@ -137,22 +137,30 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
     }
 }
 
-/* Without --allow-origin, a browser may connect from the server's own page:
- * its HTTP origin, the localhost spelling of it on loopback, and on
- * --bind 0.0.0.0 the host the browser dialled. */
-static void default_origins(pl_server *srv, char bufs[2][96])
+/* Who may open a WebSocket from a browser, and how /api/config names the
+ * WebSocket base: --allow-origin, --public-url and --trust-proxy. Without
+ * --allow-origin, a browser may connect from the server's own page: its
+ * HTTP origin, the localhost spelling of it on loopback, and on
+ * --bind 0.0.0.0 the host the browser dialled. After pl_http_start. */
+static void set_origin_policy(pl_server *srv)
 {
-    if (srv->cfg.n_origins)
-        return;
-    /* Listening on every address, the page's origin is whatever host name
-     * the browser used, with our HTTP port. */
-    srv->same_host_origin = strcmp(srv->cfg.bind, "0.0.0.0") == 0;
-    snprintf(bufs[0], 96, "http://%s:%d", srv->cfg.bind, srv->http_port);
-    srv->cfg.origins[srv->cfg.n_origins++] = bufs[0];
-    if (strncmp(srv->cfg.bind, "127.", 4) == 0) {
-        snprintf(bufs[1], 96, "http://localhost:%d", srv->http_port);
-        srv->cfg.origins[srv->cfg.n_origins++] = bufs[1];
+    pl_server_config *c = &srv->cfg;
+    pl_origin_policy *p = &srv->origin;
+    if (!c->n_origins) {
+        /* Listening on every address, the page's origin is whatever host
+         * name the browser used, with our HTTP port. */
+        if (strcmp(c->bind, "0.0.0.0") == 0)
+            p->same_host_http_port = srv->http_port;
+        snprintf(srv->default_origins[0], PL_ORIGIN_MAX, "http://%s:%d", c->bind, srv->http_port);
+        c->origins[c->n_origins++] = srv->default_origins[0];
+        if (strncmp(c->bind, "127.", 4) == 0) {
+            snprintf(srv->default_origins[1], PL_ORIGIN_MAX, "http://localhost:%d", srv->http_port);
+            c->origins[c->n_origins++] = srv->default_origins[1];
+        }
     }
+    pl_origin_policy_allow(p, c->origins, c->n_origins);
+    p->public_origin = c->public_origin[0] ? c->public_origin : NULL;
+    p->trust_proxy = c->trust_proxy;
 }
 
 static void raise_fd_limit(void)
@@ -206,39 +214,46 @@ static void listen_failed(const char *bind_addr, int port)
                               : "the listener did not start (see --log-level debug)");
 }
 
-static int start(pl_server *srv, char origin_bufs[2][96])
+/* The ticker and its jobs: a walk over the waiting long polls (their
+ * deadlines) and one over the SSE streams (their heartbeats), each
+ * request ticked by its handler table's `tick`. */
+static int start_ticker(pl_server *srv)
+{
+    if (pl_ticker_new(&srv->ticker) != 0)
+        return -1;
+    srv->lp_tick = pl_ticker_add(srv->ticker, pl_req_list_tick, &srv->long_polls,
+                                 pl_long_poll_handler.tick_slack_us);
+    srv->sse_tick = pl_ticker_add(srv->ticker, pl_req_list_tick, &srv->sse_streams,
+                                  pl_sse_handler.tick_slack_us);
+    if (!srv->lp_tick || !srv->sse_tick)
+        return -1;
+    return pl_ticker_start(srv->ticker);
+}
+
+static int start(pl_server *srv)
 {
     if (!(srv->store = pl_store_new(srv->cfg.history, srv->cfg.max_rooms)))
         return -1;
     srv->stats.started_mono_us = pl_clock_mono_us();
-    pthread_mutex_init(&srv->long_polls.lock, NULL);
-    pthread_mutex_init(&srv->sse_streams.lock, NULL);
-    pl_list_init(&srv->long_polls.head);
-    pl_list_init(&srv->sse_streams.head);
-    if (pl_hangup_start(srv) != 0)
+    pl_req_list_init(&srv->long_polls, pl_long_poll_handler.tick);
+    pl_req_list_init(&srv->sse_streams, pl_sse_handler.tick);
+    if (pl_hangup_start(&srv->hangup) != 0)
         return -1;
     /* Before the first request can note a deadline or a heartbeat. */
-    if (pl_ticker_start(srv) != 0)
+    if (start_ticker(srv) != 0)
         return -1;
-    srv->ticking = true;
     if (pl_http_start(srv) != 0) {
         listen_failed(srv->cfg.bind, srv->cfg.http_port);
         return -1;
     }
-    default_origins(srv, origin_bufs);
+    set_origin_policy(srv);
     pl_ws_config wc = {.bind = srv->cfg.bind,
                        .port = srv->cfg.ws_port,
                        .heartbeat_s = srv->cfg.heartbeat_s,
                        .min_heartbeat_s = srv->cfg.min_heartbeat_s,
                        .max_heartbeat_s = srv->cfg.max_heartbeat_s,
                        .max_connections = srv->cfg.max_connections,
-                       .origins = srv->cfg.origins,
-                       .n_origins = srv->cfg.n_origins,
-                       .same_host_http_port = srv->same_host_origin ? srv->http_port : 0,
-                       .public_origin = srv->cfg.public_origin[0] ? srv->cfg.public_origin : NULL,
-                       .trust_proxy = srv->cfg.trust_proxy};
-    srv->origin =
-        (pl_origin_policy){.public_origin = wc.public_origin, .trust_proxy = wc.trust_proxy};
+                       .origin = &srv->origin};
     if (pl_ws_start(&srv->ws, &wc, srv->store, &srv->stats) != 0) {
         listen_failed(srv->cfg.bind, srv->cfg.ws_port);
         return -1;
@@ -252,7 +267,6 @@ static int start(pl_server *srv, char origin_bufs[2][96])
 int main(int argc, char **argv)
 {
     static pl_server srv;
-    char origin_bufs[2][96];
     sigset_t sigs;
     int sig, rc = 1;
 
@@ -277,22 +291,23 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    if (start(&srv, origin_bufs) == 0) {
+    if (start(&srv) == 0) {
         printf("pushlab-server listening http=%s ws=%s\n", srv.http_url, srv.ws_url);
         fflush(stdout);
         sigwait(&sigs, &sig);
         pl_info("signal %d: stopping", sig);
         atomic_store(&srv.stopping, true);
+        /* No more deadlines or heartbeats: draining ends every request. */
+        pl_ticker_stop(srv.ticker);
         drain_http(&srv);
         rc = 0;
     } else if (srv.mhd) {
         pl_http_stop(&srv);
     }
-    if (srv.ticking)
-        pl_ticker_stop(&srv);
+    pl_ticker_free(srv.ticker);
     pl_ws_stop(srv.ws);
     pl_info("websocket stopped");
-    pl_hangup_stop(&srv);
+    pl_hangup_stop(srv.hangup);
     pl_store_free(srv.store);
     return rc;
 }

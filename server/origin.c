@@ -37,6 +37,16 @@ static int copy_hostport(const char *v, size_t n, char *out, size_t cap)
     return 0;
 }
 
+void pl_origin_policy_allow(pl_origin_policy *p, const char *const *allowed, size_t n)
+{
+    p->allowed = allowed;
+    p->n_allowed = n;
+    p->any = false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(allowed[i], "*") == 0)
+            p->any = true;
+}
+
 int pl_origin_host(const char *host_header, char *out, size_t cap)
 {
     if (!host_header)

@@ -30,6 +30,10 @@ typedef struct pl_origin_req {
     const char *origin, *host, *fwd_proto, *fwd_host;
 } pl_origin_req;
 
+/* Sets the exact Origins a browser may come from (`allowed`, n of them,
+ * borrowed) and `any` when one of them is "*". */
+void pl_origin_policy_allow(pl_origin_policy *p, const char *const *allowed, size_t n);
+
 /* Copies the host part of a Host header ("h", "h:port", "[v6]:port") into
  * `out`, without the port. Only host-name characters are accepted.
  * Returns 0, or -EINVAL (empty, malformed, or over `cap`). */

@@ -74,8 +74,9 @@ static const char *content_type(const char *path)
     return "application/octet-stream";
 }
 
-enum MHD_Result pl_static_file(pl_req *q, const char *url)
+static enum MHD_Result static_file(pl_req *q)
 {
+    const char *url = q->url;
     pl_err err;
     char path[512];
     struct stat st;
@@ -103,3 +104,5 @@ enum MHD_Result pl_static_file(pl_req *q, const char *url)
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     return pl_reply_queue(q, 200, r);
 }
+
+const pl_handler pl_static_handler = {.stats_ep = PL_SEP_OTHER, .start = static_file};

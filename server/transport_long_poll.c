@@ -1,15 +1,18 @@
 /* Long polling: GET /api/rooms/{room}/poll?since=&timeout= answers as soon
  * as the room holds a message after `since`, or after `timeout` seconds
  * with an empty page. A waiting request is a suspended MHD connection
- * linked as a store waiter: no thread and no CPU while it waits. */
+ * linked as a store waiter: no thread and no CPU while it waits. Exports
+ * pl_long_poll_handler; uses page.c, reply.c, request.c and the ticker. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include "clock.h"
-#include "hangup.h"
 #include "page.h"
 #include "reply.h"
 #include "server.h"
+
+/* Deadlines this close together expire in one wake-up. */
+#define DEADLINE_SLACK_US 5000
 
 static bool lp_park(pl_waiter *w)
 {
@@ -46,7 +49,7 @@ static enum MHD_Result answer(pl_req *q)
 }
 
 /* The first call: validates, then answers or parks. */
-static enum MHD_Result start(pl_req *q)
+static enum MHD_Result lp_start(pl_req *q)
 {
     pl_server *srv = q->srv;
     pl_err err;
@@ -73,58 +76,57 @@ static enum MHD_Result start(pl_req *q)
     q->u.lp.deadline_us = pl_clock_mono_us() + (int64_t)timeout * 1000000;
     q->u.lp.waited = true;
     pl_req_list_add(&srv->long_polls, q);
-    pl_hangup_watch(srv, q);
+    pl_req_watch(q);
     if (!pl_room_wait(q->room, since, &q->waiter)) {
-        pl_hangup_unwatch(srv, q);
+        pl_req_unwatch(q);
         return answer(q); /* a message arrived in between */
     }
-    pl_ticker_note_deadline(srv, q->u.lp.deadline_us);
+    pl_ticker_note(srv->lp_tick, q->u.lp.deadline_us);
     return MHD_YES;
 }
 
-enum MHD_Result pl_long_poll_handle(pl_req *q)
+/* Resumed by a publish, the deadline, a hang-up or shutdown: answer with
+ * what is there now, possibly an empty page. */
+static enum MHD_Result lp_resume(pl_req *q)
 {
-    if (!q->u.lp.waited)
-        return start(q);
-    /* Resumed by a publish, the deadline or shutdown: answer with what is
-     * there now, possibly an empty page. */
     unpark(q);
-    pl_hangup_unwatch(q->srv, q);
+    pl_req_unwatch(q);
     if (atomic_load(&q->gone))
         return MHD_NO; /* nobody to answer: close the connection */
     return answer(q);
 }
 
-void pl_long_poll_done(pl_req *q)
+static void lp_done(pl_req *q)
 {
     if (q->u.lp.waited) {
         unpark(q);
-        pl_hangup_unwatch(q->srv, q);
+        pl_req_unwatch(q);
         pl_req_list_remove(&q->srv->long_polls, q);
         pl_waiter_cancel(q->room, &q->waiter);
     }
 }
 
-void pl_long_poll_tick(pl_server *srv, int64_t now_us, int64_t *next_deadline_us)
+/* The ticker's job, for each waiting poll: resumes `q` if its deadline is
+ * (nearly) there; returns when it is due, or INT64_MAX once resumed. */
+static int64_t expire(pl_req *q, int64_t now_us)
 {
-    int64_t next = INT64_MAX;
-    pthread_mutex_lock(&srv->long_polls.lock);
-    pl_list_each(it, &srv->long_polls.head)
-    {
-        pl_req *q = pl_list_entry(it, pl_req, link);
-        if (atomic_load(&q->u.lp.expired))
-            continue;
-        /* Slack merges deadlines a few ms apart into one wake-up. */
-        if (q->u.lp.deadline_us <= now_us + 5000) {
-            if (pl_waiter_cancel(q->room, &q->waiter)) {
-                atomic_store(&q->u.lp.expired, true);
-                MHD_resume_connection(q->conn);
-                continue;
-            }
-        }
-        if (q->u.lp.deadline_us < next)
-            next = q->u.lp.deadline_us;
+    if (atomic_load(&q->u.lp.expired))
+        return INT64_MAX;
+    /* Slack merges deadlines a few ms apart into one wake-up. */
+    if (q->u.lp.deadline_us <= now_us + DEADLINE_SLACK_US && pl_req_resume(q)) {
+        /* Still listed (done() needs the list's lock), so still valid. */
+        atomic_store(&q->u.lp.expired, true);
+        return INT64_MAX;
     }
-    pthread_mutex_unlock(&srv->long_polls.lock);
-    *next_deadline_us = next;
+    return q->u.lp.deadline_us;
 }
+
+const pl_handler pl_long_poll_handler = {
+    .stats_ep = PL_SEP_LONG_POLL,
+    .room = true,
+    .start = lp_start,   /* answers, or parks until a message */
+    .resume = lp_resume, /* a publish, the deadline, a hang-up */
+    .done = lp_done,
+    .tick = expire,
+    .tick_slack_us = DEADLINE_SLACK_US,
+};

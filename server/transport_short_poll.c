@@ -1,10 +1,11 @@
 /* Short polling: GET /api/rooms/{room}/messages?since=&limit= answers at
- * once with a page of what the room holds after `since` (page.c). */
+ * once with a page of what the room holds after `since`. Exports
+ * pl_short_poll_handler; the page itself is page.c's. */
 #include "page.h"
 #include "reply.h"
 #include "server.h"
 
-enum MHD_Result pl_short_poll_handle(pl_req *q)
+static enum MHD_Result sp_start(pl_req *q)
 {
     pl_server *srv = q->srv;
     pl_err err;
@@ -20,3 +21,6 @@ enum MHD_Result pl_short_poll_handle(pl_req *q)
     pl_store_room(srv->store, q->room_name, false, &room);
     return pl_page_answer(q, room, since, limit);
 }
+
+const pl_handler pl_short_poll_handler = {
+    .stats_ep = PL_SEP_SHORT_POLL, .room = true, .start = sp_start};

@@ -2,17 +2,16 @@
  * and writes each message as an event. MHD pulls bytes through sse_read();
  * when the stream has caught up, the connection is suspended as a store
  * waiter and resumed by the next publish or heartbeat. ?heartbeat=S picks
- * the stream's own ping period within the server's bounds. */
+ * the stream's own ping period within the server's bounds. Exports
+ * pl_sse_handler; uses page.c's query, reply.c, request.c and the ticker. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include "clock.h"
-#include "hangup.h"
 #include "page.h"
 #include "reply.h"
 #include "server.h"
 
-#define pl_req_of_waiter(w) ((pl_req *)((char *)(w)-offsetof(pl_req, waiter)))
 /* MHD allocates this per stream, so it stays small; a longer event is
  * simply written across several reads. */
 #define SSE_BLOCK 1024
@@ -92,7 +91,7 @@ static size_t fill(pl_req *q, char *buf, size_t max)
  * the stream is still open. */
 static void count_head(pl_req *q)
 {
-    uint64_t sent = pl_http_tcp_out(q->conn);
+    uint64_t sent = pl_req_wire_out(q);
     sent = sent > q->tcp_out_start ? sent - q->tcp_out_start : 0;
     if (sent > q->bytes_counted) {
         pl_stat_add(&q->ts->bytes_out, sent - q->bytes_counted);
@@ -144,6 +143,13 @@ static int start_cursor(pl_req *q, pl_err *err)
     return 0;
 }
 
+/* Heartbeats of period P fall on stats.started_mono_us + k * P, so every
+ * stream with the same heartbeat is pinged in the same wake-up. */
+static int64_t beat_next(const pl_server *srv, int64_t period_us, int64_t now_us)
+{
+    return pl_clock_next_tick(srv->stats.started_mono_us, period_us, now_us);
+}
+
 /* The stream's heartbeat: ?heartbeat= clamped to the server's bounds, else
  * --heartbeat. Returns 0, or -EINVAL with a 400 in `err` for junk. */
 static int start_beat(pl_req *q, pl_err *err)
@@ -156,25 +162,21 @@ static int start_beat(pl_req *q, pl_err *err)
                 ? cfg->heartbeat_s
                 : pl_heartbeat_clamp(asked, cfg->min_heartbeat_s, cfg->max_heartbeat_s);
     q->u.sse.beat_period_us = (int64_t)s * 1000000;
-    q->u.sse.beat_next_us = pl_beat_next(q->srv, q->u.sse.beat_period_us, pl_clock_mono_us());
+    q->u.sse.beat_next_us = beat_next(q->srv, q->u.sse.beat_period_us, pl_clock_mono_us());
     return 0;
 }
 
-enum MHD_Result pl_sse_handle(pl_req *q)
+static enum MHD_Result sse_start(pl_req *q)
 {
     pl_server *srv = q->srv;
     pl_err err;
     q->ts = &srv->stats.sse;
     pl_stat_add(&q->ts->requests, 1);
     int rc = pl_store_room(srv->store, q->room_name, true, &q->room);
-    if (rc != 0) {
-        q->route = PL_ROUTE_OTHER;
+    if (rc != 0)
         return pl_reply_store_error(q, rc);
-    }
-    if (start_cursor(q, &err) != 0 || start_beat(q, &err) != 0) {
-        q->route = PL_ROUTE_OTHER;
+    if (start_cursor(q, &err) != 0 || start_beat(q, &err) != 0)
         return pl_reply_error(q, &err);
-    }
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, q, NULL);
     if (!r)
@@ -184,41 +186,42 @@ enum MHD_Result pl_sse_handle(pl_req *q)
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
     q->waiter.park = sse_park;
     q->waiter.wake = sse_wake;
+    q->u.sse.open = true;
     atomic_fetch_add(&q->ts->connections, 1);
     pl_req_list_add(&srv->sse_streams, q);
-    pl_ticker_note_beat(srv, q->u.sse.beat_next_us);
-    pl_hangup_watch(srv, q);
-    enum MHD_Result ret = MHD_queue_response(q->conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
+    pl_ticker_note(srv->sse_tick, q->u.sse.beat_next_us);
+    pl_req_watch(q);
+    return pl_reply_queue(q, 200, r);
 }
 
-void pl_sse_done(pl_req *q)
+static void sse_done(pl_req *q)
 {
-    pl_hangup_unwatch(q->srv, q);
+    if (!q->u.sse.open)
+        return; /* refused before the stream began */
+    pl_req_unwatch(q);
     pl_req_list_remove(&q->srv->sse_streams, q);
     pl_waiter_cancel(q->room, &q->waiter);
     pl_msg_unref(q->u.sse.cur);
     atomic_fetch_sub(&q->ts->connections, 1);
 }
 
-int64_t pl_sse_heartbeat(pl_server *srv, int64_t now_us)
+/* The ticker's job, for each stream: pings `q` if its heartbeat is due;
+ * returns when its next one is. */
+static int64_t beat(pl_req *q, int64_t now_us)
 {
-    int64_t next = INT64_MAX;
-    pthread_mutex_lock(&srv->sse_streams.lock);
-    pl_list_each(it, &srv->sse_streams.head)
-    {
-        pl_req *q = pl_list_entry(it, pl_req, link);
-        if (q->u.sse.beat_next_us <= now_us) {
-            q->u.sse.beat_next_us = pl_beat_next(srv, q->u.sse.beat_period_us, now_us);
-            atomic_store(&q->u.sse.ping_due, true);
-            /* Only a parked stream needs a push; a busy one sends it soon. */
-            if (pl_waiter_cancel(q->room, &q->waiter))
-                MHD_resume_connection(q->conn);
-        }
-        if (q->u.sse.beat_next_us < next)
-            next = q->u.sse.beat_next_us;
+    if (q->u.sse.beat_next_us <= now_us) {
+        q->u.sse.beat_next_us = beat_next(q->srv, q->u.sse.beat_period_us, now_us);
+        atomic_store(&q->u.sse.ping_due, true);
+        /* Only a parked stream needs a push; a busy one sends it soon. */
+        pl_req_resume(q);
     }
-    pthread_mutex_unlock(&srv->sse_streams.lock);
-    return next;
+    return q->u.sse.beat_next_us;
 }
+
+const pl_handler pl_sse_handler = {
+    .stats_ep = PL_SEP_SSE,
+    .room = true,
+    .start = sse_start, /* the head; MHD then pulls sse_read() */
+    .done = sse_done,
+    .tick = beat, /* on the heartbeat grid */
+};

@@ -4,19 +4,17 @@
 #include "transport_ws.h"
 #include <errno.h>
 #include <libwebsockets.h>
-#include <linux/tcp.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include "origin.h"
 #include "clock.h"
 #include "log.h"
 #include "message.h"
 #include "route.h"
 #include "validate.h"
+#include "wire.h"
 
 #define PL_WS_PROTOCOL    "pushlab.v1"
 #define REPLY_QUEUE_MAX   64   /* pending ack/pong/error per connection */
@@ -74,10 +72,7 @@ struct pl_ws {
     pl_stats *st;
     int port;
     char bind[64];
-    char **origins;
-    size_t n_origins;
-    pl_origin_policy policy; /* over `origins` and a copy of the rest */
-    char public_origin[PL_ORIGIN_MAX];
+    const pl_origin_policy *origin; /* borrowed from the config */
     size_t max_connections;
     size_t n_conns; /* handshakes accepted and not closed (service thread) */
     lws_retry_bo_t retry;
@@ -226,6 +221,8 @@ static bool origin_allowed(const pl_ws *ws, struct lws *wsi)
     char origin[PL_ORIGIN_MAX], host[PL_ORIGIN_MAX], proto[16], fhost[PL_ORIGIN_MAX];
     if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
         return true; /* not a browser: curl, websocat, our own client */
+    if (!ws->origin)
+        return false;
     pl_origin_req r = {
         .origin = header(wsi, WSI_TOKEN_ORIGIN, NULL, origin, sizeof origin),
         .host = header(wsi, WSI_TOKEN_HOST, NULL, host, sizeof host),
@@ -233,7 +230,7 @@ static bool origin_allowed(const pl_ws *ws, struct lws *wsi)
         .fwd_host = header(wsi, 0, "x-forwarded-host:", fhost, sizeof fhost),
     };
     /* An Origin too long to copy is nobody's we allow. */
-    return r.origin && pl_origin_allowed(&ws->policy, &r);
+    return r.origin && pl_origin_allowed(ws->origin, &r);
 }
 
 /* No Sec-WebSocket-Protocol, or a list that names ours. A list without it
@@ -310,16 +307,12 @@ static int refuse(pl_ws *ws, struct lws *wsi, int status)
     return 1;
 }
 
-/* What the kernel has sent on this socket so far, or 0 if unknown. */
-static uint64_t tcp_bytes_sent(struct lws *wsi)
+/* Bytes handed to this socket so far (common/wire.h), 0 if unknown. */
+static uint64_t wire_out(struct lws *wsi)
 {
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
-    int fd = lws_get_socket_fd(wsi);
-    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        len < offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof ti.tcpi_bytes_sent)
-        return 0;
-    return ti.tcpi_bytes_sent;
+    pl_wire w;
+    pl_wire_read(lws_get_socket_fd(wsi), &w);
+    return w.out;
 }
 
 static void count_bytes(pl_ws *ws, struct conn *c, uint64_t n)
@@ -329,10 +322,10 @@ static void count_bytes(pl_ws *ws, struct conn *c, uint64_t n)
 }
 
 /* At close, adds what lws wrote on its own (RFC 6455 pings, pongs, the
- * close frame) so the total is exact; bytes still unsent are not added. */
+ * close frame) so the total is exact. */
 static void count_control_bytes(pl_ws *ws, struct conn *c)
 {
-    uint64_t sent = tcp_bytes_sent(c->wsi);
+    uint64_t sent = wire_out(c->wsi);
     if (sent > c->bytes_counted)
         count_bytes(ws, c, sent - c->bytes_counted);
 }
@@ -568,7 +561,7 @@ static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
     c->established = true;
     ws->n_conns++;
     atomic_fetch_add(&ws->st->ws.connections, 1);
-    count_bytes(ws, c, tcp_bytes_sent(wsi)); /* so far, exactly the 101 response */
+    count_bytes(ws, c, wire_out(wsi)); /* so far, exactly the 101 response */
     /* A since= behind the room's head has messages to send right away. */
     if (room_last_id(c->room) > c->cursor)
         lws_callback_on_writable(wsi);
@@ -730,33 +723,8 @@ static void *service_main(void *arg)
     return NULL;
 }
 
-static int copy_origins(pl_ws *ws, const pl_ws_config *cfg)
-{
-    if (cfg->n_origins && !(ws->origins = calloc(cfg->n_origins, sizeof *ws->origins)))
-        return -ENOMEM;
-    for (size_t i = 0; i < cfg->n_origins; i++) {
-        if (strcmp(cfg->origins[i], "*") == 0)
-            ws->policy.any = true;
-        if (!(ws->origins[i] = strdup(cfg->origins[i])))
-            return -ENOMEM;
-        ws->n_origins = i + 1;
-    }
-    ws->policy.allowed = (const char *const *)ws->origins;
-    ws->policy.n_allowed = ws->n_origins;
-    ws->policy.same_host_http_port = cfg->same_host_http_port;
-    ws->policy.trust_proxy = cfg->trust_proxy;
-    if (cfg->public_origin) {
-        snprintf(ws->public_origin, sizeof ws->public_origin, "%s", cfg->public_origin);
-        ws->policy.public_origin = ws->public_origin;
-    }
-    return 0;
-}
-
 static void free_ws(pl_ws *ws)
 {
-    for (size_t i = 0; i < ws->n_origins; i++)
-        free(ws->origins[i]);
-    free(ws->origins);
     free(ws->frame_buf);
     pthread_mutex_destroy(&ws->dirty_lock);
     free(ws);
@@ -818,7 +786,8 @@ int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_store *store, pl_stats 
     ws->st = st;
     ws->max_connections = cfg->max_connections ? cfg->max_connections : 10000;
     snprintf(ws->bind, sizeof ws->bind, "%s", cfg->bind ? cfg->bind : "127.0.0.1");
-    if (!(ws->frame_buf = malloc(LWS_PRE + FRAME_BUF_DEFAULT)) || copy_origins(ws, cfg) != 0)
+    ws->origin = cfg->origin;
+    if (!(ws->frame_buf = malloc(LWS_PRE + FRAME_BUF_DEFAULT)))
         goto fail;
     if ((rc = create_context(ws, cfg)) != 0)
         goto fail;

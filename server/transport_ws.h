@@ -19,23 +19,20 @@
 #define PL_TRANSPORT_WS_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "origin.h"
 #include "stats.h"
 #include "store.h"
 
 typedef struct pl_ws_config {
-    const char *bind;           /* address to listen on, e.g. "127.0.0.1" */
-    int port;                   /* 0 = pick a free port */
-    int heartbeat_s;            /* ping a peer silent this long; drop it after 2*heartbeat_s+5 */
-    int min_heartbeat_s;        /* bounds of a peer's own ?heartbeat= (0: 1) */
-    int max_heartbeat_s;        /* (0: heartbeat_s) */
-    size_t max_connections;     /* open WebSockets; 0 = 10000 */
-    const char *const *origins; /* allowed browser Origins; "*" allows any */
-    size_t n_origins;
-    /* > 0: also allow the Origin "http://<the handshake's Host>:<this port>",
-     * the page's own origin when the server listens on every address. */
-    int same_host_http_port;
-    const char *public_origin; /* --public-url's origin, also allowed; or NULL */
-    bool trust_proxy;          /* allow <X-Forwarded-Proto>://<Host> too */
+    const char *bind;       /* address to listen on, e.g. "127.0.0.1" */
+    int port;               /* 0 = pick a free port */
+    int heartbeat_s;        /* ping a peer silent this long; drop it after 2*heartbeat_s+5 */
+    int min_heartbeat_s;    /* bounds of a peer's own ?heartbeat= (0: 1) */
+    int max_heartbeat_s;    /* (0: heartbeat_s) */
+    size_t max_connections; /* open WebSockets; 0 = 10000 */
+    /* Which browser Origins may connect (origin.h); borrowed, it must
+     * outlive the pl_ws. NULL: none (clients sending no Origin still may). */
+    const pl_origin_policy *origin;
 } pl_ws_config;
 
 typedef struct pl_ws pl_ws;

@@ -26,13 +26,14 @@ static int heartbeat_s = 15, max_heartbeat_s = 300;
 
 static int start_with(const char *const *origins, size_t n, size_t max_conns, size_t history)
 {
+    static pl_origin_policy origin; /* outlives the pl_ws, as the server's does */
+    pl_origin_policy_allow(&origin, origins, n);
     pl_ws_config cfg = {.bind = "127.0.0.1",
                         .port = 0,
                         .heartbeat_s = heartbeat_s,
                         .max_heartbeat_s = max_heartbeat_s,
                         .max_connections = max_conns,
-                        .origins = origins,
-                        .n_origins = n};
+                        .origin = &origin};
     memset(&st, 0, sizeof st);
     store = pl_store_new(history, 16);
     if (!store || pl_ws_start(&ws, &cfg, store, &st) != 0)
