@@ -176,9 +176,10 @@ typedef struct pl_sub_opts {
     void *ud;
 } pl_sub_opts;
 
-/* Per-subscription counters. Wire bytes are the kernel's TCP_INFO
- * (tcpi_bytes_received / tcpi_bytes_sent) of the sockets this subscription
- * used, read before each socket closes, after each request and on demand. */
+/* Per-subscription counters. Wire bytes are the kernel's TCP_INFO counts
+ * of the sockets this subscription used (docs/protocol.md, "Wire bytes":
+ * received, and handed to the socket), read before each socket closes,
+ * after each request and on demand. */
 typedef struct pl_sub_counters {
     uint64_t messages;      /* delivered to on_message */
     uint64_t duplicates;    /* dropped: id <= cursor */

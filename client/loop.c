@@ -4,8 +4,6 @@
  * external-poll callbacks) and the caller's timers and fds. */
 #include <errno.h>
 #include <jansson.h>
-#include <linux/tcp.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +14,7 @@
 #include <unistd.h>
 #include "client_internal.h"
 #include "clock.h"
+#include "wire.h"
 
 extern const struct lws_protocols pl_ws_protocols[];
 
@@ -76,21 +75,19 @@ static pl_acct *acct_slot(pl_loop *l, int fd)
 void pl_acct_take(pl_loop *l, int fd, pl_sub_counters *c)
 {
     pl_acct *a = acct_slot(l, fd);
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
+    pl_wire w;
     if (!a)
         return;
     if (c)
         a->owner = c;
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+    if (pl_wire_read(fd, &w) != 0)
         return;
     if (a->owner) {
-        a->owner->wire_rx += ti.tcpi_bytes_received - a->rx_seen;
-        a->owner->wire_tx += ti.tcpi_bytes_sent - a->tx_seen;
+        a->owner->wire_rx += w.in - a->rx_seen;
+        a->owner->wire_tx += w.out - a->tx_seen;
     }
-    a->rx_seen = ti.tcpi_bytes_received;
-    a->tx_seen = ti.tcpi_bytes_sent;
+    a->rx_seen = w.in;
+    a->tx_seen = w.out;
 }
 
 void pl_acct_open(pl_loop *l, int fd, pl_sub_counters *c)
