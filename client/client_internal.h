@@ -63,10 +63,6 @@ struct pl_timer {
     void *ud;
 };
 
-/* The loop's libwebsockets client context, made on first use with the
- * loop's TLS options. NULL on failure. */
-struct lws_context *pl_loop_lws(pl_loop *l);
-
 /* Charges the bytes the kernel counted on `fd` since the last call to
  * `c` (when not NULL) and remembers `c` as the socket's owner. */
 void pl_acct_take(pl_loop *l, int fd, pl_sub_counters *c);
@@ -239,6 +235,21 @@ int pl_sub_handle_page(pl_sub *s, const char *body, size_t len);
  * false and the caller must not touch the sub's transport any more. */
 static inline void pl_sub_enter(pl_sub *s) { s->busy++; }
 bool pl_sub_leave(pl_sub *s);
+
+/* The loop's libwebsockets client context, made on the first WebSocket
+ * connection, to `host` (`tls`: wss), with the loop's TLS options; the
+ * proxy decision (pl_proxy_for) is made then, once per loop, which is right
+ * because a loop talks to one server. NULL on failure. */
+struct lws_context *pl_loop_lws(pl_loop *l, const char *host, bool tls);
+
+/* True when the comma-separated `no_proxy` list (NULL: empty) names `host`
+ * ("*", the host, or a domain above it), as libcurl reads $no_proxy. */
+bool pl_proxy_bypassed(const char *host, const char *no_proxy);
+
+/* The proxy libcurl would use to reach `host`: $http_proxy (`tls`:
+ * $https_proxy or $HTTPS_PROXY) unless $no_proxy (or $NO_PROXY) names the
+ * host; "" for none. Never NULL. */
+const char *pl_proxy_for(const char *host, bool tls);
 
 /* Frees every subscription without callbacks (pl_loop_free). */
 void pl_sub_free_all(pl_loop *l);

@@ -496,7 +496,7 @@ void pl_loop_unwatch_fd(pl_loop *l, int fd)
 
 /* ---------------------------------------------------------------- loop */
 
-struct lws_context *pl_loop_lws(pl_loop *l)
+struct lws_context *pl_loop_lws(pl_loop *l, const char *host, bool tls)
 {
     struct lws_context_creation_info info;
     void *foreign[1] = {l->ev};
@@ -509,6 +509,9 @@ struct lws_context *pl_loop_lws(pl_loop *l)
     info.client_ssl_ca_filepath = l->cacert;
     info.foreign_loops = foreign;
     info.user = l;
+    /* Never NULL: with NULL, lws would read $http_proxy itself and go
+     * through it even for hosts $no_proxy names. "" means direct. */
+    info.http_proxy_address = pl_proxy_for(host, tls);
     l->lws = lws_create_context(&info);
     return l->lws;
 }

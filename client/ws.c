@@ -386,7 +386,7 @@ static int ws_connect(pl_sub *s)
     c->loop = s->loop;
     c->fd = -1;
     memset(&ci, 0, sizeof ci);
-    if (!(ci.context = pl_loop_lws(s->loop))) {
+    if (!(ci.context = pl_loop_lws(s->loop, host, tls))) {
         pl_timer_free(c->ping);
         free(c);
         return -ENOMEM;

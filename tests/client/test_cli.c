@@ -121,6 +121,41 @@ TEST(sse_listen_gets_what_send_publishes) { listen_gets_what_send_publishes("sse
 
 TEST(ws_listen_gets_what_send_publishes) { listen_gets_what_send_publishes("ws"); }
 
+/* A shell with $http_proxy set: libcurl goes direct to hosts $no_proxy
+ * names, and the WebSocket transport must too (lws alone ignores it). */
+static int ws_listen_behind_proxy(const char *room, const char *no_proxy, proc *l)
+{
+    const char *largs[] = {"--room",  room, "--transport", "ws",     "--since", "0",
+                           "--count", "1",  "--quiet",     "listen", NULL};
+    const char *sargs[] = {"--room", room, "send", "hello", NULL};
+    proc s;
+    setenv("http_proxy", "http://127.0.0.1:9", 1); /* nothing listens there */
+    setenv("no_proxy", no_proxy, 1);
+    int rc = proc_start(l, srv.http, largs, NULL);
+    unsetenv("http_proxy");
+    unsetenv("no_proxy");
+    if (rc)
+        return rc;
+    usleep(500000);
+    if (run_client(&s, srv.http, sargs, NULL) != 0)
+        return -1;
+    return proc_finish(l, 5000);
+}
+
+TEST(ws_listen_goes_direct_to_a_host_no_proxy_names)
+{
+    proc l;
+    CHECK_EQ_INT(ws_listen_behind_proxy("cli-noproxy", "localhost,127.0.0.1", &l), 0);
+    CHECK_EQ_STR(l.obuf, "[1] anon: hello\n");
+}
+
+TEST(ws_listen_uses_http_proxy_for_other_hosts_as_curl_does)
+{
+    proc l;
+    CHECK(ws_listen_behind_proxy("cli-proxied", "example.org", &l) != 0);
+    CHECK_EQ_STR(l.obuf, "");
+}
+
 TEST(send_over_ws_prints_acked_ids_and_json_listen_shows_them)
 {
     proc s, l;
@@ -400,6 +435,8 @@ int main(int argc, char **argv)
     RUN(long_poll_listen_gets_what_send_publishes);
     RUN(sse_listen_gets_what_send_publishes);
     RUN(ws_listen_gets_what_send_publishes);
+    RUN(ws_listen_goes_direct_to_a_host_no_proxy_names);
+    RUN(ws_listen_uses_http_proxy_for_other_hosts_as_curl_does);
     RUN(send_over_ws_prints_acked_ids_and_json_listen_shows_them);
     RUN(json_listen_prints_the_meta_object_a_message_carries);
     RUN(repeated_cid_prints_the_same_id_marked_duplicate);
