@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs every command the docs mark runnable against a live pushlab-server and
-checks its output, so the workshop material cannot rot. Prints TAP, one test
-per block, named file:line. Python 3 standard library only.
+checks its output, so the material cannot rot. The workshop is run the way a
+trainer runs it. Prints TAP, one test per block. Python 3 standard library only.
 
 Marking, in any Markdown file it is given:
 
@@ -12,22 +12,39 @@ Marking, in any Markdown file it is given:
     ok
     ```
 
-- The block runs in bash (-e -o pipefail) with $HTTP, $WS, $HTTP_PORT,
-  $WS_PORT set for a server started on free ports, and the client/bench
-  binaries on $PATH. Blocks of one file run in order, in one scratch
-  directory, against one fresh server, so ids start at 1 in every file.
 - An optional block right after it (blank lines allowed in between) states the
   output: `output` compares the whole output, where `...` stands for any text
   (timestamps, ports); `regex` must match somewhere (Python re, MULTILINE).
 - `exit=` is the expected exit status (default 0); `requires=` skips the block
   when a tool is missing from $PATH. Default timeout: 10 s.
-- A file may pass arguments to its server with an HTML comment that readers
-  do not see: <!-- docs-runner: server-args --heartbeat 2 -->
+- Every block runs in `bash -e -u -o pipefail`, like one terminal: the
+  variables a block exports and the directory it ends in carry over to the
+  next block. In workshop files a `sleep` started with `&` before each block
+  stands for a server started with `&` in the same shell: a block that kills
+  job %1, or waits for every job with a bare `wait`, fails (use the PID of
+  what the block started).
+- A ```sh server``` block holds one command, `./scripts/demo.sh FLAGS` or
+  `pushlab-server FLAGS`: the runner (re)starts its server with those flags
+  (Ctrl-C and the command, in the trainer's terms). The runner adds only
+  the port and address flags.
+
+Workshop files (`--workshop`, in order) are one sequence, run once per
+`--bind` address, as a trainer would: one server, started by the first
+server block and restarted only where a later one says so; no variable but
+what the blocks themselves export, apart from the address of the server,
+given as the setup says an attendee would for a server elsewhere
+(PUSHLAB_HOST, PUSHLAB_HTTP_PORT, PUSHLAB_WS_PORT); and the demo page open
+all along (page_client.py). On any address but 127.0.0.1, the shell also has
+a dead `http_proxy`, as in an attendee's shell on a corporate laptop.
+
+Other files are reference docs: each gets a fresh server on 127.0.0.1 with
+$HTTP, $WS, $HTTP_PORT and $WS_PORT set, and may pass the server flags with
+an HTML comment readers do not see: <!-- docs-runner: server-args --history 3 -->
+(workshop files may not: their readers must see every flag).
 """
 import argparse
 import os
 import re
-import shlex
 import shutil
 import signal
 import subprocess
@@ -35,110 +52,22 @@ import sys
 import tempfile
 import threading
 
-FENCE = re.compile(r"^(```+|~~~+)\s*(.*)$")
-SERVER_ARGS = re.compile(r"<!--\s*docs-runner:\s*server-args\s+(.*?)\s*-->")
+import mdblocks
+import page_client
+
 LISTENING = re.compile(r"^pushlab-server listening http=(\S+) ws=(\S+)")
-KNOWN_ATTRS = {"timeout", "exit", "requires"}
 SHOW = False  # --show: print every block's output (for writing output blocks)
-
-
-class Block:
-    """One runnable block and what it promises."""
-
-    def __init__(self, path, line, code, attrs):
-        self.path, self.line, self.code, self.attrs = path, line, code, attrs
-        self.expect_kind = None  # None, "output" or "regex"
-        self.expect = ""
-        self.problem = None  # a marking error, reported as a failure
-
-    @property
-    def name(self):
-        return "%s:%d" % (self.path, self.line)
-
-
-def parse_fences(lines):
-    """Yields (start_line, info, body) for each fenced block, 1-based lines."""
-    i = 0
-    while i < len(lines):
-        m = FENCE.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        fence, info, start = m.group(1), m.group(2).strip(), i + 1
-        body = []
-        i += 1
-        while i < len(lines) and not lines[i].startswith(fence):
-            body.append(lines[i])
-            i += 1
-        yield start, info, "\n".join(body), i + 1
-        i += 1
-
-
-def parse_attrs(words):
-    attrs, bad = {}, []
-    for w in words:
-        key, sep, value = w.partition("=")
-        if not sep or key not in KNOWN_ATTRS:
-            bad.append(w)
-        else:
-            attrs[key] = value
-    return attrs, bad
-
-
-def parse_doc(path, display):
-    """Returns (blocks, server_args) for one Markdown file."""
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    lines = text.split("\n")
-    m = SERVER_ARGS.search(text)
-    server_args = shlex.split(m.group(1)) if m else []
-    blocks, last, last_end = [], None, -1
-    for start, info, body, end in parse_fences(lines):
-        words = info.split()
-        if len(words) >= 2 and words[0] in ("sh", "bash") and words[1] == "runnable":
-            attrs, bad = parse_attrs(words[2:])
-            last = Block(display, start, body, attrs)
-            if bad:
-                last.problem = "unknown marking: " + " ".join(bad)
-            blocks.append(last)
-            last_end = end
-            continue
-        kind = words[0] if words else ""
-        between = lines[last_end:start - 1] if last else []
-        if last and kind in ("output", "regex") and all(not l.strip() for l in between):
-            last.expect_kind, last.expect = kind, body
-        last = None
-    return blocks, server_args
-
-
-def ellipsis_match(expected, got):
-    """True when `got` equals `expected`, where `...` matches any text.
-    Trailing blanks on each line and blank lines at the ends are ignored."""
-
-    def norm(s):
-        return "\n".join(l.rstrip() for l in s.strip("\n").split("\n")).strip("\n")
-
-    parts = [re.escape(p) for p in norm(expected).split("...")]
-    return re.fullmatch(".*?".join(parts), norm(got), re.DOTALL) is not None
-
-
-def check_output(block, got):
-    """Returns None when the output is as promised, else a reason."""
-    if block.expect_kind == "output" and not ellipsis_match(block.expect, got):
-        return "output differs"
-    if block.expect_kind == "regex" and not re.search(block.expect, got, re.MULTILINE):
-        return "regex did not match"
-    return None
+DEAD_PROXY = "http://127.0.0.1:9"
+KEEP_ENV = ("HOME", "USER", "LOGNAME", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
 
 
 class Server:
-    """A pushlab-server on free ports; stdout is drained so it never blocks."""
+    """A pushlab-server; stdout is drained so it never blocks."""
 
     def __init__(self, exe, args):
         self.proc = subprocess.Popen(
-            [exe, "--http-port", "0", "--ws-port", "0"] + args,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            text=True, start_new_session=True)
+            [exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, text=True, start_new_session=True)
         self.stderr_tail = []
         self.http = self.ws = None
         found = threading.Event()
@@ -158,6 +87,9 @@ class Server:
         for line in self.proc.stderr:
             self.stderr_tail = (self.stderr_tail + [line.rstrip()])[-20:]
 
+    def port(self, which):
+        return int(getattr(self, which).rsplit(":", 1)[1])
+
     def stop(self):
         """SIGTERM, as a user's Ctrl-C would; returns the exit status."""
         if self.proc.poll() is None:
@@ -170,111 +102,243 @@ class Server:
         return self.proc.returncode
 
 
-def block_env(server, tool_dirs):
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join(tool_dirs + [env.get("PATH", "")])
-    env["HTTP"], env["WS"] = server.http, server.ws
-    env["HTTP_PORT"] = server.http.rsplit(":", 1)[1]
-    env["WS_PORT"] = server.ws.rsplit(":", 1)[1]
-    env["LC_ALL"] = "C"
+class Shell:
+    """One attendee's terminal: blocks run one after the other, each in a
+    fresh bash that starts from where the last one ended (exports, cwd)."""
+
+    def __init__(self, env, cwd, stand_in=True):
+        self.env, self.cwd, self.stand_in = env, cwd, stand_in
+        self.state = os.path.join(cwd, ".docs-runner-env")
+        self.killed = os.path.join(cwd, ".docs-runner-killed")
+        open(self.state, "w").close()
+
+    def exported(self):
+        """The variables the last block left exported, as a dict."""
+        out = {}
+        with open(self.state) as f:
+            for m in re.finditer(r'^declare -x ([A-Za-z_][A-Za-z0-9_]*)="(.*)"$', f.read(), re.M):
+                out[m.group(1)] = m.group(2).replace('\\"', '"').replace("\\\\", "\\")
+        return out
+
+    def script(self, code):
+        q = lambda p: "'" + p + "'"
+        return "\n".join([
+            "source %s" % q(self.state),
+            "if [ -f %s ]; then cd \"$(cat %s)\"; fi" % (q(self.state + ".cwd"), q(self.state + ".cwd")),
+            "__pl_save() { export -p > %s.new && mv %s.new %s; pwd > %s.cwd;"
+            " kill -0 $__pl_job1 2>/dev/null || : > %s; }" % (
+                q(self.state), q(self.state), q(self.state), q(self.state), q(self.killed)),
+            "trap __pl_save EXIT",
+            "sleep 100000 </dev/null >/dev/null 2>&1 &" if self.stand_in else "true",
+            "__pl_job1=$!" if self.stand_in else "__pl_job1=$$",
+            code])
+
+    def run(self, block):
+        """Runs one block; returns (ok, diagnostic lines, skip reason)."""
+        if block.problem:
+            return False, [block.problem], None
+        path = self.exported().get("PATH", self.env["PATH"])
+        for tool in filter(None, block.attrs.get("requires", "").split(",")):
+            if not shutil.which(tool, path=path):
+                return True, [], "requires " + tool
+        timeout = float(block.attrs.get("timeout", "10"))
+        if os.path.exists(self.killed):
+            os.unlink(self.killed)
+        proc = subprocess.Popen(["bash", "-e", "-u", "-o", "pipefail", "-c", self.script(block.code)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=self.env, cwd=self.cwd, text=True,
+                                errors="replace", start_new_session=True)
+        try:
+            got, _ = proc.communicate(timeout=timeout)
+            if SHOW:
+                print("\n".join("#| " + l for l in got.rstrip("\n").split("\n")))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            got, _ = proc.communicate()
+            diag = ["timed out after %gs" % timeout]
+            if re.search(r"^\s*wait\s*(;|$)", block.code, re.M):
+                diag.append("a bare `wait` also waits for a server started with & in this shell: wait $PID")
+            return False, diag + ["got:"] + got.split("\n"), None
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the stand-in job and strays
+            except ProcessLookupError:
+                pass
+        reason = None
+        want_exit = block.attrs.get("exit", "0")
+        if os.path.exists(self.killed):
+            reason = "the block killed job %1: in a trainer's shell that is the server (kill $PID)"
+        elif want_exit != "any" and proc.returncode != int(want_exit):
+            reason = "exit status %d, expected %s" % (proc.returncode, want_exit)
+        reason = reason or mdblocks.check_output(block, got)
+        if reason is None:
+            return True, [], None
+        diag = [reason, "command:"] + block.code.split("\n")
+        if block.expect_kind:
+            diag += ["expected (%s):" % block.expect_kind] + block.expect.split("\n")
+        return False, diag + ["got:"] + got.rstrip("\n").split("\n"), None
+
+
+def base_env(tool_dirs):
+    env = {k: os.environ[k] for k in KEEP_ENV if k in os.environ}
+    env["PATH"] = os.pathsep.join(tool_dirs + [os.environ.get("PATH", "/usr/bin:/bin")])
+    env["LC_ALL"], env["TERM"] = "C", "dumb"
     return env
 
 
-def run_block(block, env, cwd):
-    """Runs one block; returns (ok, diagnostic lines, skip reason)."""
-    if block.problem:
-        return False, [block.problem], None
-    for tool in filter(None, block.attrs.get("requires", "").split(",")):
-        if not shutil.which(tool, path=env["PATH"]):
-            return True, [], "requires " + tool
-    timeout = float(block.attrs.get("timeout", "10"))
-    proc = subprocess.Popen(["bash", "-e", "-o", "pipefail", "-c", block.code],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, env=env, cwd=cwd, text=True,
-                            errors="replace", start_new_session=True)
-    try:
-        got, _ = proc.communicate(timeout=timeout)
-        if SHOW:
-            print("\n".join("#| " + l for l in got.rstrip("\n").split("\n")))
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        got, _ = proc.communicate()
-        return False, ["timed out after %gs" % timeout, "got:"] + got.split("\n"), None
-    want_exit = block.attrs.get("exit", "0")
-    reason = None
-    if want_exit != "any" and proc.returncode != int(want_exit):
-        reason = "exit status %d, expected %s" % (proc.returncode, want_exit)
-    reason = reason or check_output(block, got)
-    if reason is None:
-        return True, [], None
-    diag = [reason, "command:"] + block.code.split("\n")
-    if block.expect_kind:
-        diag += ["expected (%s):" % block.expect_kind] + block.expect.split("\n")
-    return False, diag + ["got:"] + got.rstrip("\n").split("\n"), None
+class Tap:
+    def __init__(self):
+        self.n = 0
+
+    def result(self, name, ok, diag, skip=None):
+        self.n += 1
+        suffix = " # SKIP " + skip if skip else ""
+        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, name, suffix))
+        for d in diag:
+            print("#   " + d)
+        sys.stdout.flush()
 
 
-def tap_result(n, block, ok, diag, skip):
-    status = "ok" if ok else "not ok"
-    suffix = " # SKIP " + skip if skip else ""
-    print("%s %d - %s%s" % (status, n, block.name, suffix))
-    for d in diag:
-        print("#   " + d)
-    sys.stdout.flush()
+class Workshop:
+    """One pass of the workshop sequence on one address."""
+
+    def __init__(self, args, tool_dirs, bind, tap):
+        self.args, self.bind, self.tap = args, bind, tap
+        self.server = None
+        self.ports = (0, 0)
+        self.prefix = "" if bind == "127.0.0.1" else "[%s] " % bind
+        self.scratch = tempfile.TemporaryDirectory(prefix="pushlab-docs-")
+        env = base_env(tool_dirs)
+        if bind != "127.0.0.1":
+            env["PUSHLAB_HOST"] = bind
+            env["http_proxy"] = DEAD_PROXY
+        self.env = env
+        self.shell = Shell(env, self.scratch.name)
+        self.target = None
+        self.page = page_client.Page(lambda: self.target)
+
+    def start_server(self, block):
+        self.target = None
+        if self.server:
+            self.server.stop()
+        flags = list(block.server_args)
+        if block.server_cmd.endswith("demo.sh"):
+            flags += ["--web-root", os.path.join(self.args.root, "web")]
+        flags += ["--bind", self.bind, "--http-port", str(self.ports[0]), "--ws-port", str(self.ports[1])]
+        self.server = Server(self.args.server, flags)
+        if not self.server.http:
+            return False, ["server did not print its listening line", "flags: " + " ".join(flags)] + \
+                self.server.stderr_tail
+        self.ports = (self.server.port("http"), self.server.port("ws"))
+        self.env["PUSHLAB_HTTP_PORT"], self.env["PUSHLAB_WS_PORT"] = map(str, self.ports)
+        self.follow()
+        return True, []
+
+    def follow(self):
+        """Points the page at the room the attendee's shell now has."""
+        if self.server and self.server.proc.poll() is None:
+            room = self.shell.exported().get("ROOM", "lobby")
+            self.target = {"host": self.bind, "http_port": self.ports[0],
+                           "ws_port": self.ports[1], "room": room}
+
+    def run(self, files):
+        self.page.start()
+        try:
+            for path, display in files:
+                blocks, hidden = mdblocks.parse_doc(path, display)
+                for b in blocks:
+                    if hidden is not None:
+                        b.problem = b.problem or "a workshop file passes hidden server flags (docs-runner comment)"
+                    self.one(b)
+        finally:
+            self.page.stop()
+            if self.server:
+                self.server.stop()
+            self.scratch.cleanup()
+
+    def one(self, b):
+        name = self.prefix + b.name
+        if b.kind == "server":
+            ok, diag = (False, [b.problem]) if b.problem else self.start_server(b)
+            return self.tap.result(name + " (server " + " ".join(b.server_args) + ")", ok, diag)
+        if not self.server:
+            return self.tap.result(name, False, ["no server block came before this block"])
+        ok, diag, skip = self.shell.run(b)
+        if not ok and self.server.proc.poll() is not None:
+            diag += ["server exited with status %d" % self.server.proc.returncode] + self.server.stderr_tail
+        self.tap.result(name, ok, diag, skip)
+        self.follow()
 
 
-def run_file(path, display, args, tool_dirs, counter):
-    blocks, server_args = parse_doc(path, display)
+def run_reference(path, display, args, tool_dirs, tap):
+    """A reference doc: its own fresh server, the address in the environment."""
+    blocks, hidden = mdblocks.parse_doc(path, display)
+    blocks = [b for b in blocks if b.kind == "runnable"]
     if not blocks:
         return
-    server = Server(args.server, server_args)
+    server = Server(args.server, ["--http-port", "0", "--ws-port", "0"] + (hidden or []))
     if not server.http:
         diag = ["server did not print its listening line"] + server.stderr_tail
         for b in blocks:
-            counter[0] += 1
-            tap_result(counter[0], b, False, diag, None)
+            tap.result(b.name, False, diag)
         server.stop()
         return
-    env = block_env(server, tool_dirs)
-    # Scratch files of one lesson (held.json, ...) stay out of the source
-    # tree and away from a concurrent run.
-    scratch = tempfile.TemporaryDirectory(prefix="pushlab-docs-")
-    for b in blocks:
-        counter[0] += 1
-        ok, diag, skip = run_block(b, env, scratch.name)
-        if not ok and server.proc.poll() is not None:
-            diag += ["server exited with status %d" % server.proc.returncode] + server.stderr_tail
-        tap_result(counter[0], b, ok, diag, skip)
+    env = base_env(tool_dirs)
+    env["HTTP"], env["WS"] = server.http, server.ws
+    env["HTTP_PORT"], env["WS_PORT"] = str(server.port("http")), str(server.port("ws"))
+    # Scratch files of one doc stay out of the source tree and away from a
+    # concurrent run.
+    with tempfile.TemporaryDirectory(prefix="pushlab-docs-") as scratch:
+        shell = Shell(env, scratch, stand_in=False)
+        for b in blocks:
+            ok, diag, skip = shell.run(b)
+            if not ok and server.proc.poll() is not None:
+                diag += ["server exited with status %d" % server.proc.returncode] + server.stderr_tail
+            tap.result(b.name, ok, diag, skip)
     server.stop()
-    scratch.cleanup()
+
+
+def collect(files, root):
+    paths = []
+    for f in files:
+        if os.path.isdir(f):
+            for d, _, names in sorted(os.walk(f)):
+                paths += [os.path.join(d, n) for n in sorted(names) if n.endswith(".md")]
+        elif os.path.exists(f):
+            paths.append(f)
+    return [(p, os.path.relpath(os.path.abspath(p), root)) for p in paths]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--server", required=True, help="pushlab-server binary")
     ap.add_argument("--tool", action="append", default=[],
-                    help="another binary to put on $PATH (pushlab-client, pushlab-bench)")
+                    help="another binary or script to put on $PATH (pushlab-client, pushlab-bench)")
     ap.add_argument("--root", default=".", help="source root: file names are shown relative to it")
-    ap.add_argument("files", nargs="+", help="Markdown files or directories (searched for *.md)")
+    ap.add_argument("--workshop", action="append", default=[],
+                    help="a file of the workshop sequence, in order (repeatable)")
+    ap.add_argument("--bind", action="append", default=[],
+                    help="run the workshop sequence once on this address (repeatable; default 127.0.0.1)")
+    ap.add_argument("files", nargs="*", help="reference docs: Markdown files or directories")
     ap.add_argument("--show", action="store_true",
                     help="print each block's output as TAP comments (to write output blocks)")
     args = ap.parse_args()
     global SHOW
     SHOW = args.show
     args.root = os.path.abspath(args.root)
-    paths = []
-    for f in args.files:
-        if os.path.isdir(f):
-            for d, _, names in sorted(os.walk(f)):
-                paths += [os.path.join(d, n) for n in sorted(names) if n.endswith(".md")]
-        elif os.path.exists(f):
-            paths.append(f)
+    binds = args.bind or ["127.0.0.1"]
+    workshop = collect(args.workshop, args.root)
+    in_workshop = {os.path.abspath(p) for p, _ in workshop}
+    reference = [(p, d) for p, d in collect(args.files, args.root) if os.path.abspath(p) not in in_workshop]
     tool_dirs = sorted({os.path.dirname(os.path.abspath(t)) for t in args.tool if os.path.exists(t)})
-    parsed = [(p, os.path.relpath(os.path.abspath(p), args.root)) for p in paths]
-    total = sum(len(parse_doc(p, d)[0]) for p, d in parsed)
+    total = len(binds) * sum(len(mdblocks.parse_doc(p, d)[0]) for p, d in workshop)
+    total += sum(len([b for b in mdblocks.parse_doc(p, d)[0] if b.kind == "runnable"]) for p, d in reference)
     print("1..%d" % total)
-    counter = [0]
-    for p, d in parsed:
-        run_file(p, d, args, tool_dirs, counter)
+    tap = Tap()
+    for bind in binds if workshop else []:
+        Workshop(args, tool_dirs, bind, tap).run(workshop)
+    for p, d in reference:
+        run_reference(p, d, args, tool_dirs, tap)
     return 0
 
 
