@@ -24,17 +24,23 @@ static double server_ms_per_1000(const pl_bench_result *r)
     return pl_bench_per_msg(r, r->server_cpu_s * 1e6);
 }
 
+static double server_bytes_per_msg(const pl_bench_result *r)
+{
+    return pl_bench_per_msg(r, (double)r->server_bytes_out);
+}
+
 void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
 {
-    fprintf(f, "%-10s %6s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %8s %7s\n",
+    fprintf(f,
+            "%-10s %6s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %8s %8s %7s\n",
             "transport", "subs", "expected", "delivered", "lost", "dup", "ooo", "p50_us", "p99_us",
             "p999_us", "max_us", "p99_int", "req/msg", "tcp/msg", "B_in/msg", "B_out/msg",
-            "cpu_us/d", "sys_us/d", "srv_ms/k");
+            "srvB/msg", "cpu_us/d", "sys_us/d", "srv_ms/k");
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
         fprintf(f,
                 "%-10s %6d %9llu %9llu %5llu %4llu %4llu %8llu %8llu %8llu %8llu %9llu %7.3f "
-                "%7.4f %8.1f %8.1f %8.2f %8.2f %7.2f\n",
+                "%7.4f %8.1f %8.1f %8.1f %8.2f %8.2f %7.2f\n",
                 pl_bench_transport_name(x->transport), x->subscribers,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 (unsigned long long)x->lost, (unsigned long long)x->duplicated,
@@ -47,11 +53,12 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
                 pl_bench_per_msg(x, (double)x->http_requests),
                 pl_bench_per_msg(x, (double)x->tcp_connections),
                 pl_bench_per_msg(x, (double)x->bytes_in), pl_bench_per_msg(x, (double)x->bytes_out),
-                bench_us_per_delivery(x), bench_sys_us_per_delivery(x),
-                x->server_stats ? server_ms_per_1000(x) : -1.0);
+                x->server_stats ? server_bytes_per_msg(x) : -1.0, bench_us_per_delivery(x),
+                bench_sys_us_per_delivery(x), x->server_stats ? server_ms_per_1000(x) : -1.0);
     }
     fprintf(f, "latency: delivery time minus actual send time; p99_int: minus the scheduled time.\n"
-               "bytes: TCP payload per delivered message, subscriber sockets, from TCP_INFO.\n"
+               "bytes: TCP payload per delivered message, subscriber sockets, from TCP_INFO;\n"
+               "srvB/msg: the server's own bytes_out for the transport per delivered message.\n"
                "cpu_us/d: this bench's CPU per delivery, sys_us/d: its kernel part (see "
                "`pushlab-bench floor`);\n"
                "srv_ms/k: server CPU ms per 1000 deliveries.\n");
@@ -85,10 +92,13 @@ static json_t *histogram_json(const pl_hist *h)
 static json_t *server_json(const pl_bench_result *r)
 {
     if (!r->server_stats)
-        return json_pack("{s:n, s:n}", "server_cpu_ms_per_1000", "server_rss_bytes");
-    return json_pack("{s:f, s:I, s:I, s:f}", "server_cpu_ms_per_1000", server_ms_per_1000(r),
-                     "server_rss_bytes", (json_int_t)r->server_rss_after, "server_rss_bytes_before",
-                     (json_int_t)r->server_rss_before, "server_cpu_s", r->server_cpu_s);
+        return json_pack("{s:n, s:n, s:n}", "server_cpu_ms_per_1000", "server_rss_bytes",
+                         "server_bytes_out_per_msg");
+    return json_pack("{s:f, s:I, s:I, s:f, s:f, s:I}", "server_cpu_ms_per_1000",
+                     server_ms_per_1000(r), "server_rss_bytes", (json_int_t)r->server_rss_after,
+                     "server_rss_bytes_before", (json_int_t)r->server_rss_before, "server_cpu_s",
+                     r->server_cpu_s, "server_bytes_out_per_msg", server_bytes_per_msg(r),
+                     "server_bytes_out", (json_int_t)r->server_bytes_out);
 }
 
 static json_t *result_json(const pl_bench_result *r)
@@ -160,7 +170,8 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
                "out_of_order,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,p50_intended_us,"
                "p99_intended_us,max_intended_us,http_requests_per_msg,tcp_connections_per_msg,"
                "bytes_in_per_msg,bytes_out_per_msg,bench_cpu_us_per_delivery,"
-               "server_cpu_ms_per_1000,server_rss_bytes,bench_sys_us_per_delivery\n");
+               "server_cpu_ms_per_1000,server_rss_bytes,bench_sys_us_per_delivery,"
+               "server_bytes_out_per_msg\n");
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
         const pl_hist *h = &x->latency, *hi = &x->latency_intended;
@@ -185,7 +196,10 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
                     (unsigned long long)x->server_rss_after);
         else
             fprintf(f, ",,");
-        fprintf(f, "%.3f\n", bench_sys_us_per_delivery(x));
+        fprintf(f, "%.3f,", bench_sys_us_per_delivery(x));
+        if (x->server_stats)
+            fprintf(f, "%.1f", server_bytes_per_msg(x));
+        fprintf(f, "\n");
     }
     return fclose(f) == 0 ? 0 : -errno;
 }

@@ -27,6 +27,7 @@ typedef struct pl_bench_result {
     int64_t publisher_max_behind_us;
     bool server_stats; /* the server figures below are known */
     double server_cpu_s;
+    uint64_t server_bytes_out; /* the server's bytes_out for this transport, window delta */
     uint64_t server_rss_before, server_rss_after;
 } pl_bench_result;
 

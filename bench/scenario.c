@@ -268,6 +268,7 @@ static void measure(run *r)
     counter_deltas(r, false);
     res->server_stats = have0 && pl_btarget_stats_get(r->tg->url, &r->o->tls, &s1) == 0;
     res->server_cpu_s = s1.cpu_s - s0.cpu_s;
+    res->server_bytes_out = s1.bytes_out[r->t] - s0.bytes_out[r->t];
     res->server_rss_before = s0.rss_bytes;
     res->server_rss_after = s1.rss_bytes;
     res->lost = res->expected > res->delivered ? res->expected - res->delivered : 0;

@@ -129,6 +129,12 @@ static int parse_stats(const char *text, pl_btarget_stats *out)
     json_int_t rss;
     int rc = json_unpack(j, "{s:F, s:F, s:I}", "cpu_user_s", &user, "cpu_sys_s", &sys, "rss_bytes",
                          &rss);
+    for (int t = 0; rc == 0 && t < PL_BT_COUNT; t++) {
+        json_int_t b;
+        rc = json_unpack(j, "{s:{s:{s:I}}}", "transports", pl_bench_transport_name(t), "bytes_out",
+                         &b);
+        out->bytes_out[t] = (uint64_t)b;
+    }
     json_decref(j);
     if (rc != 0)
         return -EPROTO;

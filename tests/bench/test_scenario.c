@@ -149,6 +149,21 @@ TEST(server_cpu_and_memory_are_reported)
     CHECK(num(r, "server_rss_bytes") > 0);
 }
 
+/* The server's own count of what it wrote for a transport, per delivered
+ * message, agrees with what the subscribers' sockets received (both are
+ * kernel counts, at the two ends of the same connections). */
+TEST(server_bytes_out_per_message_matches_what_subscribers_received)
+{
+    const char *names[] = {"short_poll", "long_poll", "sse", "ws"};
+    for (int i = 0; i < 4; i++) {
+        json_t *r = result_for(names[i]);
+        double srv = num(r, "server_bytes_out_per_msg"), in = num(r, "bytes_in_per_msg");
+        CHECK(json_is_integer(json_object_get(r, "server_bytes_out")));
+        CHECK(srv > SIZE);
+        CHECK(srv > in * 0.97 && srv < in * 1.03);
+    }
+}
+
 /* The bench's own CPU comes with its kernel part, so a reader can tell
  * the network stack's cost from the libraries'. */
 TEST(bench_cpu_is_reported_with_its_kernel_part)
@@ -405,6 +420,7 @@ int main(int argc, char **argv)
     RUN(ws_delivers_every_message_once);
     RUN(polling_sends_requests_per_message_and_streams_do_not);
     RUN(server_cpu_and_memory_are_reported);
+    RUN(server_bytes_out_per_message_matches_what_subscribers_received);
     RUN(bench_cpu_is_reported_with_its_kernel_part);
     RUN(csv_has_a_header_and_one_line_per_transport);
     RUN(messages_trimmed_before_a_poll_are_counted_lost);
