@@ -61,7 +61,7 @@ static int fetch_ws_url(const char *url, const pl_tls_opts *tls, char *out, size
 
 static int start_server(const pl_bench_opts *o, pl_btarget *srv)
 {
-    char bin[4096], conns[32];
+    char bin[4096], conns[32], beat[16];
     if (o->server_bin)
         snprintf(bin, sizeof bin, "%s", o->server_bin);
     else if (pl_btarget_find(bin, sizeof bin) != 0) {
@@ -70,8 +70,18 @@ static int start_server(const pl_bench_opts *o, pl_btarget *srv)
         return -ENOENT;
     }
     snprintf(conns, sizeof conns, "%d", o->subscribers + o->rooms + 256);
-    const char *extra[] = {"--max-connections", conns, NULL};
-    return pl_btarget_start(srv, bin, o->subscribers + o->rooms + 256 > 10000 ? extra : NULL);
+    snprintf(beat, sizeof beat, "%d", o->heartbeat_s);
+    const char *extra[5] = {NULL};
+    int n = 0;
+    if (o->subscribers + o->rooms + 256 > 10000) {
+        extra[n++] = "--max-connections";
+        extra[n++] = conns;
+    }
+    if (o->heartbeat_s > 0) {
+        extra[n++] = "--heartbeat";
+        extra[n++] = beat;
+    }
+    return pl_btarget_start(srv, bin, extra);
 }
 
 static void warn_saturation(const pl_bench_result *r)
@@ -88,7 +98,10 @@ static void warn_saturation(const pl_bench_result *r)
 static int write_outputs(const pl_bench_opts *o, const pl_bench_result *res, int n)
 {
     int rc = 0;
-    pl_bench_print_table(stdout, res, n);
+    if (o->radio)
+        pl_bench_print_radio_table(stdout, res, n);
+    else
+        pl_bench_print_table(stdout, res, n);
     if (o->json_path) {
         json_t *j = pl_bench_json(o, pl_bench_env(), res, n);
         if (!j || json_dump_file(j, o->json_path, JSON_INDENT(1)) != 0) {

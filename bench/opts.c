@@ -15,7 +15,7 @@ const char *pl_bench_transport_name(enum pl_bench_transport t) { return names[t]
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: pushlab-bench [overhead|floor] [options]\n"
+            "Usage: pushlab-bench [overhead|floor|radio] [options]\n"
             "Runs one scenario per transport against pushlab-server and reports delivery,\n"
             "latency (actual and from the intended send time), requests, connections,\n"
             "wire bytes (kernel TCP_INFO) and CPU per delivered message.\n"
@@ -24,9 +24,13 @@ static void usage(FILE *f)
             "                           from a short real run per transport\n"
             "  floor                    the least CPU per delivery a subscriber can spend here:\n"
             "                           bare SSE sockets that only recv() and count (one room)\n"
+            "  radio                    a quiet chat as phones see it: every subscriber's socket\n"
+            "                           activity through LTE and 3G radio models (defaults: 4\n"
+            "                           subscribers, --rate 0.05, --duration 120, --warmup 0,\n"
+            "                           --poll-interval 3000)\n"
             "  --transports LIST        short-poll,long-poll,sse,ws (default: all, in turn)\n"
             "  --subscribers N          subscriptions per transport (default 100)\n"
-            "  --rate R                 messages per second published (default 50)\n"
+            "  --rate R                 messages per second published, 0: none (default 50)\n"
             "  --duration S             measured seconds (default 5)\n"
             "  --warmup S               seconds published but not counted (default 1)\n"
             "  --size B                 bytes of text per message (default 64)\n"
@@ -35,6 +39,12 @@ static void usage(FILE *f)
             "  --publish-over http|ws   how the publisher sends (default http)\n"
             "  --seed X                 seed for the message text (default 1)\n"
             "  --source-addrs K         loopback source addresses 127.0.0.1..K (default: auto)\n"
+            "  --radio-sample N         subscriptions observed as phones: their socket activity\n"
+            "                           runs through LTE and 3G radio models (default 4, 0: off)\n"
+            "  --heartbeat S            heartbeat of the server we start, and of the subscribers\n"
+            "                           (they ask it of any server; default: the server's)\n"
+            "  --client-ping S          WebSocket subscribers send {\"type\":\"ping\"} every S s;\n"
+            "                           0: never (default: every heartbeat)\n"
             "  --json FILE              every figure, the environment and the histograms\n"
             "  --csv FILE               one line per transport\n"
             "  --url URL                use this server instead of starting one\n"
@@ -93,6 +103,22 @@ static void defaults(pl_bench_opts *o)
     o->rooms = 1;
     o->poll_interval_ms = 1000;
     o->seed = 1;
+    o->radio_sample = 4;
+    o->client_ping_s = -1;
+}
+
+/* A quiet chat: one message every 20 s, 2 minutes per transport, a few
+ * subscribers, all of them observed, polling every 3 s as the tutorial's
+ * chat did. Flags given after `radio` override these. */
+static void radio_defaults(pl_bench_opts *o)
+{
+    o->radio = true;
+    o->subscribers = 4;
+    o->radio_sample = 1000;
+    o->rate = 0.05;
+    o->duration_s = 120;
+    o->warmup_s = 0;
+    o->poll_interval_ms = 3000;
 }
 
 static const struct option longopts[] = {{"transports", required_argument, 0, 't'},
@@ -106,6 +132,9 @@ static const struct option longopts[] = {{"transports", required_argument, 0, 't
                                          {"publish-over", required_argument, 0, 'p'},
                                          {"seed", required_argument, 0, 'S'},
                                          {"source-addrs", required_argument, 0, 'a'},
+                                         {"radio-sample", required_argument, 0, 'R'},
+                                         {"heartbeat", required_argument, 0, 'H'},
+                                         {"client-ping", required_argument, 0, 'P'},
                                          {"json", required_argument, 0, 'j'},
                                          {"csv", required_argument, 0, 'c'},
                                          {"url", required_argument, 0, 'u'},
@@ -125,7 +154,7 @@ static int apply(int c, char *arg, pl_bench_opts *o)
     switch (c) {
     case 't': return parse_list(arg, o);
     case 'n': rc = num("subscribers", arg, 1, 200000, &v), o->subscribers = (int)v; break;
-    case 'r': rc = num("rate", arg, 0.1, 1000000, &o->rate); break;
+    case 'r': rc = num("rate", arg, 0, 1000000, &o->rate); break;
     case 'd': rc = num("duration", arg, 0.1, 86400, &o->duration_s); break;
     case 'w': rc = num("warmup", arg, 0, 3600, &o->warmup_s); break;
     case 's': rc = num("size", arg, 1, 4096, &v), o->size = (int)v; break;
@@ -133,6 +162,9 @@ static int apply(int c, char *arg, pl_bench_opts *o)
     case 'i': rc = num("poll-interval", arg, 1, 600000, &v), o->poll_interval_ms = (int)v; break;
     case 'S': rc = num("seed", arg, 0, 1e18, &v), o->seed = (uint64_t)v; break;
     case 'a': rc = num("source-addrs", arg, 0, 250, &v), o->source_addrs = (int)v; break;
+    case 'R': rc = num("radio-sample", arg, 0, 1000, &v), o->radio_sample = (int)v; break;
+    case 'H': rc = num("heartbeat", arg, 1, 3600, &v), o->heartbeat_s = (int)v; break;
+    case 'P': rc = num("client-ping", arg, 0, 3600, &v), o->client_ping_s = (int)v; break;
     case 'p':
         if (strcmp(arg, "http") && strcmp(arg, "ws")) {
             fprintf(stderr, "pushlab-bench: --publish-over is http or ws\n");
@@ -163,9 +195,12 @@ static int apply(int c, char *arg, pl_bench_opts *o)
 int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o)
 {
     defaults(o);
-    if (argc > 1 && (strcmp(argv[1], "overhead") == 0 || strcmp(argv[1], "floor") == 0)) {
+    if (argc > 1 && (strcmp(argv[1], "overhead") == 0 || strcmp(argv[1], "floor") == 0 ||
+                     strcmp(argv[1], "radio") == 0)) {
         o->overhead = argv[1][0] == 'o';
         o->floor = argv[1][0] == 'f';
+        if (argv[1][0] == 'r')
+            radio_defaults(o);
         argv[1] = argv[0];
         argv++;
         argc--;

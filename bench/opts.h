@@ -12,6 +12,7 @@ enum pl_bench_transport { PL_BT_SHORT_POLL, PL_BT_LONG_POLL, PL_BT_SSE, PL_BT_WS
 typedef struct pl_bench_opts {
     bool overhead; /* the `overhead` subcommand */
     bool floor;    /* the `floor` subcommand */
+    bool radio;    /* the `radio` subcommand: a quiet chat seen as phones */
     bool transports[PL_BT_COUNT];
     int subscribers;
     double rate;       /* messages per second, all rooms together */
@@ -22,7 +23,10 @@ typedef struct pl_bench_opts {
     int poll_interval_ms;
     bool publish_over_ws;
     uint64_t seed;
-    int source_addrs; /* loopback source addresses to spread sockets over, 0 = auto */
+    int source_addrs;  /* loopback source addresses to spread sockets over, 0 = auto */
+    int radio_sample;  /* subscriptions observed as phones (radio model) */
+    int heartbeat_s;   /* --heartbeat: our server's and the subscribers'; 0: defaults */
+    int client_ping_s; /* --client-ping: WebSocket subscribers' ping; -1: default, 0: none */
     const char *json_path, *csv_path;
     const char *url;        /* NULL: start our own server */
     const char *ws_url;     /* with --url: the WebSocket base, else from /api/config */

@@ -47,6 +47,8 @@ static void pump(pl_bpub *p);
 int64_t pl_bpub_intended(const pl_bpub *p, uint64_t seq)
 {
     int64_t pause = seq >= p->cfg.pause_at ? p->cfg.pause_us : 0;
+    if (p->cfg.rate <= 0) /* --rate 0: nothing is sent, the schedule only marks time */
+        return p->t0_us + pause;
     return p->t0_us + (int64_t)((double)seq * 1e6 / p->cfg.rate) + pause;
 }
 

@@ -32,15 +32,16 @@ static double server_bytes_per_msg(const pl_bench_result *r)
 void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
 {
     fprintf(f,
-            "%-10s %6s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %8s %8s %7s\n",
+            "%-10s %6s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %8s %8s %7s %6s "
+            "%6s %6s\n",
             "transport", "subs", "expected", "delivered", "lost", "dup", "ooo", "p50_us", "p99_us",
             "p999_us", "max_us", "p99_int", "req/msg", "tcp/msg", "B_in/msg", "B_out/msg",
-            "srvB/msg", "cpu_us/d", "sys_us/d", "srv_ms/k");
+            "srvB/msg", "cpu_us/d", "sys_us/d", "srv_ms/k", "lte_on", "lte_mW", "3g_mW");
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
         fprintf(f,
                 "%-10s %6d %9llu %9llu %5llu %4llu %4llu %8llu %8llu %8llu %8llu %9llu %7.3f "
-                "%7.4f %8.1f %8.1f %8.1f %8.2f %8.2f %7.2f\n",
+                "%7.4f %8.1f %8.1f %8.1f %8.2f %8.2f %7.2f",
                 pl_bench_transport_name(x->transport), x->subscribers,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 (unsigned long long)x->lost, (unsigned long long)x->duplicated,
@@ -55,13 +56,50 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
                 pl_bench_per_msg(x, (double)x->bytes_in), pl_bench_per_msg(x, (double)x->bytes_out),
                 x->server_stats ? server_bytes_per_msg(x) : -1.0, bench_us_per_delivery(x),
                 bench_sys_us_per_delivery(x), x->server_stats ? server_ms_per_1000(x) : -1.0);
+        if (x->radio.devices)
+            fprintf(f, " %5.1f%% %6.0f %6.0f\n", 100 * x->radio.lte.connected_share,
+                    x->radio.lte.avg_mw, x->radio.g3.avg_mw);
+        else
+            fprintf(f, " %6s %6s %6s\n", "-", "-", "-");
     }
     fprintf(f, "latency: delivery time minus actual send time; p99_int: minus the scheduled time.\n"
                "bytes: TCP payload per delivered message, subscriber sockets, from TCP_INFO;\n"
                "srvB/msg: the server's own bytes_out for the transport per delivered message.\n"
                "cpu_us/d: this bench's CPU per delivery, sys_us/d: its kernel part (see "
                "`pushlab-bench floor`);\n"
-               "srv_ms/k: server CPU ms per 1000 deliveries.\n");
+               "srv_ms/k: server CPU ms per 1000 deliveries.\n"
+               "lte_on, lte_mW, 3g_mW: the sampled subscribers as phones (--radio-sample): share "
+               "of time an LTE radio is\n"
+               "not idle, and mean radio power under ARO's LTE and 3G models (a model, not a "
+               "measurement).\n");
+}
+
+void pl_bench_print_radio_table(FILE *f, const pl_bench_result *r, int n)
+{
+    fprintf(f, "%-10s %7s %8s %9s | %7s %7s %8s %7s | %6s %6s %7s %7s %8s %7s\n", "transport",
+            "devices", "window_s", "delivered", "LTE_on", "LTE_mW", "LTE_J/h", "prom/h", "DCH",
+            "FACH", "3G_on", "3G_mW", "3G_J/h", "prom/h");
+    for (int i = 0; i < n; i++) {
+        const pl_bench_result *x = &r[i];
+        const pl_bench_radio *d = &x->radio;
+        fprintf(f,
+                "%-10s %7d %8.1f %9llu | %6.1f%% %7.0f %8.0f %7.0f | %5.1f%% %5.1f%% %6.1f%% %7.0f "
+                "%8.0f %7.0f\n",
+                pl_bench_transport_name(x->transport), d->devices, d->window_s,
+                (unsigned long long)x->delivered, 100 * d->lte.connected_share, d->lte.avg_mw,
+                d->lte.joules_per_hour, d->lte.promotions_per_hour, 100 * d->g3.dch_share,
+                100 * d->g3.fach_share, 100 * d->g3.connected_share, d->g3.avg_mw,
+                d->g3.joules_per_hour, d->g3.promotions_per_hour);
+    }
+    fprintf(f, "Each subscriber is one phone; its timeline is its own socket reads and writes "
+               "(kernel TCP_INFO byte\n"
+               "counts after each wake-up of the bench). _on: share of the time the radio is not "
+               "idle; mW, J/h: mean\n"
+               "radio power and energy per hour; prom/h: promotions per hour (3G: from idle and "
+               "from FACH).\n"
+               "A model with published parameters (AT&T ARO's default profiles; LTE: Huang et "
+               "al., MobiSys 2012;\n"
+               "3G: Qian et al., IMC 2010), not a measurement of a phone.\n");
 }
 
 static json_t *latency_json(const pl_hist *h)
@@ -130,7 +168,8 @@ static json_t *result_json(const pl_bench_result *r)
         "bench_cpu_share", r->window_s > 0 ? r->bench_cpu_s / r->window_s : 0.0,
         "histogram_intended", histogram_json(&r->latency_intended));
     if (!j || !more || json_object_update(j, more) != 0 ||
-        json_object_update_new(j, server_json(r)) != 0) {
+        json_object_update_new(j, server_json(r)) != 0 ||
+        json_object_set_new(j, "radio", pl_bench_radio_json(&r->radio)) != 0) {
         json_decref(j);
         j = NULL;
     }
@@ -144,12 +183,20 @@ static json_t *params_json(const pl_bench_opts *o)
     for (int t = 0; list && t < PL_BT_COUNT; t++)
         if (o->transports[t])
             json_array_append_new(list, json_string(pl_bench_transport_name(t)));
-    return json_pack("{s:o, s:i, s:f, s:f, s:f, s:i, s:i, s:i, s:s, s:I, s:s?}", "transports", list,
-                     "subscribers", o->subscribers, "rate", o->rate, "duration_s", o->duration_s,
-                     "warmup_s", o->warmup_s, "size", o->size, "rooms", o->rooms,
-                     "poll_interval_ms", o->poll_interval_ms, "publish_over",
-                     o->publish_over_ws ? "ws" : "http", "seed", (json_int_t)o->seed, "url",
-                     o->url);
+    json_t *p =
+        json_pack("{s:o, s:i, s:f, s:f, s:f, s:i, s:i, s:i, s:s, s:I, s:i, s:s?}", "transports",
+                  list, "subscribers", o->subscribers, "rate", o->rate, "duration_s", o->duration_s,
+                  "warmup_s", o->warmup_s, "size", o->size, "rooms", o->rooms, "poll_interval_ms",
+                  o->poll_interval_ms, "publish_over", o->publish_over_ws ? "ws" : "http", "seed",
+                  (json_int_t)o->seed, "radio_sample", o->radio_sample, "url", o->url);
+    /* null: the defaults (the server's heartbeat, a client ping per heartbeat) */
+    if (p)
+        json_object_update_new(
+            p, json_pack("{s:o, s:o}", "heartbeat_s",
+                         o->heartbeat_s > 0 ? json_integer(o->heartbeat_s) : json_null(),
+                         "client_ping_s",
+                         o->client_ping_s >= 0 ? json_integer(o->client_ping_s) : json_null()));
+    return p;
 }
 
 json_t *pl_bench_json(const pl_bench_opts *o, json_t *env, const pl_bench_result *r, int n)
@@ -157,8 +204,11 @@ json_t *pl_bench_json(const pl_bench_opts *o, json_t *env, const pl_bench_result
     json_t *results = json_array();
     for (int i = 0; results && i < n; i++)
         json_array_append_new(results, result_json(&r[i]));
-    return json_pack("{s:i, s:o, s:o, s:o}", "pushlab_bench", 1, "env", env, "params",
-                     params_json(o), "results", results);
+    json_t *j = json_pack("{s:i, s:o, s:o, s:o}", "pushlab_bench", 1, "env", env, "params",
+                          params_json(o), "results", results);
+    if (j && o->radio)
+        json_object_set_new(j, "mode", json_string("radio"));
+    return j;
 }
 
 int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_result *r, int n)
@@ -171,7 +221,9 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
                "p99_intended_us,max_intended_us,http_requests_per_msg,tcp_connections_per_msg,"
                "bytes_in_per_msg,bytes_out_per_msg,bench_cpu_us_per_delivery,"
                "server_cpu_ms_per_1000,server_rss_bytes,bench_sys_us_per_delivery,"
-               "server_bytes_out_per_msg\n");
+               "server_bytes_out_per_msg");
+    pl_bench_radio_csv_header(f);
+    fputc('\n', f);
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
         const pl_hist *h = &x->latency, *hi = &x->latency_intended;
@@ -199,7 +251,8 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
         fprintf(f, "%.3f,", bench_sys_us_per_delivery(x));
         if (x->server_stats)
             fprintf(f, "%.1f", server_bytes_per_msg(x));
-        fprintf(f, "\n");
+        pl_bench_radio_csv(f, &x->radio);
+        fputc('\n', f);
     }
     return fclose(f) == 0 ? 0 : -errno;
 }

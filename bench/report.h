@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "histogram.h"
 #include "opts.h"
+#include "radio_sample.h"
 
 typedef struct pl_bench_result {
     enum pl_bench_transport transport;
@@ -29,6 +30,7 @@ typedef struct pl_bench_result {
     double server_cpu_s;
     uint64_t server_bytes_out; /* the server's bytes_out for this transport, window delta */
     uint64_t server_rss_before, server_rss_after;
+    pl_bench_radio radio; /* the sampled subscriptions as phones */
 } pl_bench_result;
 
 /* x / delivered, 0 when nothing was delivered. */
@@ -36,6 +38,10 @@ double pl_bench_per_msg(const pl_bench_result *r, double x);
 
 /* The human table, one row per result, and the worst warnings. */
 void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n);
+
+/* The `radio` subcommand's table: per transport, the sampled devices'
+ * LTE and 3G figures, and what they are (a model, not a measurement). */
+void pl_bench_print_radio_table(FILE *f, const pl_bench_result *r, int n);
 
 /* The whole report as JSON (format in docs/bench-json.md); steals `env`.
  * Returns a new reference or NULL on allocation failure. */

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "meta.h"
 #include "publisher.h"
+#include "radio_sample.h"
 #include "target.h"
 #include "validate.h"
 #include <errno.h>
@@ -33,6 +34,7 @@ typedef struct run {
     enum pl_bench_transport t;
     pl_loop *loop;
     pl_bpub *pub;
+    pl_bradio *radio; /* the sampled subscriptions as phones */
     bsub *subs;
     int opened; /* reached OPEN */
     int ready;  /* OPEN, or its first request is on its way */
@@ -49,6 +51,11 @@ typedef struct run {
 /* The planned silence between warm-up and window: the snapshots (stats
  * request, TCP_INFO of every socket) happen in it, delaying no message. */
 #define SNAPSHOT_PAUSE_US 400000
+
+static int radio_devices(const pl_bench_opts *o)
+{
+    return o->radio_sample < o->subscribers ? o->radio_sample : o->subscribers;
+}
 
 static const pl_transport client_transport[PL_BT_COUNT] = {
     PL_TRANSPORT_SHORT_POLL, PL_TRANSPORT_LONG_POLL, PL_TRANSPORT_SSE, PL_TRANSPORT_WS};
@@ -113,6 +120,26 @@ static void on_published(void *ud, uint64_t seq, bool ok)
     r->res->expected += (uint64_t)r->subs_in_room[seq % (uint64_t)r->o->rooms];
 }
 
+/* Subscription i is sampled phone k when it is one of radio_sample spread
+ * evenly over the subscribers; -1 when it is not one. */
+static int radio_device(const run *r, int i)
+{
+    int n = radio_devices(r->o), subs = r->o->subscribers;
+    for (int k = 0; k < n; k++)
+        if ((int)((int64_t)k * subs / n) == i)
+            return k;
+    return -1;
+}
+
+static bool is_radio_device(const run *r, int i) { return radio_device(r, i) >= 0; }
+
+static void watch_radio(run *r, int i)
+{
+    int k = radio_device(r, i);
+    if (k >= 0)
+        pl_bradio_watch(r->radio, k, r->subs[i].sub);
+}
+
 static int open_subs(run *r)
 {
     const pl_bench_opts *o = r->o;
@@ -131,7 +158,12 @@ static int open_subs(run *r)
                            * idle keep-alive socket) per subscription. */
                           .since = 0,
                           .interval_ms = o->poll_interval_ms,
+                          .heartbeat_s = o->heartbeat_s,
+                          .ping_s = o->client_ping_s < 0    ? 0
+                                    : o->client_ping_s == 0 ? -1
+                                                            : o->client_ping_s,
                           .source_addr = pl_bench_source_addr(r->o, i, src, sizeof src),
+                          .own_connections = is_radio_device(r, i),
                           .cb = {.on_message = on_message, .on_state = on_state},
                           .ud = b};
         if (!b->seen)
@@ -139,6 +171,7 @@ static int open_subs(run *r)
         int rc = pl_sub_open(r->loop, &so, &b->sub);
         if (rc)
             return rc;
+        watch_radio(r, i);
     }
     return 0;
 }
@@ -257,12 +290,16 @@ static void measure(run *r)
     counter_deltas(r, true);
     pl_cpu cpu0 = pl_clock_cpu();
     int64_t t0 = pl_clock_mono_us();
-    int64_t last = pl_bpub_intended(r->pub, r->total_msgs - 1);
+    int64_t last = pl_bpub_intended(r->pub, r->total_msgs ? r->total_msgs - 1 : 0);
     /* Time for the slowest transport to fetch what was published last. */
     int64_t drain = 2000000 + 2 * (int64_t)r->o->poll_interval_ms * 1000;
-    run_until(r, last + drain, all_delivered, "measure");
+    if (r->o->radio || r->o->rate <= 0) /* a phone's window: exactly --duration */
+        run_until(r, t0 + (int64_t)(r->o->duration_s * 1e6), NULL, "measure");
+    else
+        run_until(r, last + drain, all_delivered, "measure");
     res->window_s = (double)(pl_clock_mono_us() - t0) / 1e6;
     pl_cpu cpu1 = pl_clock_cpu();
+    pl_bradio_finish(r->radio, &res->radio);
     res->bench_cpu_sys_s = cpu1.sys_s - cpu0.sys_s;
     res->bench_cpu_s = cpu1.user_s - cpu0.user_s + res->bench_cpu_sys_s;
     counter_deltas(r, false);
@@ -281,7 +318,7 @@ static int start_publisher(run *r)
     const pl_bench_opts *o = r->o;
     r->warm_msgs = (uint64_t)(o->warmup_s * o->rate + 0.5);
     r->total_msgs = r->warm_msgs + (uint64_t)(o->duration_s * o->rate + 0.5);
-    if (r->total_msgs == r->warm_msgs)
+    if (r->total_msgs == r->warm_msgs && o->rate > 0)
         r->total_msgs++;
     r->seen_bytes = (size_t)((r->total_msgs - r->warm_msgs) / (uint64_t)o->rooms / 8 + 1);
     if ((double)r->seen_bytes * o->subscribers > 512.0 * 1024 * 1024) {
@@ -328,6 +365,7 @@ static int script(run *r)
 
 static void teardown(run *r)
 {
+    pl_bradio_free(r->radio);
     pl_bpub_free(r->pub);
     pl_loop_free(r->loop);
     for (int i = 0; r->subs && i < r->o->subscribers; i++)
@@ -354,7 +392,9 @@ int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_bta
         return rc;
     }
     r.subs = calloc((size_t)o->subscribers, sizeof *r.subs);
-    rc = r.subs ? script(&r) : -ENOMEM;
+    rc = !r.subs ? -ENOMEM : pl_bradio_new(r.loop, radio_devices(o), &r.radio);
+    if (!rc)
+        rc = script(&r);
     if (!o->quiet && isatty(2))
         fprintf(stderr, "\r\033[K");
     if (r.foreign)

@@ -48,6 +48,13 @@ void pl_loop_stop(pl_loop *l);
  * to the last one's latency). Before the first wake-up: the clock now. */
 int64_t pl_loop_wake_us(const pl_loop *l);
 
+/* Calls `fn(l, ud)` once per wake-up of the loop, after every callback of
+ * that wake-up ran and before it sleeps again: the moment to read what
+ * the wake-up changed (a bench's per-socket byte counts). One hook per
+ * loop; NULL removes it. It must not free the loop. */
+typedef void (*pl_loop_hook_fn)(pl_loop *l, void *ud);
+void pl_loop_after_wake(pl_loop *l, pl_loop_hook_fn fn, void *ud);
+
 /* One-shot timers on the loop. A timer is created once and can be
  * (re)started and stopped any number of times; `fn` runs from
  * pl_loop_run(). pl_timer_new returns NULL on allocation failure. */
@@ -172,6 +179,10 @@ typedef struct pl_sub_opts {
                                 forever). A connection accepted, then cut,
                                 is always retried and never counted. */
     const char *source_addr; /* local address to bind, e.g. "127.0.0.2" */
+    bool own_connections;    /* its HTTP connections are its alone, as one
+                                device's would be: its counters then follow
+                                its own traffic as it happens (costs a
+                                libcurl multi handle) */
     pl_sub_callbacks cb;
     void *ud;
 } pl_sub_opts;

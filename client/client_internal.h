@@ -40,6 +40,9 @@ struct pl_loop {
     struct ev_loop *ev;
     ev_check wake_watch; /* first to run after each poll: stamps wake_us */
     int64_t wake_us;
+    ev_prepare after_watch; /* before each poll: pl_loop_after_wake's hook */
+    pl_loop_hook_fn after_fn;
+    void *after_ud;
     pl_shard **shards;
     int n_shards;
     struct lws_context *lws; /* made by the first WebSocket: pl_loop_lws() */
@@ -101,6 +104,12 @@ struct pl_http {
 
 /* Sets up `h` with a new easy handle for `url`. Returns 0 or -ENOMEM. */
 int pl_http_init(pl_http *h, pl_loop *l, pl_sub_counters *ctr, const char *source_addr);
+/* The same; with `alone` on a libcurl multi handle of its own, so its
+ * connections are never another request's (libcurl hands a pooled
+ * connection to whichever request of the multi comes next, and bytes on
+ * it are then charged to the wrong subscription until the next swap). */
+int pl_http_init_on(pl_http *h, pl_loop *l, pl_sub_counters *ctr, const char *source_addr,
+                    bool alone);
 /* Starts the transfer (options set on h->easy beforehand). Returns 0 or
  * a negative code. */
 int pl_http_start(pl_http *h);
@@ -164,6 +173,7 @@ struct pl_sub {
     pl_timer *watchdog; /* silence detector (SSE, WS) */
     pl_timer *reap;     /* frees a closed sub outside library callbacks */
     int64_t last_rx_us; /* monotonic time of the last bytes received */
+    uint64_t rx_looked; /* ctr.wire_rx when the watchdog last looked */
     pl_sub_counters ctr;
     pl_http http; /* the polling / SSE / config / probe request */
     bool http_ready;

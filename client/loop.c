@@ -224,10 +224,11 @@ static pl_shard *shard_new(pl_loop *l)
     return sh;
 }
 
-/* A shard with room for one more request, made when all are full. */
-static pl_shard *shard_take(pl_loop *l)
+/* A shard with room for one more request, made when all are full; with
+ * `alone`, a new one counted full, so no other request joins it. */
+static pl_shard *shard_take(pl_loop *l, bool alone)
 {
-    for (int i = l->n_shards - 1; i >= 0; i--)
+    for (int i = l->n_shards - 1; i >= 0 && !alone; i--)
         if (l->shards[i]->handles < PL_SHARD_MAX)
             return l->shards[i]->handles++, l->shards[i];
     pl_shard **a = realloc(l->shards, (size_t)(l->n_shards + 1) * sizeof *a);
@@ -236,7 +237,7 @@ static pl_shard *shard_take(pl_loop *l)
     l->shards = a;
     if (!(a[l->n_shards] = shard_new(l)))
         return NULL;
-    a[l->n_shards]->handles = 1;
+    a[l->n_shards]->handles = alone ? PL_SHARD_MAX : 1;
     return a[l->n_shards++];
 }
 
@@ -291,12 +292,18 @@ int pl_http_collect(pl_http *h, const char *p, size_t len)
 
 int pl_http_init(pl_http *h, pl_loop *l, pl_sub_counters *ctr, const char *source_addr)
 {
+    return pl_http_init_on(h, l, ctr, source_addr, false);
+}
+
+int pl_http_init_on(pl_http *h, pl_loop *l, pl_sub_counters *ctr, const char *source_addr,
+                    bool alone)
+{
     memset(h, 0, sizeof *h);
     pl_buf_init(&h->body, 1024, PL_HTTP_BODY_MAX);
     h->loop = l;
     h->ctr = ctr;
     h->fd = -1;
-    if (!(h->shard = shard_take(l)))
+    if (!(h->shard = shard_take(l, alone)))
         return -ENOMEM;
     if (!(h->easy = curl_easy_init())) {
         h->shard->handles--;
@@ -537,6 +544,20 @@ static void wake_cb(struct ev_loop *ev, ev_check *w, int revents)
 
 int64_t pl_loop_wake_us(const pl_loop *l) { return l->wake_us ? l->wake_us : pl_clock_mono_us(); }
 
+static void after_cb(struct ev_loop *ev, ev_prepare *w, int revents)
+{
+    pl_loop *l = w->data;
+    (void)ev, (void)revents;
+    if (l->after_fn)
+        l->after_fn(l, l->after_ud);
+}
+
+void pl_loop_after_wake(pl_loop *l, pl_loop_hook_fn fn, void *ud)
+{
+    l->after_fn = fn;
+    l->after_ud = ud;
+}
+
 int pl_loop_new(pl_loop **out)
 {
     pl_loop *l = calloc(1, sizeof *l);
@@ -552,6 +573,12 @@ int pl_loop_new(pl_loop **out)
     pl_list_init(&l->reqs);
     ev_set_priority(&l->wake_watch, EV_MAXPRI);
     ev_check_start(l->ev, &l->wake_watch);
+    ev_unref(l->ev);
+    /* Lowest priority: after everything else of the wake-up. Unref'd too. */
+    ev_prepare_init(&l->after_watch, after_cb);
+    l->after_watch.data = l;
+    ev_set_priority(&l->after_watch, EV_MINPRI);
+    ev_prepare_start(l->ev, &l->after_watch);
     ev_unref(l->ev);
     *out = l;
     return 0;
@@ -589,6 +616,8 @@ void pl_loop_free(pl_loop *l)
     free(l->shards);
     ev_ref(l->ev);
     ev_check_stop(l->ev, &l->wake_watch);
+    ev_ref(l->ev);
+    ev_prepare_stop(l->ev, &l->after_watch);
     for (size_t i = 0; i < l->watches_len; i++)
         pl_loop_unwatch_fd(l, (int)i);
     free(l->watches);

@@ -288,9 +288,22 @@ void pl_sub_touch(pl_sub *s) { s->last_rx_us = pl_clock_mono_us(); }
 
 static int64_t silence_limit_us(const pl_sub *s) { return 2 * (int64_t)s->o.heartbeat_s * 1000000; }
 
+/* Bytes the kernel received that no callback reported count as life too:
+ * a WebSocket ping from the server is answered inside libwebsockets,
+ * which tells us nothing, and with ping_s < 0 it is all a quiet socket
+ * hears. True when wire_rx moved since the last look. */
+static bool kernel_heard(pl_sub *s)
+{
+    s->ops->account(s);
+    bool heard = s->ctr.wire_rx != s->rx_looked;
+    s->rx_looked = s->ctr.wire_rx;
+    return heard;
+}
+
 void pl_sub_watchdog_arm(pl_sub *s)
 {
     pl_sub_touch(s);
+    (void)kernel_heard(s);
     pl_timer_start(s->watchdog, silence_limit_us(s));
 }
 
@@ -299,6 +312,10 @@ static void watchdog_cb(pl_timer *t, void *ud)
 {
     pl_sub *s = ud;
     int64_t idle = pl_clock_mono_us() - s->last_rx_us;
+    if (idle >= silence_limit_us(s) && kernel_heard(s)) {
+        pl_sub_touch(s);
+        idle = 0;
+    }
     if (idle < silence_limit_us(s)) {
         pl_timer_start(t, silence_limit_us(s) - idle);
         return;
@@ -555,7 +572,7 @@ int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
     s->reap = pl_timer_new(l, reap_cb, s);
     if (!s->reap || !s->url || !s->room || (o->ws_url && !s->ws_url) ||
         (o->source_addr && !s->source_addr) || !s->retry || !s->watchdog ||
-        pl_http_init(&s->http, l, &s->ctr, s->source_addr) != 0)
+        pl_http_init_on(&s->http, l, &s->ctr, s->source_addr, o->own_connections) != 0)
         goto fail;
     s->http_ready = true;
     s->http.ud = s;

@@ -108,11 +108,12 @@
    * Grouped bars: one group per transport, one bar per measure. `groups`:
    * [{ key, label, values: [number|null] }]; `measures`: [{ label, alpha }].
    * Each bar carries its value, so small ones stay readable on a linear axis.
+   * `axis` ({ max, steps }) fixes the scale, e.g. 0 to 100 for shares.
    */
-  function bars(canvas, groups, measures, unit) {
+  function bars(canvas, groups, measures, unit, axis) {
     const { g, w, h, pw, ph } = setup(canvas);
     const all = groups.flatMap((gr) => gr.values).filter((v) => typeof v === 'number');
-    const { max, steps } = niceAxis(Math.max(...all, 1e-9) * 1.12);
+    const { max, steps } = axis || niceAxis(Math.max(...all, 1e-9) * 1.12);
     const Y = (v) => PAD.t + ph * (1 - v / max);
     const gw = pw / groups.length;
     const bw = Math.min(56, (gw * 0.7) / measures.length);

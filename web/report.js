@@ -1,5 +1,6 @@
 // report.html's logic: read a pushlab-bench JSON document, check its shape,
-// and fill the summary table and the three charts. Text from the file only
+// and fill the summary table and the charts (latency, bytes, requests, and
+// the phones' radio when the run sampled them). Text from the file only
 // ever reaches the page through textContent.
 'use strict';
 
@@ -102,7 +103,28 @@
     const pair = [{ alpha: 1 }, { alpha: 0.4 }];
     PlCharts.bars($('#bytes'), results.map((r) => group(r, 'bytes_in_per_msg', 'bytes_out_per_msg')), pair, 'bytes per message');
     PlCharts.bars($('#requests'), results.map((r) => group(r, 'http_requests_per_msg', 'tcp_connections_per_msg')), pair, 'per message');
+    radio(doc);
     document.body.dataset.drawn = '1';
+  }
+
+  // The `radio` figures (docs/bench-json.md), when the run sampled phones.
+  function radio(doc) {
+    const withRadio = doc.results.filter((r) => r.radio && r.radio.lte && r.radio['3g']);
+    $('#radio').hidden = withRadio.length === 0;
+    if (!withRadio.length) return;
+    const label = (r) => NAMES[r.transport] || r.transport;
+    const g = (r, values) => ({ key: r.transport, label: label(r), values });
+    PlCharts.bars($('#radio-power'), withRadio.map((r) => g(r, [r.radio.lte.avg_mw, r.radio['3g'].avg_mw])),
+      [{ alpha: 1 }, { alpha: 0.4 }], 'mean radio power, mW');
+    const pct = (v) => (typeof v === 'number' ? 100 * v : null);
+    PlCharts.bars($('#radio-on'), withRadio.map((r) => g(r, [pct(r.radio.lte.connected_share),
+      pct(r.radio['3g'].dch_share), pct(r.radio['3g'].fach_share)])),
+    [{ alpha: 1 }, { alpha: 0.6 }, { alpha: 0.3 }], '% of the time', { max: 100, steps: 4 });
+    const p = doc.params || {};
+    const every = p.rate > 0 ? `one message every ${+(1 / p.rate).toPrecision(3)} s` : 'no messages';
+    $('#radio-note').textContent = `${withRadio[0].radio.devices} phones per transport, ` +
+      `${every}, ${Math.round(withRadio[0].radio.window_s)} s each; short polling every ` +
+      `${p.poll_interval_ms / 1000} s; heartbeat ${p.heartbeat_s ? `${p.heartbeat_s} s` : "the server's"}.`;
   }
 
   function fail(err) {

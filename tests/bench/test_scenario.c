@@ -178,16 +178,121 @@ TEST(bench_cpu_is_reported_with_its_kernel_part)
     }
 }
 
+static int commas(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == ',';
+    return n;
+}
+
 TEST(csv_has_a_header_and_one_line_per_transport)
 {
     FILE *f = fopen(csv_path, "r");
     CHECK(f != NULL);
-    char line[2048];
-    int lines = 0;
-    while (fgets(line, sizeof line, f))
-        lines++;
+    char line[2048], header[2048] = "";
+    int lines = 0, bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!lines++)
+            snprintf(header, sizeof header, "%s", line);
+        else
+            bad += commas(line) != commas(header);
+    }
     fclose(f);
     CHECK_EQ_INT(lines, 5);
+    CHECK_EQ_INT(bad, 0);
+    CHECK(strstr(header, ",lte_connected_share,lte_avg_mw,") != NULL);
+    CHECK(strstr(header, ",3g_dch_share,3g_fach_share,3g_avg_mw,") != NULL);
+}
+
+/* Every subscription of the run is sampled (default 4) as a phone. The
+ * figures are a model's on a real timeline, so only their shape is
+ * checked: shares are shares, power is positive, and each phone was
+ * woken at least once (its connect). */
+static void check_radio(json_t *radio, int devices)
+{
+    json_t *lte = json_object_get(radio, "lte"), *g3 = json_object_get(radio, "3g");
+    CHECK_EQ_INT(json_integer_value(json_object_get(radio, "devices")), devices);
+    CHECK(num(radio, "window_s") > 0);
+    CHECK(num(lte, "connected_share") > 0 && num(lte, "connected_share") <= 1);
+    CHECK(num(lte, "avg_mw") > 0);
+    CHECK(num(lte, "joules_per_hour") > 0);
+    CHECK(num(lte, "promotions_per_hour") > 0);
+    CHECK(num(g3, "dch_share") >= 0 && num(g3, "fach_share") >= 0);
+    CHECK(num(g3, "dch_share") + num(g3, "fach_share") <= num(g3, "connected_share") + 1e-9);
+    CHECK(num(g3, "avg_mw") > 0);
+    CHECK(num(g3, "promotions_per_hour") > 0);
+}
+
+TEST(every_transport_reports_its_sampled_subscribers_as_phones)
+{
+    const char *names[] = {"short_poll", "long_poll", "sse", "ws"};
+    for (int i = 0; i < 4; i++) {
+        json_t *r = result_for(names[i]);
+        CHECK(r != NULL);
+        check_radio(json_object_get(r, "radio"), SUBS);
+        if (check_failed_now)
+            printf("# in %s\n", names[i]);
+    }
+}
+
+/* `radio` with --rate 0 and --heartbeat 2: no message, a window of
+ * exactly --duration, and the WebSocket subscribers' own pings as
+ * --client-ping says: at 0 none, so nothing but the server's 2-byte ping
+ * frames comes in (a {"type":"pong"} answer is 17 bytes); at 1, a
+ * ping a second goes out. */
+static int radio_ws_run(const char *ping, json_t **rep)
+{
+    char path[64] = "/tmp/pl-bench-radio-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        close(fd);
+    const char *args[] = {
+        "radio", "--server-bin", server_exe, "--transports",  "ws", "--rate",
+        "0",     "--duration",   "3",        "--subscribers", "2",  "--client-ping",
+        ping,    "--heartbeat",  "2",        "--quiet",       NULL};
+    int status = run_with(args, path, rep);
+    unlink(path);
+    return status;
+}
+
+TEST(radio_runs_a_quiet_window_and_client_ping_sets_the_websocket_pings)
+{
+    json_t *quiet = NULL, *pinging = NULL;
+    int s0 = radio_ws_run("0", &quiet), s1 = radio_ws_run("1", &pinging);
+    json_t *r0 = json_array_get(json_object_get(quiet, "results"), 0);
+    json_t *r1 = json_array_get(json_object_get(pinging, "results"), 0);
+    bool ok = s0 == 0 && s1 == 0 && r0 && r1;
+    if (ok) {
+        CHECK_EQ_STR(json_string_value(json_object_get(quiet, "mode")), "radio");
+        CHECK_EQ_INT(num(json_object_get(quiet, "params"), "client_ping_s"), 0);
+        CHECK_EQ_INT(num(r0, "published"), 0);
+        CHECK(num(r0, "window_s") >= 3);
+        CHECK(num(r0, "bytes_in") < 17);
+        CHECK(num(r1, "bytes_out") >= 2 * 15); /* {"type":"ping"}, masked: more */
+        check_radio(json_object_get(r0, "radio"), 2);
+    }
+    json_decref(quiet);
+    json_decref(pinging);
+    CHECK(ok);
+}
+
+TEST(radio_sample_0_reports_no_phones)
+{
+    char path[64] = "/tmp/pl-bench-radio-XXXXXX";
+    json_t *rep = NULL;
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        close(fd);
+    const char *args[] = {"--server-bin", server_exe, "--transports",   "sse", "--rate",  "0",
+                          "--duration",   "1",        "--radio-sample", "0",   "--quiet", NULL};
+    int status = run_with(args, path, &rep);
+    unlink(path);
+    json_t *r = json_array_get(json_object_get(rep, "results"), 0);
+    bool is_null = r && json_is_null(json_object_get(r, "radio"));
+    json_decref(rep);
+    CHECK_EQ_INT(status, 0);
+    CHECK(is_null);
 }
 
 /* A server keeping 2 messages per room, polled every 500 ms at 20 msg/s:
@@ -423,6 +528,9 @@ int main(int argc, char **argv)
     RUN(server_bytes_out_per_message_matches_what_subscribers_received);
     RUN(bench_cpu_is_reported_with_its_kernel_part);
     RUN(csv_has_a_header_and_one_line_per_transport);
+    RUN(every_transport_reports_its_sampled_subscribers_as_phones);
+    RUN(radio_runs_a_quiet_window_and_client_ping_sets_the_websocket_pings);
+    RUN(radio_sample_0_reports_no_phones);
     RUN(messages_trimmed_before_a_poll_are_counted_lost);
     RUN(floor_counts_every_event_once_on_bare_sockets);
     RUN(pollers_spread_over_several_curl_shards_get_everything_on_one_connection_each);

@@ -226,7 +226,7 @@ test('report.html draws latency CDFs and per-message bars from a bench JSON file
   await page.waitForSelector('body[data-drawn="1"]', { timeout: 10000 });
   const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => tr.dataset.transport));
   assert.deepEqual(rows, ['short_poll', 'long_poll', 'sse', 'ws']);
-  const coloured = await page.evaluate(() => [...document.querySelectorAll('canvas.chart')].map((c) => {
+  const coloured = await page.evaluate(() => [...document.querySelectorAll('canvas.chart')].filter((c) => !c.closest('[hidden]')).map((c) => {
     const img = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0;
     for (let i = 0; i < img.length; i += 4) if (Math.max(img[i], img[i + 1], img[i + 2]) - Math.min(img[i], img[i + 1], img[i + 2]) > 60) n++;
@@ -235,6 +235,29 @@ test('report.html draws latency CDFs and per-message bars from a bench JSON file
   assert.ok(coloured.length >= 3, 'a CDF and the bar charts');
   for (const c of coloured) assert.ok(c.coloured > 300, `${c.id} drew coloured marks (${c.coloured} px)`);
   await page.screenshot({ path: h.screenshotPath('report'), fullPage: true });
+});
+
+// bench-radio-sample.json is a real, small run of `pushlab-bench radio`:
+//   pushlab-bench radio --duration 40 --subscribers 2 --rate 0.025 \
+//     --heartbeat 30 --json bench-radio-sample.json
+test('report.html charts the phones radio from a radio run and hides it for a run without', async () => {
+  await page.goto(`${server.http}/report.html`);
+  await page.setInputFiles('#file', path.join(h.HERE, 'bench-radio-sample.json'));
+  await page.waitForSelector('body[data-drawn="1"]', { timeout: 10000 });
+  assert.equal(await page.isVisible('#radio'), true);
+  const coloured = await page.evaluate(() => ['radio-power', 'radio-on'].map((id) => {
+    const c = document.getElementById(id);
+    const img = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < img.length; i += 4) if (Math.max(img[i], img[i + 1], img[i + 2]) - Math.min(img[i], img[i + 1], img[i + 2]) > 60) n++;
+    return n;
+  }));
+  for (const n of coloured) assert.ok(n > 300, `a radio chart drew coloured marks (${n} px)`);
+  assert.match(await page.textContent('#radio-note'), /2 phones per transport, one message every 40 s/);
+  await page.locator('#radio').screenshot({ path: h.screenshotPath('report-radio') });
+  await page.setInputFiles('#file', path.join(h.HERE, 'bench-sample.json'));
+  await page.waitForFunction(() => document.querySelector('#source').textContent.includes('bench-sample.json'));
+  assert.equal(await page.isVisible('#radio'), false);
 });
 
 test('report.html works opened straight from disk (file://)', async () => {
