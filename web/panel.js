@@ -54,6 +54,13 @@ export class Panel {
     this.sub = null;
     this.connected = false;
     this.reset('', 0);
+    // The timeline's LTE band changes with time alone, not only per event.
+    setInterval(() => this.renderRadio(), 1000);
+  }
+
+  renderRadio() {
+    const r = this.lane.radio;
+    this.root.querySelector('[data-k="radio"]').textContent = r ? `≈ ${Math.round(r.avgMw)} mW` : '–';
   }
 
   /** Starts over in `room`, subscribing after `startId`. */

@@ -1,9 +1,15 @@
 // The timeline: one lane per transport over the last 30 seconds, so a room
 // full of people sees short polling tick, long polling hold, SSE stream and
 // WebSocket frame. Subscribers record spans (a request or connection open)
-// and marks (a single event); a throttled animation frame draws them.
+// and marks (a single event); a throttled animation frame draws them. Under
+// each lane a band shows what those same events would do to a phone's LTE
+// radio (web/radio.js): short polling's never rests.
+import { lteWindow } from './radio.js';
 
 const WINDOW_MS = 30000;
+// The radio's state at the window's left edge depends on the 10.4 s before.
+const RADIO_LEAD_MS = 11000;
+const RADIO_EVERY_MS = 250; // the band is recomputed 4 times a second
 const MAX_ITEMS = 4000; // per lane and kind: a burst must not grow memory
 const FRAME_MS = 50; // 20 redraws a second is smooth enough and cheap
 const LABEL_W = 190;
@@ -15,7 +21,12 @@ export const COLORS = {
   grid: '#e5e7eb',
   bad: '#dc2626',
   bg: '#ffffff',
+  promo: '#f59e0b', // the radio waking up
 };
+
+// What each event is on the radio: sent (up) or received. A span's start
+// is its request (also an 'up' mark), its end the answer.
+const MARK_UP = { up: true, 'ctl-up': true, off: true, msg: false, ctl: false, bad: false };
 
 /** One transport's row: what the subscribers write into. */
 class Lane {
@@ -46,8 +57,29 @@ class Lane {
     push(this.marks, { t: performance.now(), kind, id });
   }
 
+  /** The lane's events as radio packets, seconds on the page's clock, in order. */
+  packets() {
+    const out = [];
+    for (const m of this.marks) if (m.kind in MARK_UP) out.push({ t: m.t / 1000, up: MARK_UP[m.kind] });
+    for (const s of this.spans) if (s.t1 !== null && s.how !== 'cut') out.push({ t: s.t1 / 1000, up: false });
+    return out.sort((a, b) => a.t - b.t);
+  }
+
+  /**
+   * The LTE band over the window ending `now` (cached for RADIO_EVERY_MS),
+   * from the page's start at the earliest: what the radio did before it is
+   * not the page's to know.
+   */
+  radioAt(now) {
+    if (!this.radio || now - this.radio.at >= RADIO_EVERY_MS) {
+      const w = lteWindow(this.packets(), Math.max(0, now - WINDOW_MS) / 1000, now / 1000);
+      this.radio = { at: now, ranges: w.ranges, avgMw: w.avgMw };
+    }
+    return this.radio;
+  }
+
   prune(now) {
-    const old = now - WINDOW_MS - 1000;
+    const old = now - WINDOW_MS - RADIO_LEAD_MS - 1000;
     while (this.marks.length && this.marks[0].t < old) this.marks.shift();
     while (this.spans.length && this.spans[0].t1 !== null && this.spans[0].t1 < old) this.spans.shift();
   }
@@ -148,6 +180,35 @@ export class Timeline {
     for (const m of lane.marks) this.drawMark(lane, m, mid, now);
     this.drawIds(lane, mid, now);
     g.restore();
+    this.drawRadio(lane, top + h - 8 * this.k - 2, 6 * this.k, now);
+  }
+
+  // The LTE band: amber while the radio wakes, the lane's colour while it is
+  // connected (solid: sending or receiving, paler: the tail, which still
+  // draws about 1.1 W), a hairline while it is idle.
+  drawRadio(lane, y, bh, now) {
+    const g = this.ctx;
+    const radio = lane.radioAt(now);
+    g.fillStyle = COLORS.muted;
+    g.font = '11px system-ui, sans-serif';
+    g.textAlign = 'left';
+    g.textBaseline = 'middle';
+    g.fillText(`LTE radio ≈ ${Math.round(radio.avgMw)} mW`, 14, y + bh / 2);
+    radio.ranges.forEach((r, i) => {
+      const x0 = Math.max(LABEL_W, this.x(r.t0 * 1000, now));
+      // The last range goes on until a new packet says otherwise.
+      const end = i === radio.ranges.length - 1 ? now : r.t1 * 1000;
+      const x1 = Math.max(x0 + 1, this.x(Math.min(end, now), now));
+      if (r.state === 'idle') {
+        g.fillStyle = COLORS.grid;
+        g.fillRect(x0, y + bh / 2 - 0.5, x1 - x0, 1);
+        return;
+      }
+      g.fillStyle = r.state === 'promotion' ? COLORS.promo : lane.color;
+      g.globalAlpha = r.state === 'drx_short' || r.state === 'drx_long' ? 0.55 : 1;
+      g.fillRect(x0, y, x1 - x0, bh);
+      g.globalAlpha = 1;
+    });
   }
 
   // An open request or connection: a bar on the lane's centre line, ending

@@ -217,6 +217,54 @@ test('after the server restarts with an empty room the page starts the room over
   }
 });
 
+// The colour under the right end (now) of lane i's radio band, on the
+// timeline canvas: [r, g, b].
+function bandPixel(i) {
+  return page.evaluate((i) => {
+    const c = document.getElementById('timeline');
+    const dpr = window.devicePixelRatio || 1;
+    const laneH = (c.clientHeight - 26) / 4;
+    const k = Math.min(1, laneH / 66);
+    const y = i * laneH + laneH - 8 * k - 2 + 3 * k;
+    const d = c.getContext('2d').getImageData(Math.round((c.clientWidth - 16) * dpr), Math.round(y * dpr), 1, 1).data;
+    return [d[0], d[1], d[2], d[3]];
+  }, i);
+}
+
+// Idle is the hairline (light grey) or nothing at all.
+const bandIdle = (px) => px[3] < 16 || (px[0] > 200 && px[1] > 200 && px[2] > 200);
+
+test('each lane has an LTE radio band: short polling never rests while SSE sleeps after its connect', async () => {
+  await openRoom('e2e-radio');
+  // SSE's only events are its connect: its radio wakes, then, once the tail
+  // (10.4 s) has run out, sleeps; 250 ms short polling keeps its own on.
+  const lastState = (i) => page.evaluate((i) => {
+    const r = window.pushlab.timeline.lanes[i].radio;
+    return r && r.ranges.length ? r.ranges[r.ranges.length - 1].state : 'none';
+  }, i);
+  await page.waitForFunction(() => {
+    const r = window.pushlab.timeline.lanes[2].radio;
+    return r && r.ranges.some((g) => g.state !== 'idle');
+  }, null, { timeout: 10000, polling: 100 });
+  await page.waitForFunction(() => {
+    const r = window.pushlab.timeline.lanes[2].radio;
+    return r.ranges[r.ranges.length - 1].state === 'idle';
+  }, null, { timeout: 30000, polling: 250 });
+  assert.notEqual(await lastState(0), 'idle', 'short polling keeps its radio on');
+  await page.waitForTimeout(100); // a frame drawn with this state
+  const blue = (px) => px[3] > 100 && px[2] > 200 && px[2] - px[0] > 60;
+  const [sp, sse] = [await bandPixel(0), await bandPixel(2)];
+  assert.ok(blue(sp), `short polling's band is drawn on: ${sp}`);
+  assert.ok(bandIdle(sse), `SSE's band is drawn idle: ${sse}`);
+  // Each panel's mean power: SSE's falls as its radio sleeps, polling's not.
+  await page.waitForFunction(() => {
+    const mw = (p) => Number(document.querySelector(`#panel-${p} [data-k="radio"]`).textContent.replace(/[^0-9]/g, ''));
+    return mw('sse') > 0 && mw('sse') < 0.8 * mw('short_poll');
+  }, null, { timeout: 30000, polling: 250 });
+  await page.locator('.timeline-box').screenshot({ path: h.screenshotPath('timeline-radio') });
+  await page.screenshot({ path: h.screenshotPath('index-radio'), fullPage: true });
+});
+
 // bench-sample.json is a real, small run of this repository's bench:
 //   pushlab-bench --subscribers 10 --rate 20 --duration 1 --warmup 0.3 \
 //     --poll-interval 250 --json bench-sample.json
