@@ -9,6 +9,7 @@
 #include "env.h"
 #include "event_count.h"
 #include "publisher.h"
+#include "srcaddr.h"
 #include "validate.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +44,7 @@ typedef struct floor_run {
     char room[PL_ROOM_MAX + 1];
     const char *rooms[1];
     char *text;
+    pl_srcplan src;
     char buf[TAIL + 65536];
 } floor_run;
 
@@ -89,24 +91,42 @@ static int resolve(const char *url, struct sockaddr_storage *sa, socklen_t *len)
     return 0;
 }
 
+/* Connects `fd` from the planned address `from` (NULL: the kernel's
+ * choice); the port is picked at connect() time, per destination. */
+static int connect_from(int fd, const char *from, const struct sockaddr_storage *sa,
+                        socklen_t salen)
+{
+    struct sockaddr_in bind_to = {.sin_family = AF_INET};
+    int one = 1;
+    if (from && (inet_pton(AF_INET, from, &bind_to.sin_addr) != 1 ||
+                 setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0 ||
+                 bind(fd, (struct sockaddr *)&bind_to, sizeof bind_to) != 0))
+        return -errno;
+    /* Loopback connects complete at once; blocking keeps this simple. */
+    return connect(fd, (const struct sockaddr *)sa, salen) == 0 ? 0 : -errno;
+}
+
 static int open_one(floor_run *f, int i, const struct sockaddr_storage *sa, socklen_t salen)
 {
-    char req[256], src[32];
-    const char *from = pl_bench_source_addr(f->o, i, src, sizeof src);
-    struct sockaddr_in bind_to = {.sin_family = AF_INET};
-    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
+    char req[256];
+    int fd = -1, rc = -EADDRNOTAVAIL, at;
+    /* An address out of ports is retired and the next one tried. */
+    while (pl_srcaddr_exhausted(rc) && (at = pl_srcplan_take(&f->src)) >= 0) {
+        if (fd >= 0)
+            close(fd);
+        if ((fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+            return -errno;
+        if (pl_srcaddr_exhausted(rc = connect_from(fd, pl_srcplan_addr(&f->src, at), sa, salen)))
+            pl_srcplan_full(&f->src, at, strerror(-rc));
+    }
     f->socks[i] = (fsock){.f = f, .fd = fd};
+    if (fd < 0 || rc)
+        return rc;
     int n = snprintf(req, sizeof req,
                      "GET /api/rooms/%s/events HTTP/1.1\r\nHost: floor\r\n"
                      "Accept: text/event-stream\r\n\r\n",
                      f->room);
-    if (from && inet_pton(AF_INET, from, &bind_to.sin_addr) == 1 &&
-        bind(fd, (struct sockaddr *)&bind_to, sizeof bind_to) != 0)
-        return -errno;
-    /* Loopback connects complete at once; blocking keeps this simple. */
-    if (connect(fd, (const struct sockaddr *)sa, salen) != 0 || send(fd, req, (size_t)n, 0) != n)
+    if (send(fd, req, (size_t)n, 0) != n)
         return -errno;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return pl_loop_watch_fd(f->loop, fd, PL_FD_READ, on_readable, &f->socks[i]);
@@ -123,7 +143,7 @@ static int setup(floor_run *f, const pl_btarget_addr *tg)
 {
     const pl_bench_opts *o = f->o;
     struct sockaddr_storage sa;
-    socklen_t salen;
+    socklen_t salen = 0;
     int rc = resolve(tg->url, &sa, &salen);
     snprintf(f->room, sizeof f->room, "floor-%d-%ld", (int)getpid(),
              (long)(pl_clock_real_us() % 1000000));
@@ -135,6 +155,8 @@ static int setup(floor_run *f, const pl_btarget_addr *tg)
     f->text = malloc((size_t)o->size + 1);
     if (rc || !f->socks || !f->text)
         return rc ? rc : -ENOMEM;
+    if ((rc = pl_srcplan_init(&f->src, o, tg->url)) != 0)
+        return rc;
     memset(f->text, 'x', (size_t)o->size);
     f->text[o->size] = '\0';
     for (int i = 0; i < o->subscribers; i++)

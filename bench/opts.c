@@ -38,7 +38,9 @@ static void usage(FILE *f)
             "  --poll-interval MS       short-poll interval (default 1000)\n"
             "  --publish-over http|ws   how the publisher sends (default http)\n"
             "  --seed X                 seed for the message text (default 1)\n"
-            "  --source-addrs K         loopback source addresses 127.0.0.1..K (default: auto)\n"
+            "  --source-addrs K|LIST    connect from 127.0.0.1..K, or from the listed addresses\n"
+            "                           (a,b,...); default: as many loopback addresses as the\n"
+            "                           ports free on each require (TIME_WAIT counted)\n"
             "  --radio-sample N         subscriptions observed as phones: their socket activity\n"
             "                           runs through LTE and 3G radio models (default 4, 0: off)\n"
             "  --heartbeat S            heartbeat of the server we start, and of the subscribers\n"
@@ -161,7 +163,12 @@ static int apply(int c, char *arg, pl_bench_opts *o)
     case 'k': rc = num("rooms", arg, 1, 10000, &v), o->rooms = (int)v; break;
     case 'i': rc = num("poll-interval", arg, 1, 600000, &v), o->poll_interval_ms = (int)v; break;
     case 'S': rc = num("seed", arg, 0, 1e18, &v), o->seed = (uint64_t)v; break;
-    case 'a': rc = num("source-addrs", arg, 0, 250, &v), o->source_addrs = (int)v; break;
+    case 'a':
+        if (strchr(arg, '.'))
+            o->source_list = arg;
+        else
+            rc = num("source-addrs", arg, 0, 250, &v), o->source_addrs = (int)v;
+        break;
     case 'R': rc = num("radio-sample", arg, 0, 1000, &v), o->radio_sample = (int)v; break;
     case 'H': rc = num("heartbeat", arg, 1, 3600, &v), o->heartbeat_s = (int)v; break;
     case 'P': rc = num("client-ping", arg, 0, 3600, &v), o->client_ping_s = (int)v; break;
@@ -221,13 +228,4 @@ int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o)
         return -EINVAL;
     }
     return 0;
-}
-
-const char *pl_bench_source_addr(const pl_bench_opts *o, int i, char *buf, size_t len)
-{
-    int k = o->source_addrs ? o->source_addrs : (o->subscribers + 19999) / 20000;
-    if (k <= 1)
-        return NULL;
-    snprintf(buf, len, "127.0.0.%d", 1 + i % k);
-    return buf;
 }

@@ -23,10 +23,11 @@ typedef struct pl_bench_opts {
     int poll_interval_ms;
     bool publish_over_ws;
     uint64_t seed;
-    int source_addrs;  /* loopback source addresses to spread sockets over, 0 = auto */
-    int radio_sample;  /* subscriptions observed as phones (radio model) */
-    int heartbeat_s;   /* --heartbeat: our server's and the subscribers'; 0: defaults */
-    int client_ping_s; /* --client-ping: WebSocket subscribers' ping; -1: default, 0: none */
+    int source_addrs;        /* loopback source addresses to spread sockets over, 0 = auto */
+    const char *source_list; /* or these addresses ("a,b,..."), NULL: none given */
+    int radio_sample;        /* subscriptions observed as phones (radio model) */
+    int heartbeat_s;         /* --heartbeat: our server's and the subscribers'; 0: defaults */
+    int client_ping_s;       /* --client-ping: WebSocket subscribers' ping; -1: default, 0: none */
     const char *json_path, *csv_path;
     const char *url;        /* NULL: start our own server */
     const char *ws_url;     /* with --url: the WebSocket base, else from /api/config */
@@ -38,11 +39,6 @@ typedef struct pl_bench_opts {
 /* Fills `o` from argv (defaults first). Returns 0, 1 when --help was
  * printed (the caller exits 0), or -EINVAL after printing why to stderr. */
 int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o);
-
-/* Loopback source address for subscription i: spread over --source-addrs
- * (auto: one per 20,000 sockets) once one address would run short of
- * ephemeral ports. Writes it into buf; NULL: no bind needed. */
-const char *pl_bench_source_addr(const pl_bench_opts *o, int i, char *buf, size_t len);
 
 /* "short_poll", "long_poll", "sse", "ws": the names in JSON and CSV. */
 const char *pl_bench_transport_name(enum pl_bench_transport t);

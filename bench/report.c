@@ -32,17 +32,17 @@ static double server_bytes_per_msg(const pl_bench_result *r)
 void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
 {
     fprintf(f,
-            "%-10s %6s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %8s %8s %7s %6s "
-            "%6s %6s\n",
-            "transport", "subs", "expected", "delivered", "lost", "dup", "ooo", "p50_us", "p99_us",
-            "p999_us", "max_us", "p99_int", "req/msg", "tcp/msg", "B_in/msg", "B_out/msg",
+            "%-10s %6s %5s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %8s %8s "
+            "%7s %6s %6s %6s\n",
+            "transport", "subs", "fail", "expected", "delivered", "lost", "dup", "ooo", "p50_us",
+            "p99_us", "p999_us", "max_us", "p99_int", "req/msg", "tcp/msg", "B_in/msg", "B_out/msg",
             "srvB/msg", "cpu_us/d", "sys_us/d", "srv_ms/k", "lte_on", "lte_mW", "3g_mW");
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
         fprintf(f,
-                "%-10s %6d %9llu %9llu %5llu %4llu %4llu %8llu %8llu %8llu %8llu %9llu %7.3f "
+                "%-10s %6d %5d %9llu %9llu %5llu %4llu %4llu %8llu %8llu %8llu %8llu %9llu %7.3f "
                 "%7.4f %8.1f %8.1f %8.1f %8.2f %8.2f %7.2f",
-                pl_bench_transport_name(x->transport), x->subscribers,
+                pl_bench_transport_name(x->transport), x->subscribers, x->subscribers_failed,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 (unsigned long long)x->lost, (unsigned long long)x->duplicated,
                 (unsigned long long)x->out_of_order,
@@ -62,7 +62,8 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
         else
             fprintf(f, " %6s %6s %6s\n", "-", "-", "-");
     }
-    fprintf(f, "latency: delivery time minus actual send time; p99_int: minus the scheduled time.\n"
+    fprintf(f, "fail: subscriptions that could not open (not in expected; see stderr for why).\n"
+               "latency: delivery time minus actual send time; p99_int: minus the scheduled time.\n"
                "bytes: TCP payload per delivered message, subscriber sockets, from TCP_INFO;\n"
                "srvB/msg: the server's own bytes_out for the transport per delivered message.\n"
                "cpu_us/d: this bench's CPU per delivery, sys_us/d: its kernel part (see "
@@ -139,17 +140,28 @@ static json_t *server_json(const pl_bench_result *r)
                      "server_bytes_out", (json_int_t)r->server_bytes_out);
 }
 
+static json_t *sources_json(const pl_bench_result *r)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < r->n_src; i++)
+        json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:b}", "addr", r->src[i].addr,
+                                           "free_ports", r->src[i].free_ports, "subscribers",
+                                           r->src[i].subscribers, "refused", r->src[i].refused));
+    return a;
+}
+
 static json_t *result_json(const pl_bench_result *r)
 {
     json_t *j = json_pack(
-        "{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
+        "{s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, "
+        "s:o}",
         "transport", pl_bench_transport_name(r->transport), "subscribers", r->subscribers,
-        "subscribers_open", r->opened, "published", (json_int_t)r->published, "publish_failed",
-        (json_int_t)r->publish_failed, "publish_retries", (json_int_t)r->publish_retries,
-        "expected", (json_int_t)r->expected, "delivered", (json_int_t)r->delivered, "lost",
-        (json_int_t)r->lost, "duplicated", (json_int_t)r->duplicated, "out_of_order",
-        (json_int_t)r->out_of_order, "gaps", (json_int_t)r->gaps, "reconnects",
-        (json_int_t)r->reconnects, "publisher_max_behind_us",
+        "subscribers_open", r->opened, "subscribers_failed", r->subscribers_failed, "published",
+        (json_int_t)r->published, "publish_failed", (json_int_t)r->publish_failed,
+        "publish_retries", (json_int_t)r->publish_retries, "expected", (json_int_t)r->expected,
+        "delivered", (json_int_t)r->delivered, "lost", (json_int_t)r->lost, "duplicated",
+        (json_int_t)r->duplicated, "out_of_order", (json_int_t)r->out_of_order, "gaps",
+        (json_int_t)r->gaps, "reconnects", (json_int_t)r->reconnects, "publisher_max_behind_us",
         (json_int_t)r->publisher_max_behind_us, "latency_us", latency_json(&r->latency),
         "latency_intended_us", latency_json(&r->latency_intended), "histogram",
         histogram_json(&r->latency));
@@ -167,6 +179,8 @@ static json_t *result_json(const pl_bench_result *r)
         "bench_sys_us_per_delivery", bench_sys_us_per_delivery(r), "window_s", r->window_s,
         "bench_cpu_share", r->window_s > 0 ? r->bench_cpu_s / r->window_s : 0.0,
         "histogram_intended", histogram_json(&r->latency_intended));
+    if (more)
+        json_object_set_new(more, "source_addresses", sources_json(r));
     if (!j || !more || json_object_update(j, more) != 0 ||
         json_object_update_new(j, server_json(r)) != 0 ||
         json_object_set_new(j, "radio", pl_bench_radio_json(&r->radio)) != 0) {
@@ -223,7 +237,7 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
                "server_cpu_ms_per_1000,server_rss_bytes,bench_sys_us_per_delivery,"
                "server_bytes_out_per_msg");
     pl_bench_radio_csv_header(f);
-    fputc('\n', f);
+    fputs(",subscribers_failed\n", f);
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
         const pl_hist *h = &x->latency, *hi = &x->latency_intended;
@@ -252,7 +266,7 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
         if (x->server_stats)
             fprintf(f, "%.1f", server_bytes_per_msg(x));
         pl_bench_radio_csv(f, &x->radio);
-        fputc('\n', f);
+        fprintf(f, ",%d\n", x->subscribers_failed);
     }
     return fclose(f) == 0 ? 0 : -errno;
 }

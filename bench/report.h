@@ -13,6 +13,7 @@
 typedef struct pl_bench_result {
     enum pl_bench_transport transport;
     int subscribers, opened;  /* asked for / OPEN or first request sent */
+    int subscribers_failed;   /* could not open (not in expected, not lost) */
     uint64_t published;       /* measured messages the server stored */
     uint64_t publish_failed;  /* measured messages whose publish failed */
     uint64_t publish_retries; /* publishes sent again after no answer (whole run) */
@@ -26,6 +27,14 @@ typedef struct pl_bench_result {
     double bench_cpu_s;     /* our user+sys CPU over the window */
     double bench_cpu_sys_s; /* its kernel part (socket receive, epoll) */
     int64_t publisher_max_behind_us;
+    /* Source addresses the subscriptions used (the first 16 of the plan
+     * that took any or refused them). */
+    struct {
+        char addr[16];
+        int free_ports, subscribers;
+        bool refused;
+    } src[16];
+    int n_src;
     bool server_stats; /* the server figures below are known */
     double server_cpu_s;
     uint64_t server_bytes_out; /* the server's bytes_out for this transport, window delta */

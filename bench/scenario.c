@@ -1,64 +1,19 @@
 /* One transport's run; see scenario.h. The phases are a straight script
  * (open, warm up, snapshot, measure, drain, snapshot) driving one loop in
  * slices, while deliveries are counted in the message callback. */
-#include "scenario.h"
+#include "scenario_internal.h"
 #include "clock.h"
 #include "meta.h"
-#include "publisher.h"
-#include "radio_sample.h"
 #include "target.h"
-#include "validate.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-struct run;
-
-/* One subscription and what it has received of the measured window. */
-typedef struct bsub {
-    pl_sub *sub;
-    struct run *run;
-    int room;
-    bool open;
-    uint64_t last_id; /* highest server id seen: order is the server's */
-    uint8_t *seen;    /* a bit per window index of this sub's room */
-    pl_sub_counters base;
-} bsub;
-
-/* One transport's run: its loop, publisher, subscriptions and result. */
-typedef struct run {
-    const pl_bench_opts *o;
-    const pl_btarget_addr *tg;
-    enum pl_bench_transport t;
-    pl_loop *loop;
-    pl_bpub *pub;
-    pl_bradio *radio; /* the sampled subscriptions as phones */
-    bsub *subs;
-    int opened; /* reached OPEN */
-    int ready;  /* OPEN, or its first request is on its way */
-    char (*rooms)[PL_ROOM_MAX + 1];
-    const char **room_names;
-    int *subs_in_room;
-    char *text;
-    uint64_t warm_msgs, total_msgs; /* window: seq warm_msgs .. total_msgs-1 */
-    size_t seen_bytes;              /* per subscription */
-    uint64_t foreign;               /* deliveries without our meta */
-    pl_bench_result *res;
-} run;
-
 /* The planned silence between warm-up and window: the snapshots (stats
  * request, TCP_INFO of every socket) happen in it, delaying no message. */
 #define SNAPSHOT_PAUSE_US 400000
-
-static int radio_devices(const pl_bench_opts *o)
-{
-    return o->radio_sample < o->subscribers ? o->radio_sample : o->subscribers;
-}
-
-static const pl_transport client_transport[PL_BT_COUNT] = {
-    PL_TRANSPORT_SHORT_POLL, PL_TRANSPORT_LONG_POLL, PL_TRANSPORT_SSE, PL_TRANSPORT_WS};
 
 static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
 {
@@ -93,20 +48,6 @@ static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
     pl_hist_record(&r->res->latency_intended, now - mt.intended_us);
 }
 
-static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *err,
-                     void *ud)
-{
-    bsub *b = ud;
-    (void)s, (void)detail;
-    if (st == PL_SUB_OPEN && !b->open) {
-        b->open = true;
-        b->run->opened++;
-    } else if (st == PL_SUB_FAILED) {
-        fprintf(stderr, "pushlab-bench: a subscription failed: %s %s\n", err ? err->code : "",
-                err ? err->message : "");
-    }
-}
-
 static void on_published(void *ud, uint64_t seq, bool ok)
 {
     run *r = ud;
@@ -118,62 +59,6 @@ static void on_published(void *ud, uint64_t seq, bool ok)
     }
     r->res->published++;
     r->res->expected += (uint64_t)r->subs_in_room[seq % (uint64_t)r->o->rooms];
-}
-
-/* Subscription i is sampled phone k when it is one of radio_sample spread
- * evenly over the subscribers; -1 when it is not one. */
-static int radio_device(const run *r, int i)
-{
-    int n = radio_devices(r->o), subs = r->o->subscribers;
-    for (int k = 0; k < n; k++)
-        if ((int)((int64_t)k * subs / n) == i)
-            return k;
-    return -1;
-}
-
-static bool is_radio_device(const run *r, int i) { return radio_device(r, i) >= 0; }
-
-static void watch_radio(run *r, int i)
-{
-    int k = radio_device(r, i);
-    if (k >= 0)
-        pl_bradio_watch(r->radio, k, r->subs[i].sub);
-}
-
-static int open_subs(run *r)
-{
-    const pl_bench_opts *o = r->o;
-    for (int i = 0; i < o->subscribers; i++) {
-        bsub *b = &r->subs[i];
-        char src[32];
-        b->run = r;
-        b->room = i % o->rooms;
-        b->seen = calloc(1, r->seen_bytes);
-        pl_sub_opts so = {.transport = client_transport[r->t],
-                          .url = r->tg->url,
-                          .ws_url = r->tg->ws_url,
-                          .room = r->room_names[b->room],
-                          /* Our rooms are new and empty until every sub is open, so
-                           * 0 means "new only" without a probe request (and its
-                           * idle keep-alive socket) per subscription. */
-                          .since = 0,
-                          .interval_ms = o->poll_interval_ms,
-                          .heartbeat_s = o->heartbeat_s,
-                          .ping_s = o->client_ping_s < 0    ? 0
-                                    : o->client_ping_s == 0 ? -1
-                                                            : o->client_ping_s,
-                          .source_addr = pl_bench_source_addr(r->o, i, src, sizeof src),
-                          .own_connections = is_radio_device(r, i),
-                          .cb = {.on_message = on_message, .on_state = on_state},
-                          .ud = b};
-        if (!b->seen)
-            return -ENOMEM;
-        int rc = pl_sub_open(r->loop, &so, &b->sub);
-        if (rc)
-            return rc;
-        watch_radio(r, i);
-    }
-    return 0;
 }
 
 /* Room names unique to this process and transport, so history left by an
@@ -238,18 +123,20 @@ static void run_until(run *r, int64_t deadline_us, done_fn done, const char *pha
 
 /* Every subscription asks from id 0 in a room that is still empty, so
  * none can miss a message once its first request is sent: a long poll
- * that is only OPEN after its first answer need not be waited for. */
+ * that is only OPEN after its first answer need not be waited for. The
+ * others are OPEN at once (their first bytes); a request they made is no
+ * sign (after a refusal it is the restart probe, over HTTP). */
 static bool all_ready(run *r)
 {
     r->ready = r->opened;
-    for (int i = 0; r->opened < r->o->subscribers && i < r->o->subscribers; i++) {
+    for (int i = 0; r->opened + r->failed < r->o->subscribers && i < r->o->subscribers; i++) {
         pl_sub_counters c;
-        if (r->subs[i].open)
+        if (r->subs[i].open || !r->subs[i].sub)
             continue;
         pl_sub_counters_get(r->subs[i].sub, &c);
-        r->ready += c.http_requests > 0;
+        r->ready += r->t == PL_BT_LONG_POLL && c.http_requests > 0;
     }
-    return r->ready == r->o->subscribers && pl_bpub_ready(r->pub);
+    return r->ready + r->failed == r->o->subscribers && pl_bpub_ready(r->pub);
 }
 
 static bool all_delivered(run *r)
@@ -264,6 +151,8 @@ static void counter_deltas(run *r, bool set_base)
     for (int i = 0; i < r->o->subscribers; i++) {
         bsub *b = &r->subs[i];
         pl_sub_counters c;
+        if (!b->sub)
+            continue;
         pl_sub_counters_get(b->sub, &c);
         if (set_base) {
             b->base = c;
@@ -346,16 +235,17 @@ static int script(run *r)
 {
     int rc;
     if ((rc = make_rooms(r)) || (rc = make_text(r)) || (rc = start_publisher(r)) ||
-        (rc = open_subs(r)))
+        (rc = pl_bsubs_open(r)))
         return rc;
-    int64_t open_deadline = pl_clock_mono_us() + 30000000 + (int64_t)r->o->subscribers * 2000;
+    int64_t t0 = pl_clock_mono_us();
+    int64_t open_deadline = t0 + 30000000 + (int64_t)r->o->subscribers * 2000;
     run_until(r, open_deadline, all_ready, "open");
+    pl_bsubs_fail_unready(r, (double)(pl_clock_mono_us() - t0) / 1e6);
+    all_ready(r);
     r->res->opened = r->ready;
     if (!pl_bpub_ready(r->pub))
         return -ENOTCONN;
-    if (r->ready < r->o->subscribers)
-        fprintf(stderr, "\npushlab-bench: only %d of %d subscriptions opened\n", r->ready,
-                r->o->subscribers);
+    pl_bsubs_report(r);
     pl_bpub_start(r->pub, pl_clock_mono_us() + 10000);
     int64_t window = pl_bpub_intended(r->pub, r->warm_msgs);
     run_until(r, window - SNAPSHOT_PAUSE_US * 3 / 4, NULL, "warmup");
@@ -380,7 +270,7 @@ static void teardown(run *r)
 int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_btarget_addr *tg,
                  pl_bench_result *out)
 {
-    run r = {.o = o, .tg = tg, .t = t, .res = out};
+    run r = {.o = o, .tg = tg, .t = t, .res = out, .cb = {.on_message = on_message}};
     memset(out, 0, sizeof *out);
     out->transport = t;
     out->subscribers = o->subscribers;
@@ -392,7 +282,7 @@ int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_bta
         return rc;
     }
     r.subs = calloc((size_t)o->subscribers, sizeof *r.subs);
-    rc = !r.subs ? -ENOMEM : pl_bradio_new(r.loop, radio_devices(o), &r.radio);
+    rc = !r.subs ? -ENOMEM : pl_bradio_new(r.loop, pl_bsubs_radio_devices(o), &r.radio);
     if (!rc)
         rc = script(&r);
     if (!o->quiet && isatty(2))

@@ -195,7 +195,8 @@ typedef struct pl_sub_counters {
     uint64_t messages;      /* delivered to on_message */
     uint64_t duplicates;    /* dropped: id <= cursor */
     uint64_t gaps;          /* on_gap calls */
-    uint64_t http_requests; /* HTTP requests made (incl. WS handshakes) */
+    uint64_t http_requests; /* HTTP requests sent on a connection (incl. WS
+                               handshakes; not attempts that never connected) */
     uint64_t tcp_connects;  /* TCP connections opened */
     uint64_t reconnects;    /* connections lost and retried */
     uint64_t wire_rx;       /* bytes received, kernel-counted */

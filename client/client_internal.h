@@ -99,6 +99,7 @@ struct pl_http {
     bool running;
     bool cancel;    /* aborted from a libcurl callback: ignore its end */
     bool connected; /* this transfer got a connection (new or reused) */
+    int sock_errno; /* socket() failed with this (EMFILE...), else 0 */
     char errbuf[CURL_ERROR_SIZE];
 };
 

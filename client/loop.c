@@ -246,8 +246,10 @@ static curl_socket_t open_sock(void *clientp, curlsocktype purpose, struct curl_
     pl_http *h = clientp;
     (void)purpose;
     int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (fd < 0)
+    if (fd < 0) {
+        h->sock_errno = errno; /* libcurl only says "Couldn't connect" */
         return CURL_SOCKET_BAD;
+    }
     pl_acct_open(h->loop, fd, h->ctr);
     return fd;
 }
@@ -268,7 +270,10 @@ static int close_sock(void *clientp, curl_socket_t fd)
 static int on_connected(void *ud, char *remote_ip, char *local_ip, int remote_port, int local_port)
 {
     (void)remote_ip, (void)local_ip, (void)remote_port, (void)local_port;
-    ((pl_http *)ud)->connected = true;
+    pl_http *h = ud;
+    h->connected = true;
+    if (h->ctr) /* a request is made once it has a connection to go on */
+        h->ctr->http_requests++;
     return CURL_PREREQFUNC_OK;
 }
 
@@ -345,6 +350,7 @@ int pl_http_start(pl_http *h)
     pl_http_abort(h);
     h->cancel = false;
     h->connected = false;
+    h->sock_errno = 0;
     pl_buf_clear(&h->body);
     h->status = 0;
     h->errbuf[0] = '\0';
@@ -352,8 +358,6 @@ int pl_http_start(pl_http *h)
         return -ENOMEM;
     h->running = true;
     pl_list_push_front(&l->reqs, &h->link);
-    if (h->ctr)
-        h->ctr->http_requests++;
     return 0;
 }
 
@@ -397,8 +401,17 @@ void pl_http_error(const pl_http *h, CURLcode rc, long status, pl_client_err *er
                    : rc == CURLE_URL_MALFORMAT        ? -EINVAL
                    : rc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH
                                                       : -EIO;
-        pl_err_fill(err, code, 0, "transport", "%s",
-                    h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+        long os = 0;
+        const char *text = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+        /* "Couldn't connect to server" hides why; the socket's errno says
+         * (an address out of ports gives EADDRNOTAVAIL, no fd left EMFILE). */
+        if ((rc == CURLE_COULDNT_CONNECT || rc == CURLE_INTERFACE_FAILED) &&
+            ((curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &os) == CURLE_OK && os > 0) ||
+             (os = h->sock_errno) > 0))
+            code = -(int)os;
+        const char *why = os > 0 && !strstr(text, strerror((int)os)) ? strerror((int)os) : NULL;
+        pl_err_fill(err, code, 0, "transport", "%s%s%s%s", text, why ? " (" : "", why ? why : "",
+                    why ? ")" : "");
         return;
     }
     json_t *root = json_loadb(pl_http_body(h), h->body.len, 0, NULL);

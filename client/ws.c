@@ -232,10 +232,28 @@ static void conn_lost(pl_ws_conn *c, int rc, const char *what, const char *detai
     pl_sub_lost(c->sub, &err);
 }
 
+/* lws reports a failed connect() or bind() only as "Unable to connect";
+ * errno, read first thing in the callback, still says why. Only causes a
+ * caller can act on are kept (an address out of ports: use another). */
+static int connect_errno(int e)
+{
+    switch (e) {
+    case EADDRNOTAVAIL:
+    case EADDRINUSE:
+    case ECONNREFUSED:
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS: return e;
+    default: return 0;
+    }
+}
+
 /* The handshake failed. Before the TCP connection was up it is a refusal;
  * an answer other than 101 is the server's verdict (4xx but 429: final);
  * a connection cut before the answer is a lost one. */
-static void handshake_failed(pl_ws_conn *c, struct lws *wsi, const char *why)
+static void handshake_failed(pl_ws_conn *c, struct lws *wsi, const char *why, int os_errno)
 {
     pl_client_err err;
     unsigned status = c->fd >= 0 ? lws_http_client_http_response(wsi) : 0;
@@ -257,9 +275,14 @@ static void handshake_failed(pl_ws_conn *c, struct lws *wsi, const char *why)
             pl_sub_refused(c->sub, &err);
         return;
     }
-    pl_err_fill(&err, c->fd >= 0 ? -ECONNRESET : -ECONNREFUSED, 0, "transport", "%s%s%s",
+    int e = c->fd >= 0 ? 0 : connect_errno(os_errno);
+    pl_err_fill(&err,
+                c->fd >= 0 ? -ECONNRESET
+                : e        ? -e
+                           : -ECONNREFUSED,
+                0, "transport", "%s%s%s%s%s%s",
                 c->fd >= 0 ? "WebSocket handshake cut" : "WebSocket connect failed",
-                why ? ": " : "", why ? why : "");
+                why ? ": " : "", why ? why : "", e ? " (" : "", e ? strerror(e) : "", e ? ")" : "");
     if (c->fd >= 0)
         pl_sub_lost(c->sub, &err);
     else
@@ -286,6 +309,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 {
     /* The TLS reasons pass OpenSSL objects in `user`, not our connection:
      * lws and OpenSSL keep their own verdict when we stay out of it. */
+    int os_errno = errno; /* before anything here can change it */
     bool not_ours = reason == LWS_CALLBACK_PROTOCOL_INIT ||
                     reason == LWS_CALLBACK_PROTOCOL_DESTROY ||
                     reason == LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION ||
@@ -301,7 +325,11 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     if (!c)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     if (reason == LWS_CALLBACK_WSI_DESTROY) {
-        if (c->sub)
+        /* A connect() that failed at once (no port left, say) ends here
+         * without CONNECTION_ERROR: a refusal, not a lost connection. */
+        if (c->sub && c->fd < 0 && !c->closing)
+            handshake_failed(c, wsi, "Unable to connect", os_errno);
+        else if (c->sub)
             conn_lost(c, -ECONNRESET, "WebSocket closed", NULL);
         if (c->in_connect)
             c->destroyed = true;
@@ -324,7 +352,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_CLIENT_ESTABLISHED: on_established(c); break;
     case LWS_CALLBACK_CLIENT_RECEIVE: rc = on_receive(c, in, len); break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: rc = on_writeable(c); break;
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: handshake_failed(c, wsi, in); break;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: handshake_failed(c, wsi, in, os_errno); break;
     case LWS_CALLBACK_CLIENT_CLOSED: conn_lost(c, -ECONNRESET, "WebSocket closed", NULL); break;
     default: rc = lws_callback_http_dummy(wsi, reason, user, in, len); break;
     }

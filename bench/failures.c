@@ -1,0 +1,25 @@
+/* The failure tally; see failures.h. */
+#include "failures.h"
+#include <string.h>
+
+void pl_failures_add(pl_failures *f, const char *reason)
+{
+    int i = 0;
+    while (i < f->n && strcmp(f->reason[i], reason) != 0)
+        i++;
+    if (i == f->n && f->n < PL_FAIL_REASONS) {
+        /* The last slot gathers everything past the first 15 reasons. */
+        snprintf(f->reason[i], sizeof f->reason[i], "%s",
+                 i == PL_FAIL_REASONS - 1 ? "other reasons" : reason);
+        f->n++;
+    }
+    f->count[i < PL_FAIL_REASONS ? i : PL_FAIL_REASONS - 1]++;
+    f->total++;
+}
+
+void pl_failures_print(const pl_failures *f, FILE *out, const char *what)
+{
+    for (int i = 0; i < f->n; i++)
+        fprintf(out, "pushlab-bench: %s: %llu subscription%s could not open: %s\n", what,
+                (unsigned long long)f->count[i], f->count[i] == 1 ? "" : "s", f->reason[i]);
+}
