@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages pushlab needs, only those missing.
 #   scripts/deps.sh build   - compiler, meson, libraries
-#   scripts/deps.sh test    - the above plus curl, chromium and Node.js for the browser tests
+#   scripts/deps.sh test    - the above plus curl, jq, tcpdump, chromium and Node.js for the tests
 set -euo pipefail
 want=(gcc meson ninja-build pkg-config libmicrohttpd-dev libwebsockets-dev
       libcurl4-openssl-dev libjansson-dev libev-dev)

@@ -7,7 +7,8 @@
 #   scripts/wire-bytes.sh [--json]      needs $HTTP and $WS (the workshop setup exports them)
 # One message has 64 bytes of text (pushlab-bench's default --size) in a fresh
 # room with an 8-character name, so the figures do not depend on who runs it.
-# It waits for one server heartbeat (--heartbeat, 15 s by default).
+# Its own SSE and WebSocket connections ask for a 2 s heartbeat (heartbeat=2,
+# protocol 1.1), so it waits seconds, not the server's default 15.
 set -euo pipefail
 export LC_ALL=C
 json=0
@@ -22,9 +23,8 @@ command -v curl >/dev/null || die "needs curl"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null || true' EXIT
 
-config=$(curl -sf "$HTTP/api/config") || die "no answer from $HTTP/api/config"
-hb=$(sed -n 's/.*"heartbeat_s":\([0-9]*\).*/\1/p' <<<"$config")
-[ -n "$hb" ] || die "no heartbeat_s in $HTTP/api/config"
+curl -sf -o /dev/null "$HTTP/api/config" || die "no answer from $HTTP/api/config"
+hb=2
 digits=$(printf '%07d' $((RANDOM * 32768 + RANDOM)) | tail -c 7)
 room=w$digits wsroom=v$digits # two fresh rooms, 8 characters each
 text=$(printf '%064d' 0)
@@ -59,7 +59,7 @@ ws_frame() { # reads one server frame; prints its size in bytes
   echo $((n + len))
 }
 exec 3<>"/dev/tcp/$WHOST/$WPORT"
-printf 'GET /ws/%s?since=0 HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' \
+printf 'GET /ws/%s?since=0&heartbeat=2 HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' \
   "$wsroom" "$WHOST" "$WPORT" >&3
 n=0
 while IFS= read -r line <&3; do
@@ -72,6 +72,9 @@ put ws_message "$(ws_frame)"
 ws_send ping
 put ws_app_ping_in 10 # 2 B header + 4 B mask + "ping": what the client sends
 put ws_app_pong_out "$(ws_frame)"
+ws_send '{"type":"ping"}' # what the demo page sends every 15 s
+put ws_json_ping_in 21 # 2 B header + 4 B mask + 15 B of JSON
+put ws_json_pong_out "$(ws_frame)"
 [ "$(pub)" = 1 ] || die "the room $room was not fresh"
 curl -s -o /dev/null -w "$resp" "$HTTP/api/rooms/$room/messages?since=0" >"$tmp/sp1"
 curl -s -o /dev/null -w "$resp" "$HTTP/api/rooms/$room/messages?since=1" >"$tmp/sp0"
@@ -91,8 +94,8 @@ put long_poll_empty "$(sum "$tmp/lp0")"
 
 # SSE: the raw stream, chunk framing included, for one heartbeat and a bit.
 exec 4<>"/dev/tcp/$HOST/$HPORT"
-printf 'GET /api/rooms/%s/events?since=2 HTTP/1.1\r\nHost: %s:%s\r\n\r\n' "$room" "$HOST" "$HPORT" >&4
-timeout $((hb + 2)) cat <&4 >"$tmp/sse" &
+printf 'GET /api/rooms/%s/events?since=2&heartbeat=2 HTTP/1.1\r\nHost: %s:%s\r\n\r\n' "$room" "$HOST" "$HPORT" >&4
+timeout $((hb + 1)) cat <&4 >"$tmp/sse" &
 sse=$!
 sleep 0.5
 pub >/dev/null
@@ -122,11 +125,10 @@ put ws_server_ping "$(ws_frame)" # a control ping, sent to a peer silent for a h
 printf '\x8a\x80\x00\x00\x00\x00' >&3 # our pong: 2 B header + 4 B mask
 put ws_pong_reply 6
 exec 3<&-
-put heartbeat_s "$hb"
 
 order=(short_poll_page short_poll_empty curl_poll_request long_poll_page long_poll_empty
   sse_head sse_retry sse_event sse_ping ws_handshake ws_message ws_app_ping_in ws_app_pong_out
-  ws_server_ping ws_pong_reply heartbeat_s)
+  ws_json_ping_in ws_json_pong_out ws_server_ping ws_pong_reply)
 value() { for i in "${!names[@]}"; do [ "${names[$i]}" != "$1" ] || { echo "${values[$i]}"; return; }; done; die "no figure $1"; }
 if [ $json = 1 ]; then
   sep=
@@ -150,12 +152,13 @@ label() {
   ws_message) echo "WebSocket, one message frame" ;;
   ws_app_ping_in) echo "WebSocket, 'ping' from the client" ;;
   ws_app_pong_out) echo "WebSocket, 'pong' back" ;;
+  ws_json_ping_in) echo "WebSocket, the page's JSON ping" ;;
+  ws_json_pong_out) echo "WebSocket, its JSON pong back" ;;
   ws_server_ping) echo "WebSocket, server's control ping" ;;
   ws_pong_reply) echo "WebSocket, the client's pong to it" ;;
   *) echo "$1" ;;
   esac
 }
 for k in "${order[@]}"; do
-  [ "$k" != heartbeat_s ] || continue
   printf '%-36s %5s B\n' "$(label "$k")" "$(value "$k")"
 done

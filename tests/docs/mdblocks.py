@@ -4,7 +4,7 @@ only; nothing here runs anything. Python 3 standard library only."""
 import re
 import shlex
 
-FENCE = re.compile(r"^(```+|~~~+)\s*(.*)$")
+FENCE = re.compile(r"^( {0,3})(```+|~~~+)\s*(.*)$")  # indented up to 3 (in a list item)
 SERVER_ARGS = re.compile(r"<!--\s*docs-runner:\s*server-args\s+(.*?)\s*-->")
 KNOWN_ATTRS = {"timeout", "exit", "requires"}
 # The commands a `sh server` block may show; the runner starts the same
@@ -31,18 +31,20 @@ class Block:
 
 
 def parse_fences(lines):
-    """Yields (start_line, info, body, end_line) per fenced block, 1-based."""
+    """Yields (start_line, info, body, end_line) per fenced block, 1-based.
+    A fence indented inside a list item loses that indentation in its body."""
     i = 0
     while i < len(lines):
         m = FENCE.match(lines[i])
         if not m:
             i += 1
             continue
-        fence, info, start = m.group(1), m.group(2).strip(), i + 1
+        indent, fence, info, start = m.group(1), m.group(2), m.group(3).strip(), i + 1
         body = []
         i += 1
-        while i < len(lines) and not lines[i].startswith(fence):
-            body.append(lines[i])
+        while i < len(lines) and not lines[i].lstrip(" ").startswith(fence):
+            line = lines[i]
+            body.append(line[len(indent):] if line.startswith(indent) else line.lstrip(" "))
             i += 1
         yield start, info, "\n".join(body), i + 1
         i += 1
@@ -104,7 +106,9 @@ def parse_doc(path, display):
             continue
         kind = words[0] if words else ""
         between = lines[last_end:start - 1] if last else []
-        if last and kind in ("output", "regex") and all(not l.strip() for l in between):
+        # Blank lines, or an HTML comment (a figures marker), may sit between.
+        if last and kind in ("output", "regex") and all(
+                not l.strip() or re.fullmatch(r"\s*<!--.*-->\s*", l) for l in between):
             last.expect_kind, last.expect = kind, body
         last = None
     return blocks, hidden

@@ -330,7 +330,8 @@ def main():
     workshop = collect(args.workshop, args.root)
     in_workshop = {os.path.abspath(p) for p, _ in workshop}
     reference = [(p, d) for p, d in collect(args.files, args.root) if os.path.abspath(p) not in in_workshop]
-    tool_dirs = sorted({os.path.dirname(os.path.abspath(t)) for t in args.tool if os.path.exists(t)})
+    tools = args.tool + [args.server]  # the setup puts build/server on $PATH too
+    tool_dirs = sorted({os.path.dirname(os.path.abspath(t)) for t in tools if os.path.exists(t)})
     total = len(binds) * sum(len(mdblocks.parse_doc(p, d)[0]) for p, d in workshop)
     total += sum(len([b for b in mdblocks.parse_doc(p, d)[0] if b.kind == "runnable"]) for p, d in reference)
     print("1..%d" % total)

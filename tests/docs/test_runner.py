@@ -106,6 +106,11 @@ test("plain sh blocks are not run", block("sh", "false"), [])
 test("output after prose belongs to no block",
      block("sh runnable", "echo hi") + "Some prose.\n\n" + FENCE + "output\nbye\n" + FENCE + "\n",
      ["ok"])
+test("a block indented in a list item runs, and its indented output is checked",
+     "1. Step:\n\n   ```sh runnable\n   echo hi\n   ```\n\n   ```output\n   bye\n   ```\n", ["not ok"])
+test("a figures marker between a block and its output keeps them together",
+     block("sh runnable", "echo hi") + "\n<!-- figures:x -->\n" + FENCE + "output\nbye\n" + FENCE + "\n",
+     ["not ok"])
 test("an unset variable fails the block", block("sh runnable", 'echo "$NOT_SET_ANYWHERE"'), ["not ok"])
 test("a reference doc may wait for all its jobs", block("sh runnable timeout=2", "true & wait"), ["ok"])
 

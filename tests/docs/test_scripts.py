@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Specifies the scripts the workshop tells people to run: scripts/demo.sh
-says where the page is from the flags it was given, and
-scripts/wire-bytes.sh fails loudly (one stderr line, exit 1) instead of
-printing zeros when it cannot measure. TAP."""
+says where the page is from the flags it was given, scripts/wire-bytes.sh
+fails loudly (one stderr line, exit 1) instead of printing zeros when it
+cannot measure, and scripts/wire-capture.sh's tcpdump counts agree with the
+bytes curl itself received for the same answers (needs root and tcpdump,
+as CI has; skipped otherwise). argv[1]: the pushlab-server binary. TAP."""
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -37,6 +41,63 @@ test("wire-bytes.sh without $WS says so and exits 1",
 r = run([wire], {"HTTP": "http://127.0.0.1:9", "WS": "ws://127.0.0.1:10"})
 test("wire-bytes.sh against no server says so and exits 1, printing no figure",
      r.returncode == 1 and "no answer" in r.stderr and r.stdout == "", repr((r.returncode, r.stdout, r.stderr)))
+
+
+def figures_check_fails_on_a_hand_edit():
+    """A copy of the tree where one quoted figure was changed by hand."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        for d in ("scripts", "docs", os.path.join("web", "slides")):
+            shutil.copytree(os.path.join(ROOT, d), os.path.join(tmp, d))
+        shutil.copy(os.path.join(ROOT, "README.md"), tmp)
+        fig = os.path.join(tmp, "scripts", "figures.py")
+        clean = run([sys.executable, fig, "--check"])
+        sheet = os.path.join(tmp, "docs", "cheatsheet.md")
+        text = open(sheet).read()
+        edited = re.sub(r"(\| one 64 B message on the wire ¹ \| )(\d+)", lambda m: m.group(1) + str(int(m.group(2)) + 1), text)
+        open(sheet, "w").write(edited)
+        dirty = run([sys.executable, fig, "--check"])
+    test("figures.py --check passes on the tree and fails when a figure is edited by hand",
+         clean.returncode == 0 and edited != text and dirty.returncode == 1 and "cheatsheet.md" in dirty.stdout,
+         clean.stdout[-500:] + dirty.stdout[-500:])
+
+
+figures_check_fails_on_a_hand_edit()
+
+
+def start_server(exe):
+    proc = subprocess.Popen([exe, "--http-port", "0", "--ws-port", "0"], stdout=subprocess.PIPE, text=True)
+    m = re.match(r"pushlab-server listening http=(\S+) ws=(\S+)", proc.stdout.readline())
+    return proc, m.group(1), m.group(2)
+
+
+def capture_checks(exe):
+    proc, http, ws = start_server(exe)
+    try:
+        r = run([os.path.join(ROOT, "scripts", "wire-capture.sh")], {"HTTP": http, "WS": ws})
+        summary = {m.group(1): (int(m.group(2)), int(m.group(3)), int(m.group(4))) for m in re.finditer(
+            r"^(short_poll|long_poll|sse|ws) +(\d+) +(\d+) B +(\d+) B$", r.stdout, re.M)}
+        test("wire-capture.sh captures all four transports", r.returncode == 0 and len(summary) == 4,
+             r.stdout[-2000:] + r.stderr)
+        room = re.search(r"GET /api/rooms/(cap\d+)/", r.stdout)
+        for name, query in (("short_poll", "messages?since=0&limit=1"), ("long_poll", "messages?since=1&limit=1")):
+            # The same answer again (one message; last_id has as many digits).
+            got = run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_header} %{size_download}",
+                       "%s/api/rooms/%s/%s" % (http, room.group(1) if room else "x", query)]).stdout.split()
+            want = sum(map(int, got)) if len(got) == 2 else -1
+            test("wire-capture.sh: %s server->client is what curl received (%d B)" % (name, want),
+                 summary.get(name, (0, 0, -2))[2] == want, repr(summary.get(name)))
+        test("wire-capture.sh shows the stream's retry line, the event and the 101 answer",
+             all(x in r.stdout for x in ("retry: 2000", "id: 3", "101 Switching Protocols")), r.stdout[-3000:])
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if len(sys.argv) > 1 and os.geteuid() == 0 and shutil.which("tcpdump"):
+    capture_checks(sys.argv[1])
+else:
+    results.append(("wire-capture.sh # SKIP needs root, tcpdump and the server binary", True, ""))
 
 print("1..%d" % len(results))
 for i, (name, ok, diag) in enumerate(results, 1):
