@@ -74,20 +74,37 @@ static const char *content_type(const char *path)
     return "application/octet-stream";
 }
 
+/* A folder asked for without its slash (/slides): send the browser to
+ * /slides/, so that the page's relative links resolve inside it. */
+static enum MHD_Result redirect_to_folder(pl_req *q, const char *url)
+{
+    char where[256];
+    snprintf(where, sizeof where, "%s/", url);
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, where);
+    return pl_reply_queue(q, MHD_HTTP_MOVED_PERMANENTLY, r);
+}
+
 static enum MHD_Result static_file(pl_req *q)
 {
     const char *url = q->url;
     pl_err err;
     char path[512];
     struct stat st;
-    if (strcmp(url, "/") == 0)
-        url = "/index.html";
     if (!pl_route_static_path_ok(url)) {
         pl_err_set(&err, 404, "no such file");
         return pl_reply_error(q, &err);
     }
-    snprintf(path, sizeof path, "%s%s", q->srv->cfg.web_root, url);
+    /* A folder's page is its index.html: / and /slides/ alike. */
+    size_t n = strlen(url);
+    snprintf(path, sizeof path, "%s%s%s", q->srv->cfg.web_root, url,
+             url[n - 1] == '/' ? "index.html" : "");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return redirect_to_folder(q, url);
+    }
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
             close(fd);

@@ -532,6 +532,17 @@ TEST(static_files_are_served_and_cannot_escape_the_root)
     expect_error(get("/.hidden"), 404, "not_found");
 }
 
+TEST(a_folder_serves_its_index_and_is_reached_without_its_slash)
+{
+    CHECK_EQ_INT(get("/slides/"), 200);
+    CHECK(strstr(resp, "Content-Type: text/html") != NULL);
+    CHECK(strstr(resp, "pushlab workshop: slides") != NULL);
+    CHECK_EQ_INT(get("/slides"), 301);
+    CHECK(strstr(resp, "\r\nLocation: /slides/\r\n") != NULL);
+    CHECK_EQ_INT(get("/slides/slides.css"), 200);
+    CHECK(strstr(resp, "Content-Type: text/css") != NULL);
+}
+
 TEST(sigterm_closes_open_streams_and_exits_zero)
 {
     pl_test_server s2;
@@ -596,6 +607,7 @@ int main(int argc, char **argv)
     RUN(config_uses_the_host_the_client_dialled);
     RUN(healthz_is_ok);
     RUN(static_files_are_served_and_cannot_escape_the_root);
+    RUN(a_folder_serves_its_index_and_is_reached_without_its_slash);
     RUN(sigterm_closes_open_streams_and_exits_zero);
     int still_serving = get("/healthz") == 200;
     printf("%sok %d - server_still_serves_after_all_of_the_above\n", still_serving ? "" : "not ",
