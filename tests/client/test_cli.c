@@ -125,8 +125,8 @@ TEST(ws_listen_gets_what_send_publishes) { listen_gets_what_send_publishes("ws")
  * names, and the WebSocket transport must too (lws alone ignores it). */
 static int ws_listen_behind_proxy(const char *room, const char *no_proxy, proc *l)
 {
-    const char *largs[] = {"--room",  room, "--transport", "ws",     "--since", "0",
-                           "--count", "1",  "--quiet",     "listen", NULL};
+    const char *largs[] = {"--room", room,      "--transport", "ws", "--since", "0", "--count",
+                           "1",      "--quiet", "--max-fails", "1",  "listen",  NULL};
     const char *sargs[] = {"--room", room, "send", "hello", NULL};
     proc s;
     setenv("http_proxy", "http://127.0.0.1:9", 1); /* nothing listens there */
@@ -152,8 +152,9 @@ TEST(ws_listen_goes_direct_to_a_host_no_proxy_names)
 TEST(ws_listen_uses_http_proxy_for_other_hosts_as_curl_does)
 {
     proc l;
-    CHECK(ws_listen_behind_proxy("cli-proxied", "example.org", &l) != 0);
+    CHECK_EQ_INT(ws_listen_behind_proxy("cli-proxied", "example.org", &l), 1);
     CHECK_EQ_STR(l.obuf, "");
+    CHECK(strstr(l.ebuf, "127.0.0.1 port 9") != NULL); /* it went to the proxy */
 }
 
 TEST(send_over_ws_prints_acked_ids_and_json_listen_shows_them)
