@@ -21,6 +21,7 @@ import difflib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -119,15 +120,19 @@ def heavy(cmd, **kw):
 
 
 def refresh(build):
+    """Every measurement into a scratch folder first: docs/figures/ changes
+    only when all of them succeeded, all at once."""
     bench = os.path.join(build, "bench", "pushlab-bench")
     server = os.path.join(build, "server", "pushlab-server")
-    os.makedirs(FIG_DIR, exist_ok=True)
-    for name, args in figures_render.BENCH_RUNS:
-        json_path = os.path.join(FIG_DIR, name + ".json")
-        with open(os.path.join(FIG_DIR, name + ".txt"), "w") as txt:
-            heavy([bench] + args + ["--quiet", "--json", json_path], stdout=txt)
-    with open(os.path.join(FIG_DIR, "wire.json"), "w") as out:
-        wire(server, out)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, args in figures_render.BENCH_RUNS:
+            with open(os.path.join(tmp, name + ".txt"), "w") as txt:
+                heavy([bench] + args + ["--quiet", "--json", os.path.join(tmp, name + ".json")], stdout=txt)
+        with open(os.path.join(tmp, "wire.json"), "w") as out:
+            wire(server, out)
+        os.makedirs(FIG_DIR, exist_ok=True)
+        for n in os.listdir(tmp):
+            shutil.move(os.path.join(tmp, n), os.path.join(FIG_DIR, n))
     return write()
 
 

@@ -203,16 +203,15 @@ def cheatsheet_sp3000(f):
 
 
 def own_cost_summary(f):
-    fl, c = f.floors(), f.cost_results()
+    fcpu, fsys, bcpu, blib = floor_spans(f)
+    c = f.cost_results()
     return (
         "The floor was %s per delivery, %s of it in the kernel (`sys_us/d`): one small\n"
         "TCP segment received and its ACK sent per delivery, which on loopback also runs\n"
         "the server socket's ACK processing in the receiver's system call. The bench's\n"
         "subscribers spent %s, with about the same kernel part (%s); the rest, %s, is\n"
         "libcurl (SSE), libwebsockets (WebSocket) and jansson parsing each message."
-    ) % (span([x["cpu_us_per_delivery"] for x in fl]), span([x["sys_us_per_delivery"] for x in fl]),
-         span([r["bench_cpu_us_per_delivery"] for r in c]), span([r["bench_sys_us_per_delivery"] for r in c]),
-         span([r["bench_cpu_us_per_delivery"] - r["bench_sys_us_per_delivery"] for r in c], 0))
+    ) % (fcpu, fsys, bcpu, span([r["bench_sys_us_per_delivery"] for r in c]), blib)
 
 
 def cheatsheet_own_cost(f):
@@ -282,8 +281,15 @@ def lesson5_exercise(f):
         f.wire["ws_message"], num(ws["bytes_in_per_msg"] - f.wire["ws_message"], 0))
 
 
-def lesson6_floor(f):
+def floor_spans(f):
+    """(floor cpu, floor sys, bench cpu, bench cpu minus its sys) as ranges."""
     fl, c = f.floors(), f.cost_results()
+    return (span([x["cpu_us_per_delivery"] for x in fl]), span([x["sys_us_per_delivery"] for x in fl]),
+            span([r["bench_cpu_us_per_delivery"] for r in c]),
+            span([r["bench_cpu_us_per_delivery"] - r["bench_sys_us_per_delivery"] for r in c], 0))
+
+
+def lesson6_floor(f):
     return ("With 1,000 subscribers at 50 messages per second on the %d-core VM this\n"
             "project is built on, the floor was %s per delivery, %s of it\n"
             "in the kernel (`sys_us/d`): one small TCP segment received, its ACK sent, one\n"
@@ -291,20 +297,16 @@ def lesson6_floor(f):
             "subscribers spent %s, with about the same kernel part: the other\n"
             "%s are the libraries (libcurl, libwebsockets, jansson). See the\n"
             "[cheat sheet](../cheatsheet.md#the-benchs-own-cost) for the runs.") % (
-        f.env["cpus"], span([x["cpu_us_per_delivery"] for x in fl]), span([x["sys_us_per_delivery"] for x in fl]),
-        span([r["bench_cpu_us_per_delivery"] for r in c]),
-        span([r["bench_cpu_us_per_delivery"] - r["bench_sys_us_per_delivery"] for r in c], 0))
+        (f.env["cpus"],) + floor_spans(f))
 
 
 def readme_floor(f):
-    fl, c = f.floors(), f.cost_results()
+    fcpu, fsys, bcpu, _ = floor_spans(f)
     return ("`floor` runs bare SSE sockets that only `recv()` and count, on the same\n"
             "publisher and schedule: on this project's %d-core VM it spends %s per\n"
             "delivery, %s of it in the kernel's receive path, against %s for the\n"
             "bench's SSE and WebSocket subscribers (1,000 subscribers x 50 msg/s; runs in\n"
-            "[the cheat sheet](docs/cheatsheet.md#the-benchs-own-cost).") % (
-        f.env["cpus"], span([x["cpu_us_per_delivery"] for x in fl]), span([x["sys_us_per_delivery"] for x in fl]),
-        span([r["bench_cpu_us_per_delivery"] for r in c]))
+            "[the cheat sheet](docs/cheatsheet.md#the-benchs-own-cost).") % (f.env["cpus"], fcpu, fsys, bcpu)
 
 
 def lesson2_solution(f):
@@ -352,6 +354,12 @@ def lesson5_lb_text(f):
             "server to handle.") % (per_h * 8 / 3600 / 1e6)
 
 
+def wire_output_idle(f):
+    lines = ["%-36s %5s B" % (label, f.wire[key]) for key, label in WIRE_LABELS
+             if "empty" in label or "ping" in label or "pong" in label]
+    return "```output\n%s\n```" % "\n".join(lines)
+
+
 def wire_output_ws(f):
     lines = ["%-36s %5s B" % (label, f.wire[key]) for key, label in WIRE_LABELS
              if label.startswith("WebSocket") and ("ping" in label or "pong" in label)]
@@ -381,6 +389,7 @@ RENDERERS = {
     "lesson5-lb-output": lesson5_lb_output,
     "lesson5-lb-text": lesson5_lb_text,
     "wire-output-ws": wire_output_ws,
+    "wire-output-idle": wire_output_idle,
     "lesson6-table": lesson6_table,
     "cheatsheet-table": cheatsheet_table,
     "cheatsheet-footnotes": cheatsheet_footnotes,

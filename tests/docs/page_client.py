@@ -171,9 +171,8 @@ class Page:
             s.settimeout(0.5)
             buf = b""
             while still():
-                try:
-                    data = s.recv(65536)
-                except socket.timeout:
+                data = recv_some(s)
+                if data is None:
                     continue
                 if not data:
                     head, _, body = buf.partition(b"\r\n\r\n")
@@ -203,13 +202,10 @@ class Page:
                     for m in re.finditer(rb"^id: (\d+)$", buf, re.M):
                         last_event = int(m.group(1))
                     buf = buf[buf.rfind(b"\n") + 1:]
-                    try:
-                        data = s.recv(65536)
-                    except socket.timeout:
-                        continue
-                    if not data:
+                    data = recv_some(s)
+                    if data == b"":
                         break
-                    buf += data
+                    buf += data or b""
             self.stop_ev.wait(RETRY_S)
 
     def _ws(self):
@@ -232,13 +228,10 @@ class Page:
                     next_ping += WS_PING_S
                 frame, buf = ws_parse(buf)
                 if frame is None:
-                    try:
-                        data = s.recv(65536)
-                    except socket.timeout:
-                        continue
-                    if not data:
+                    data = recv_some(s)
+                    if data == b"":
                         break
-                    buf += data
+                    buf += data or b""
                     continue
                 opcode, payload = frame
                 if opcode == 8:
@@ -257,6 +250,15 @@ class Page:
                 self.stop_ev.wait(STATS_S)
         finally:
             conn.close()
+
+
+def recv_some(s):
+    """What arrived within the socket's timeout: bytes, None when nothing
+    did (so the caller can look at the clock), b"" at end of stream."""
+    try:
+        return s.recv(65536)
+    except socket.timeout:
+        return None
 
 
 def get_json(conn, path):
