@@ -354,6 +354,19 @@ def lesson5_lb_text(f):
             "server to handle.") % (per_h * 8 / 3600 / 1e6)
 
 
+def wire_notes(f):
+    w = f.wire
+    return ("- The SSE `: ping` is 8 bytes of text (`: ping` and two newlines), and %d B\n"
+            "  on the wire: HTTP/1.1 chunk framing adds its length line (`8` CRLF) and a\n"
+            "  CRLF after it.\n"
+            "- The WebSocket `ping` and `pong` are the application's text frames, the\n"
+            "  JSON ones what the demo page sends every 15 s. The server also sends its own\n"
+            "  RFC 6455 ping control frame to a peer that has been silent for a heartbeat,\n"
+            "  which every client (a browser by itself) answers with a masked pong: %d B per\n"
+            "  heartbeat for a quiet client that does not ping.") % (
+        w["sse_ping"], w["ws_server_ping"] + w["ws_pong_reply"])
+
+
 def wire_output_idle(f):
     lines = ["%-36s %5s B" % (label, f.wire[key]) for key, label in WIRE_LABELS
              if "empty" in label or "ping" in label or "pong" in label]
@@ -390,6 +403,7 @@ RENDERERS = {
     "lesson5-lb-text": lesson5_lb_text,
     "wire-output-ws": wire_output_ws,
     "wire-output-idle": wire_output_idle,
+    "wire-notes": wire_notes,
     "lesson6-table": lesson6_table,
     "cheatsheet-table": cheatsheet_table,
     "cheatsheet-footnotes": cheatsheet_footnotes,
