@@ -4,37 +4,37 @@ export const FIGURES = {
   "bench": {
     "command": "pushlab-bench --subscribers 100 --rate 50 --duration 5",
     "short_poll_3000": {
-      "bytes_in_per_msg": 362.8,
-      "p50_ms": 983.0
+      "bytes_in_per_msg": 266.3,
+      "p50_ms": 1384.4
     },
     "transports": {
       "long_poll": {
-        "bytes_in_per_msg": 464.0,
-        "p50_ms": 0.55,
-        "p99_ms": 1.21,
+        "bytes_in_per_msg": 467.2,
+        "p50_ms": 1.61,
+        "p99_ms": 6.5,
         "requests_per_msg": 1.0,
-        "server_cpu_ms_per_1000": 26.43
+        "server_cpu_ms_per_1000": 24.58
       },
       "short_poll": {
-        "bytes_in_per_msg": 320.4,
-        "p50_ms": 495.62,
-        "p99_ms": 993.56,
-        "requests_per_msg": 0.1,
-        "server_cpu_ms_per_1000": 8.38
+        "bytes_in_per_msg": 257.2,
+        "p50_ms": 505.86,
+        "p99_ms": 991.23,
+        "requests_per_msg": 0.024,
+        "server_cpu_ms_per_1000": 2.38
       },
       "sse": {
-        "bytes_in_per_msg": 266.0,
-        "p50_ms": 0.52,
-        "p99_ms": 2.42,
+        "bytes_in_per_msg": 270.2,
+        "p50_ms": 1.11,
+        "p99_ms": 5.31,
         "requests_per_msg": 0.0,
-        "server_cpu_ms_per_1000": 16.75
+        "server_cpu_ms_per_1000": 9.42
       },
       "ws": {
-        "bytes_in_per_msg": 250.0,
-        "p50_ms": 0.43,
-        "p99_ms": 0.7,
+        "bytes_in_per_msg": 252.4,
+        "p50_ms": 1.12,
+        "p99_ms": 3.63,
         "requests_per_msg": 0.0,
-        "server_cpu_ms_per_1000": 14.82
+        "server_cpu_ms_per_1000": 7.85
       }
     }
   },
