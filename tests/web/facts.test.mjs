@@ -52,36 +52,45 @@ async function waitHeld(want) {
 test('three pages hold six connections; the fourth page stalls until one closes', async () => {
   const url = `${server.http}/?room=six`;
   const pages = [];
-  for (let i = 1; i <= 3; i++) {
-    const p = await browser.context.newPage();
-    await p.goto(url);
-    await p.waitForSelector('body[data-ready="1"]', { timeout: 10000 });
-    pages.push(p);
-    assert.deepEqual(await waitHeld({ http: 2 * i, ws: i }), { http: 2 * i, ws: i }, `page ${i}: two held HTTP connections each`);
+  try {
+    for (let i = 1; i <= 3; i++) {
+      const p = await browser.context.newPage();
+      pages.push(p);
+      await p.goto(url);
+      await p.waitForSelector('body[data-ready="1"]', { timeout: 15000 });
+      assert.deepEqual(await waitHeld({ http: 2 * i, ws: i }), { http: 2 * i, ws: i }, `page ${i}: two held HTTP connections each`);
+    }
+    // A message completes the three long polls, which ask again at once;
+    // once every page shows it and the server holds six again, no 25 s
+    // timeout can free a connection during what follows.
+    const msg = await h.publish(server.http, 'six', 'ann', 'restart the long polls');
+    for (const p of pages) await p.waitForSelector(`#panel-long_poll li.msg[data-id="${msg.id}"]`, { timeout: 15000 });
+    assert.deepEqual(await waitHeld({ http: 6, ws: 3 }), { http: 6, ws: 3 });
+    const fourth = await browser.context.newPage();
+    pages.push(fourth);
+    let answered = 0; // responses the fourth page got, its document first
+    fourth.on('response', () => answered++);
+    const t0 = Date.now();
+    const loading = fourth.goto(url, { timeout: 30000 }).then(() => Date.now() - t0);
+    // The seventh connection: the fourth page's own document waits in the
+    // browser's queue, so nothing of it arrives. (Nothing may be evaluated
+    // in the page meanwhile: that would wait for the navigation.)
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(answered, 0, 'after 3 s not even the fourth page\'s HTML has arrived');
+    assert.equal(fourth.url(), 'about:blank');
+    assert.deepEqual(await held(), { http: 6, ws: 3 }, 'still six held, no seventh');
+    const closed = Date.now() - t0;
+    await pages.shift().close(); // frees two connections
+    const waited = await loading;
+    assert.ok(waited >= closed, `the fourth page loaded only after the first closed (${waited} ms)`);
+    assert.ok(waited - closed < 5000, `and soon after it, not at a long poll's 25 s timeout (${waited - closed} ms)`);
+    await fourth.waitForSelector('body[data-ready="1"]', { timeout: 15000 });
+    assert.deepEqual(await waitHeld({ http: 6, ws: 3 }), { http: 6, ws: 3 }, 'pages 2, 3 and 4 hold six again');
+    await fourth.screenshot({ path: h.screenshotPath('six-fourth-loaded'), fullPage: false });
+  } finally {
+    // Pages left open would hold the origin's connections for later tests.
+    for (const p of pages) await p.close();
   }
-  // A message completes the three long polls, which ask again at once: no
-  // 25 s timeout frees a connection during what follows.
-  await h.publish(server.http, 'six', 'ann', 'restart the long polls');
-  await new Promise((r) => setTimeout(r, 300));
-  assert.deepEqual(await waitHeld({ http: 6, ws: 3 }), { http: 6, ws: 3 });
-  const fourth = await browser.context.newPage();
-  const t0 = Date.now();
-  const loading = fourth.goto(url, { timeout: 30000 }).then(() => Date.now() - t0);
-  // The seventh connection: the fourth page's own document waits in the
-  // browser's queue, so nothing of it runs.
-  await new Promise((r) => setTimeout(r, 3000));
-  const stalled = await fourth.evaluate(() => location.href).catch(() => 'about:blank');
-  assert.equal(stalled, 'about:blank', 'after 3 s the fourth page has not even been navigated');
-  assert.deepEqual(await held(), { http: 6, ws: 3 }, 'still six held, no seventh');
-  const closed = Date.now() - t0;
-  await pages[0].close(); // frees two connections
-  const waited = await loading;
-  assert.ok(waited >= closed, `the fourth page loaded only after the first closed (${waited} ms)`);
-  assert.ok(waited - closed < 5000, `and soon after it, not at a long poll's 25 s timeout (${waited - closed} ms)`);
-  await fourth.waitForSelector('body[data-ready="1"]', { timeout: 15000 });
-  assert.deepEqual(await waitHeld({ http: 6, ws: 3 }), { http: 6, ws: 3 }, 'pages 2, 3 and 4 hold six again');
-  await fourth.screenshot({ path: h.screenshotPath('six-fourth-loaded'), fullPage: false });
-  for (const p of [...pages.slice(1), fourth]) await p.close();
 });
 
 test('WebSocket connections do not count against the six', async () => {
