@@ -272,6 +272,14 @@ size_t pl_room_scan(pl_room *r, uint64_t since, size_t limit, pl_visit_fn fn, vo
     return visited;
 }
 
+uint64_t pl_room_last_id(pl_room *r)
+{
+    pthread_mutex_lock(&r->lock);
+    uint64_t id = r->next_id - 1;
+    pthread_mutex_unlock(&r->lock);
+    return id;
+}
+
 bool pl_room_wait(pl_room *r, uint64_t since, pl_waiter *w)
 {
     bool waiting = false;

@@ -70,6 +70,9 @@ int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out
 size_t pl_room_scan(pl_room *r, uint64_t since, size_t limit, pl_visit_fn fn, void *ud,
                     pl_scan *info);
 
+/* The room's newest id, 0 for an empty room. */
+uint64_t pl_room_last_id(pl_room *r);
+
 /* Links `w` to be woken by the next publish, but only if there is no
  * message after `since` yet: the check and the link happen under one lock,
  * so no publish slips between them. Returns true when `w` is now waiting,

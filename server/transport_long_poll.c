@@ -54,7 +54,6 @@ static enum MHD_Result lp_start(pl_req *q)
     pl_server *srv = q->srv;
     pl_err err;
     uint64_t timeout = PL_TIMEOUT_DEFAULT;
-    pl_scan info;
 
     q->ts = &srv->stats.long_poll;
     pl_stat_add(&q->ts->requests, 1);
@@ -68,8 +67,7 @@ static enum MHD_Result lp_start(pl_req *q)
     if (rc != 0)
         return pl_reply_store_error(q, rc);
     uint64_t since = q->u.lp.since;
-    pl_room_scan(q->room, since, 0, NULL, NULL, &info);
-    if (timeout == 0 || info.last_id > since || atomic_load(&srv->stopping))
+    if (timeout == 0 || pl_room_last_id(q->room) > since || atomic_load(&srv->stopping))
         return answer(q);
     q->waiter.park = lp_park;
     q->waiter.wake = lp_wake;

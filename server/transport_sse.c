@@ -126,7 +126,6 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 static int start_cursor(pl_req *q, pl_err *err)
 {
     const char *lei = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Last-Event-ID");
-    pl_scan info;
     if (lei && *lei) {
         if (pl_parse_uint(lei, &q->u.sse.cursor) != 0)
             return pl_err_set(err, 400, "Last-Event-ID must be a message id");
@@ -135,10 +134,8 @@ static int start_cursor(pl_req *q, pl_err *err)
     uint64_t since = UINT64_MAX;
     if (pl_page_query_uint(q, "since", &since, err))
         return -EINVAL;
-    if (since == UINT64_MAX) {
-        pl_room_scan(q->room, 0, 0, NULL, NULL, &info);
-        since = info.last_id;
-    }
+    if (since == UINT64_MAX)
+        since = pl_room_last_id(q->room);
     q->u.sse.cursor = since;
     return 0;
 }

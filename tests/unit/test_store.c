@@ -53,6 +53,18 @@ TEST(ids_start_at_one_and_are_contiguous_per_room)
     pl_store_free(s);
 }
 
+TEST(last_id_is_the_newest_id_even_after_trimming)
+{
+    pl_store *s = pl_store_new(2, 4);
+    pl_room *r;
+    CHECK(pl_store_room(s, "a", true, &r) == 0);
+    CHECK_EQ_INT(pl_room_last_id(r), 0);
+    for (int i = 0; i < 5; i++)
+        publish(s, r, "x", NULL);
+    CHECK_EQ_INT(pl_room_last_id(r), 5);
+    pl_store_free(s);
+}
+
 TEST(reading_a_room_does_not_create_it)
 {
     pl_store *s = pl_store_new(10, 4);
@@ -369,6 +381,7 @@ TEST(concurrent_publishers_lose_no_id_and_duplicate_none)
 int main(void)
 {
     RUN(ids_start_at_one_and_are_contiguous_per_room);
+    RUN(last_id_is_the_newest_id_even_after_trimming);
     RUN(reading_a_room_does_not_create_it);
     RUN(room_limit_is_enforced);
     RUN(history_is_trimmed_to_its_size_and_reports_a_gap);

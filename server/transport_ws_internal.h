@@ -1,0 +1,91 @@
+/* What the WebSocket transport's files share and nothing else sees: the
+ * listener (pl_ws) and one peer (struct conn). transport_ws.c owns the
+ * peers and their frames, ws_listener.c the lws context, its service
+ * thread and start/stop, ws_handshake.c the decision on an upgrade. Every
+ * field is the service thread's unless noted. */
+#ifndef PL_TRANSPORT_WS_INTERNAL_H
+#define PL_TRANSPORT_WS_INTERNAL_H
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "buf.h"
+#include "origin.h"
+#include "transport_ws.h"
+#include "ws_fanout.h"
+#include "ws_message.h"
+
+#define PL_WS_PROTOCOL    "pushlab.v1"
+#define REPLY_QUEUE_MAX   64 /* pending ack/pong/error per connection */
+#define REPLY_MAX         PL_WS_ANSWER_MAX
+#define HEADERS_MAX       4096 /* request head; browsers on localhost carry cookies */
+#define FRAME_BUF_DEFAULT 65536
+
+struct conn;
+/* The peer a fan-out member is embedded in. */
+#define CONN(m) pl_list_entry(m, struct conn, member)
+
+/* One reply waiting for a writable callback: LWS_PRE head room, then text. */
+struct reply {
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE + len */
+};
+
+/* One WebSocket peer: lws per-session data, zeroed by lws. */
+struct conn {
+    struct lws *wsi;
+    pl_room *room;
+    pl_ws_fanout_member member; /* in its room of ws->fanout */
+    uint64_t cursor;            /* last message id sent */
+    uint64_t bytes_counted;     /* added to st->ws.bytes_out for this socket */
+    struct reply *replies[REPLY_QUEUE_MAX];
+    unsigned rq_head, rq_len;
+    pl_buf rx;          /* fragments of the message being received */
+    size_t rx_len;      /* bytes received so far (may exceed what rx holds) */
+    bool rx_binary;     /* the message being received is binary */
+    bool established;   /* counted in st->ws.connections */
+    bool closing;       /* flooded: input ignored, next writable closes */
+    bool going_away;    /* server stopping: next writable closes with 1001 */
+    bool ping_due;      /* silent past the heartbeat: next writable pings */
+    int64_t last_rx_us; /* monotonic time of the peer's last frame */
+    int64_t beat_us;    /* this peer's heartbeat (?heartbeat= or the server's) */
+    int64_t check_us;   /* its next idle check, on the sweep's grid */
+};
+
+struct pl_ws {
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    pthread_t thread;
+    atomic_bool stopping; /* any thread */
+    pl_store *store;
+    pl_stats *st;
+    int port;
+    char bind[64];
+    const pl_origin_policy *origin; /* borrowed from the config */
+    size_t max_connections;
+    size_t n_conns; /* handshakes accepted and not closed (service thread) */
+    lws_retry_bo_t retry;
+    struct lws_protocols protocols[2];
+
+    pl_ws_fanout *fanout; /* rooms with peers, and those with news */
+    lws_sorted_usec_list_t goodbye_timer;
+    lws_sorted_usec_list_t sweep_timer; /* the idle sweep, when a check is due */
+    int64_t sweep_at;                   /* when it is scheduled; INT64_MAX: not */
+    int64_t epoch_us;                   /* origin of the checks' grid */
+    int heartbeat_s, min_heartbeat_s, max_heartbeat_s;
+    bool goodbye_over;
+    unsigned char *frame_buf; /* LWS_PRE + FRAME_BUF_DEFAULT */
+};
+
+/* transport_ws.c, for ws_listener.c: the protocol's lws callback, the
+ * store's publish hook. */
+int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len);
+void pl_ws_on_publish(void *ud, pl_room *room, const pl_msg *m);
+
+/* ws_handshake.c, for transport_ws.c: decides on an upgrade request; with
+ * `c`, fills the peer's room, cursor and heartbeat. Returns 0 or the HTTP
+ * status to refuse it with. */
+int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c);
+
+#endif
