@@ -1,4 +1,5 @@
-/* SSE event counting; see event_count.h. */
+/* SSE event counting; see event_count.h. Reads the bytes it is given
+ * and the counter's few saved bytes; nothing else. */
 #include "event_count.h"
 #include <string.h>
 

@@ -1,4 +1,5 @@
-/* WebSocket message joining and classification; see ws_frame.h. */
+/* WebSocket message joining and classification; see ws_frame.h. Owns
+ * the join buffer it is given; no I/O, no state of its own. */
 #include "ws_frame.h"
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* The bounded growable buffer; see buf.h. */
+/* The bounded growable buffer; see buf.h. Owns only the memory of the
+ * buffers it is given; touches nothing else. */
 #include "buf.h"
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* Time helpers; see clock.h. */
+/* Time helpers; see clock.h. Reads the system clocks and the process
+ * CPU times; no state. */
 #include "clock.h"
 #include <sys/resource.h>
 #include <time.h>

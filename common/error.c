@@ -1,4 +1,5 @@
-/* The error type and its JSON; see error.h. */
+/* The error type and its JSON; see error.h. Fills the caller's pl_err;
+ * the JSON is jansson's, malloc'ed for the caller. */
 #include "error.h"
 #include <errno.h>
 #include <jansson.h>

@@ -1,4 +1,5 @@
-/* Input rules of the wire protocol; see validate.h. */
+/* Input rules of the wire protocol; see validate.h. Pure functions over
+ * the caller's bytes: no state, no allocation. */
 #include "validate.h"
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,5 @@
-/* The answers every handler queues; see reply.h. */
+/* The answers every handler queues; see reply.h. Touches the request's
+ * MHD connection and the error counters, nothing else. */
 #include "reply.h"
 #include <errno.h>
 #include <stdlib.h>

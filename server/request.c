@@ -1,4 +1,5 @@
-/* The helpers every waiting request shares; see request.h. */
+/* The helpers every waiting request shares; see request.h. Touches the
+ * request, its room's waiter list and the hang-up watcher. */
 #include "request.h"
 #include "hangup.h"
 #include "server.h"

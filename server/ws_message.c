@@ -1,4 +1,5 @@
-/* A client's WebSocket message and its answer; see ws_message.h. */
+/* A client's WebSocket message and its answer; see ws_message.h.
+ * Touches the store (a publish) and the counters; writes only `out`. */
 #include "ws_message.h"
 #include <errno.h>
 #include <jansson.h>
