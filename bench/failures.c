@@ -1,4 +1,5 @@
-/* The failure tally; see failures.h. */
+/* The failure tally; see failures.h. Fills the caller's pl_failures;
+ * owns no memory and touches nothing else. */
 #include "failures.h"
 #include <string.h>
 

@@ -44,8 +44,8 @@ void pl_loop_stop(pl_loop *l);
  * epoll_wait, taken before any callback of that wake-up ran. A receive
  * time for a message: unlike the clock read inside its callback, it does
  * not include the time spent on the other sockets that were ready in the
- * same wake-up (1,000 subscribers x 12 us of parsing would add up to 12 ms
- * to the last one's latency). Before the first wake-up: the clock now. */
+ * same wake-up, which adds up with many subscribers (docs/architecture.md,
+ * "Figures behind the code"). Before the first wake-up: the clock now. */
 int64_t pl_loop_wake_us(const pl_loop *l);
 
 /* Calls `fn(l, ud)` once per wake-up of the loop, after every callback of

@@ -1,12 +1,12 @@
 /* Whether a connection to a host goes through $http_proxy, decided the way
  * libcurl decides it, for the WebSocket side: libwebsockets reads
  * $http_proxy by itself and ignores $no_proxy, so a shell with a proxy set
- * could not reach even 127.0.0.1 over WebSocket. See client_internal.h. */
+ * could not reach even 127.0.0.1 over WebSocket. See proxy_internal.h. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "client_internal.h"
+#include "proxy_internal.h"
 
 /* One no_proxy entry against a host: "*" matches all; otherwise the host
  * itself, or any name below it (with or without a leading dot), as curl. */

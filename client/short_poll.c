@@ -3,10 +3,10 @@
  * keep-alive connection is reused across polls. */
 #include <errno.h>
 #include <stdlib.h>
-#include "client_internal.h"
+#include "poll_internal.h"
 #include "validate.h"
 
-static void sp_done(pl_http *h, CURLcode rc, long status)
+static void sp_done(pl_xfer *h, CURLcode rc, long status)
 {
     pl_sub *s = h->ud;
     uint64_t before = pl_sub_cursor(s);
@@ -14,7 +14,7 @@ static void sp_done(pl_http *h, CURLcode rc, long status)
     pl_sub_enter(s);
     /* A full page means more is waiting, a cursor that went back means a
      * restart to resume from: both ask again at once. */
-    if (pl_sub_take_page(s, h, rc, status, &n))
+    if (pl_poll_take_page(s, h, rc, status, &n))
         pl_sub_schedule(s, n >= PL_LIMIT_MAX || pl_sub_cursor(s) < before ? 0 : s->o.interval_ms);
     pl_sub_leave(s);
 }
@@ -23,7 +23,7 @@ static int sp_start(pl_sub *s)
 {
     char *url = pl_sub_api_url(s, "messages?since=%llu&limit=%d", (unsigned long long)s->cursor,
                                PL_LIMIT_MAX);
-    return pl_sub_http_get(s, url, 10000L, sp_done);
+    return pl_xfer_get(&s->http, url, 10000L, sp_done);
 }
 
 const pl_transport_ops pl_short_poll_ops = {

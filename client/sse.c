@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include "client_internal.h"
 
-static void on_event(void *ud, const pl_sse_event *ev)
+static void on_event(void *ud, const pl_sse_parser_event *ev)
 {
     pl_sub *s = ud;
     if (s->closed || !s->opened)
@@ -16,30 +16,30 @@ static void on_event(void *ud, const pl_sse_event *ev)
         return;
     if (pl_sub_deliver_json(s, ev->data, ev->data_len) == -EPROTO) {
         pl_client_err err;
-        pl_err_fill(&err, -EPROTO, 0, "protocol", "bad SSE message: %.80s", ev->data);
+        pl_proto_err(&err, -EPROTO, 0, "protocol", "bad SSE message: %.80s", ev->data);
         pl_sub_lost(s, &err);
     }
 }
 
-static const pl_sse_callbacks parser_cb = {.on_event = on_event};
+static const pl_sse_parser_callbacks parser_cb = {.on_event = on_event};
 
 /* Body bytes: a 200 stream goes to the parser, an error body is kept for
  * the error report once the request ends. */
-static bool sse_data(pl_http *h, const char *p, size_t n)
+static bool sse_data(pl_xfer *h, const char *p, size_t n)
 {
     pl_sub *s = h->ud;
     long status = 0;
     curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200)
-        return pl_http_collect(h, p, n) == 0;
+        return pl_xfer_collect(h, p, n) == 0;
     pl_sub_enter(s);
     pl_sub_touch(s);
     pl_sub_opened(s);
-    int rc = pl_sse_feed(&s->sse, p, n);
+    int rc = pl_sse_parser_feed(&s->sse, p, n);
     if (rc < 0 && !s->closed && s->opened) {
         pl_client_err err;
-        pl_err_fill(&err, rc, 0, "protocol", "SSE stream: %s",
-                    rc == -EMSGSIZE ? "line too long" : "out of memory");
+        pl_proto_err(&err, rc, 0, "protocol", "SSE stream: %s",
+                     rc == -EMSGSIZE ? "line too long" : "out of memory");
         pl_sub_lost(s, &err);
     }
     bool keep = !s->closed && s->opened;
@@ -47,13 +47,13 @@ static bool sse_data(pl_http *h, const char *p, size_t n)
     return keep;
 }
 
-static void sse_done(pl_http *h, CURLcode rc, long status)
+static void sse_done(pl_xfer *h, CURLcode rc, long status)
 {
     pl_sub *s = h->ud;
     pl_client_err err;
     pl_sub_enter(s);
     if (rc == CURLE_OK && status == 200) {
-        pl_err_fill(&err, -ECONNRESET, 0, "closed", "the server ended the event stream");
+        pl_proto_err(&err, -ECONNRESET, 0, "closed", "the server ended the event stream");
         pl_sub_lost(s, &err);
     } else {
         pl_sub_http_failed(s, h, rc, status);
@@ -68,7 +68,7 @@ static int sse_start(pl_sub *s)
         pl_sub_api_url(s, "events?since=%llu%s", (unsigned long long)s->cursor, pl_sub_beat_arg(s));
     if (!url)
         return -ENOMEM;
-    pl_http_abort(&s->http); /* before its header list is replaced */
+    pl_xfer_abort(&s->http); /* before its header list is replaced */
     curl_slist_free_all(s->http.headers);
     s->http.headers = curl_slist_append(NULL, "Accept: text/event-stream");
     snprintf(hdr, sizeof hdr, "Last-Event-ID: %llu", (unsigned long long)s->cursor);
@@ -79,12 +79,12 @@ static int sse_start(pl_sub *s)
     curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, s->http.headers);
     curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, 0L);
     free(url);
-    pl_sse_free(&s->sse);
-    pl_sse_init(&s->sse, PL_WS_FRAME_MAX, &parser_cb, s);
+    pl_sse_parser_free(&s->sse);
+    pl_sse_parser_init(&s->sse, PL_WS_FRAME_MAX, &parser_cb, s);
     s->http.data = sse_data;
     s->http.done = sse_done;
     pl_sub_watchdog_arm(s);
-    return pl_http_start(&s->http);
+    return pl_xfer_start(&s->http);
 }
 
 const pl_transport_ops pl_sse_ops = {

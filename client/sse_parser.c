@@ -17,7 +17,8 @@ static int buf_set(pl_buf *b, const char *s, size_t n)
     return pl_buf_append(b, s, n);
 }
 
-void pl_sse_init(pl_sse_parser *p, size_t max_line, const pl_sse_callbacks *cb, void *ud)
+void pl_sse_parser_init(pl_sse_parser *p, size_t max_line, const pl_sse_parser_callbacks *cb,
+                        void *ud)
 {
     memset(p, 0, sizeof *p);
     if (!max_line)
@@ -29,7 +30,7 @@ void pl_sse_init(pl_sse_parser *p, size_t max_line, const pl_sse_callbacks *cb, 
     p->ud = ud;
 }
 
-void pl_sse_free(pl_sse_parser *p)
+void pl_sse_parser_free(pl_sse_parser *p)
 {
     pl_buf *bufs[] = {&p->line, &p->data, &p->type, &p->id};
     for (size_t i = 0; i < 4; i++)
@@ -38,7 +39,7 @@ void pl_sse_free(pl_sse_parser *p)
     p->after_cr = false;
 }
 
-void pl_sse_reset_stream(pl_sse_parser *p)
+void pl_sse_parser_reset_stream(pl_sse_parser *p)
 {
     p->line.len = p->data.len = p->type.len = 0;
     p->bom_seen = 0;
@@ -53,7 +54,7 @@ static void dispatch(pl_sse_parser *p)
     }
     p->data.len--; /* the "\n" after the last data line */
     p->data.p[p->data.len] = '\0';
-    pl_sse_event ev = {
+    pl_sse_parser_event ev = {
         .type = p->type.len ? p->type.p : "message",
         .type_len = p->type.len ? p->type.len : 7,
         .data = p->data.p,
@@ -149,7 +150,7 @@ static const char *find_eol(const char *s, const char *end)
     return NULL;
 }
 
-int pl_sse_feed(pl_sse_parser *p, const char *buf, size_t n)
+int pl_sse_parser_feed(pl_sse_parser *p, const char *buf, size_t n)
 {
     int rc = skip_bom(p, &buf, &n);
     if (rc)

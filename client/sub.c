@@ -1,16 +1,19 @@
-/* The subscription core shared by every transport: options, the cursor
- * (drop ids <= cursor, report jumps as gaps), reconnects with exponential
- * backoff and jitter, the restart probe, auto fallback and the silence
- * watchdog. Transports (short_poll.c, long_poll.c, sse.c, ws.c) only move
- * bytes and report events here. */
+/* The subscription core shared by every transport: its reconnect state
+ * machine (exponential backoff with jitter, the restart probe, auto
+ * fallback, the silence watchdog); delivery is sub_deliver.c's.
+ * Transports (short_poll.c, long_poll.c, sse.c, ws.c) only move bytes and
+ * report events here; it calls them through their tables only. Uses the
+ * loop's timers, one HTTP transfer (xfer.c), sub_deliver.c and proto.c. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "acct.h"
 #include "client_internal.h"
 #include "clock.h"
+#include "url.h"
 #include "validate.h"
 
 static const char *const transport_names[] = {"short-poll", "long-poll", "sse", "ws", "auto"};
@@ -63,9 +66,9 @@ static void sub_free(pl_sub *s)
     pl_timer_free(s->watchdog);
     pl_timer_free(s->reap);
     if (s->http_ready)
-        pl_http_cleanup(&s->http);
-    pl_sse_free(&s->sse);
-    pl_list_remove(&s->link);
+        pl_xfer_cleanup(&s->http);
+    pl_sse_parser_free(&s->sse);
+    pl_loop_disown(&s->part);
     free(s->url);
     free(s->ws_url);
     free(s->room);
@@ -89,7 +92,7 @@ void pl_sub_close(pl_sub *s)
 {
     if (!s || s->closed)
         return;
-    if (s->busy || s->loop->in_curl) { /* free it once off this stack */
+    if (s->busy || pl_xfer_busy(s->loop)) { /* free it once off this stack */
         s->closed = true;
         s->ops->stop(s);
         pl_timer_stop(s->retry);
@@ -100,19 +103,17 @@ void pl_sub_close(pl_sub *s)
     sub_free(s);
 }
 
-void pl_sub_free_all(pl_loop *l)
+/* The loop is being freed: no callbacks, whatever is on the stack. */
+static void part_free(pl_loop_part *p)
 {
-    pl_list *n;
-    while ((n = pl_list_first(&l->subs))) {
-        pl_sub *s = pl_list_entry(n, pl_sub, link);
-        s->busy = 0;
-        sub_free(s);
-    }
+    pl_sub *s = pl_list_entry(p, pl_sub, part);
+    s->busy = 0;
+    sub_free(s);
 }
 
 /* ------------------------------------------------------- (re)connecting */
 
-static void probe_done(pl_http *h, CURLcode rc, long status);
+static void probe_done(pl_xfer *h, CURLcode rc, long status);
 
 static bool needs_probe(const pl_sub *s)
 {
@@ -128,30 +129,26 @@ static bool needs_probe(const pl_sub *s)
 static int probe_start(pl_sub *s)
 {
     char *url = pl_sub_api_url(s, "messages?since=%llu&limit=1", (unsigned long long)s->cursor);
-    return pl_sub_http_get(s, url, 10000L, probe_done);
+    return pl_xfer_get(&s->http, url, 10000L, probe_done);
 }
 
-static void probe_done(pl_http *h, CURLcode rc, long status)
+static void probe_done(pl_xfer *h, CURLcode rc, long status)
 {
     pl_sub *s = h->ud;
     pl_client_err err;
+    uint64_t last;
     if (status < 0)
         return;
     pl_sub_enter(s);
     if (rc != CURLE_OK || status != 200) {
         pl_sub_http_failed(s, h, rc, status);
+    } else if (pl_proto_last_id(pl_xfer_body(h), h->body.len, &last) != 0) {
+        pl_proto_err(&err, -EPROTO, 0, "protocol", "probe: not a page");
+        pl_sub_lost(s, &err);
     } else {
-        json_t *root = json_loadb(pl_http_body(h), h->body.len, 0, NULL);
-        json_t *last = json_object_get(root, "last_id");
-        if (!json_is_integer(last)) {
-            pl_err_fill(&err, -EPROTO, 0, "protocol", "probe: not a page");
-            pl_sub_lost(s, &err);
-        } else {
-            pl_sub_page_head(s, (uint64_t)json_integer_value(last), false);
-            s->resync = false;
-            pl_sub_schedule(s, 0);
-        }
-        json_decref(root);
+        pl_sub_page_head(s, last);
+        s->resync = false;
+        pl_sub_schedule(s, 0);
     }
     pl_sub_leave(s);
 }
@@ -164,17 +161,17 @@ static void retry_cb(pl_timer *t, void *ud)
     pl_sub_enter(s);
     int rc = needs_probe(s) ? probe_start(s) : s->ops->start(s);
     if (rc < 0) {
-        pl_err_fill(&err, rc, 0, "start", "cannot start %s: %s", pl_transport_name(s->ops->kind),
-                    strerror(-rc));
+        pl_proto_err(&err, rc, 0, "start", "cannot start %s: %s", pl_transport_name(s->ops->kind),
+                     strerror(-rc));
         pl_sub_refused(s, &err);
     }
     pl_sub_leave(s);
 }
 
-void pl_sub_http_failed(pl_sub *s, const pl_http *h, CURLcode rc, long status)
+void pl_sub_http_failed(pl_sub *s, const pl_xfer *h, CURLcode rc, long status)
 {
     pl_client_err err;
-    pl_http_error(h, rc, status, &err);
+    pl_xfer_error(h, rc, status, &err);
     /* A certificate nobody trusts is a setting to fix, as a bad URL is:
      * retrying cannot help. */
     bool untrusted = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
@@ -321,159 +318,17 @@ static void watchdog_cb(pl_timer *t, void *ud)
         return;
     }
     pl_client_err err;
-    pl_err_fill(&err, -ETIMEDOUT, 0, "silent", "no data for %d s (2 x heartbeat)",
-                2 * s->o.heartbeat_s);
+    pl_proto_err(&err, -ETIMEDOUT, 0, "silent", "no data for %d s (2 x heartbeat)",
+                 2 * s->o.heartbeat_s);
     pl_sub_enter(s);
     pl_sub_lost(s, &err);
     pl_sub_leave(s);
 }
 
-/* ------------------------------------------------------------- delivery */
-
-bool pl_sub_page_head(pl_sub *s, uint64_t last_id, bool gap)
-{
-    (void)gap; /* a trimmed history shows as an id jump in the messages */
-    if (s->new_only) {
-        s->new_only = false;
-        s->cursor = last_id;
-        return false;
-    }
-    if (last_id < s->cursor) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "server last_id %llu < cursor %llu: resuming from 0",
-                 (unsigned long long)last_id, (unsigned long long)s->cursor);
-        s->cursor = 0;
-        state(s, PL_SUB_RESTARTED, detail, NULL);
-        return false;
-    }
-    return true;
-}
-
-int pl_sub_deliver_obj(pl_sub *s, void *obj)
-{
-    json_t *o = obj;
-    json_t *jid = json_object_get(o, "id");
-    if (!json_is_integer(jid) || json_integer_value(jid) <= 0)
-        return -EPROTO;
-    uint64_t id = (uint64_t)json_integer_value(jid);
-    if (s->closed)
-        return -ECANCELED;
-    if (id <= s->cursor) {
-        s->ctr.duplicates++;
-        return 0;
-    }
-    if (id > s->cursor + 1) {
-        uint64_t first = s->cursor + 1;
-        s->ctr.gaps++;
-        s->cursor = id - 1;
-        if (s->o.cb.on_gap)
-            s->o.cb.on_gap(s, first, id - 1, s->o.ud);
-        if (s->closed)
-            return -ECANCELED;
-    }
-    s->cursor = id;
-    s->ctr.messages++;
-    if (!s->o.cb.on_message)
-        return 0;
-    json_t *user = json_object_get(o, "user"), *text = json_object_get(o, "text");
-    pl_client_msg m = {
-        .id = id,
-        .ts = json_integer_value(json_object_get(o, "ts")),
-        .room = json_string_value(json_object_get(o, "room")),
-        .user = json_string_value(user),
-        .user_len = json_string_length(user),
-        .text = json_string_value(text),
-        .text_len = json_string_length(text),
-        .cid = json_string_value(json_object_get(o, "cid")),
-    };
-    if (!m.room)
-        m.room = s->room;
-    if (!m.user)
-        m.user = "";
-    if (!m.text)
-        m.text = "";
-    json_t *meta = json_object_get(o, "meta");
-    m.meta = json_is_object(meta) ? meta : NULL;
-    s->o.cb.on_message(s, &m, s->o.ud);
-    return s->closed ? -ECANCELED : 0;
-}
-
-int pl_sub_deliver_json(pl_sub *s, const char *json, size_t len)
-{
-    json_t *o = json_loadb(json, len, 0, NULL);
-    if (!o)
-        return -EPROTO;
-    int rc = pl_sub_deliver_obj(s, o);
-    json_decref(o);
-    return rc;
-}
-
-int pl_sub_handle_page(pl_sub *s, const char *body, size_t len)
-{
-    json_t *root = json_loadb(body, len, 0, NULL);
-    json_t *last = json_object_get(root, "last_id");
-    json_t *msgs = json_object_get(root, "messages");
-    int n = 0;
-    if (!json_is_integer(last) || !json_is_array(msgs)) {
-        json_decref(root);
-        return -EPROTO;
-    }
-    if (pl_sub_page_head(s, (uint64_t)json_integer_value(last),
-                         json_is_true(json_object_get(root, "gap")))) {
-        size_t i;
-        json_t *m;
-        json_array_foreach(msgs, i, m)
-        {
-            int rc = pl_sub_deliver_obj(s, m);
-            if (rc == -ECANCELED)
-                break;
-            if (rc < 0) {
-                n = rc;
-                break;
-            }
-            n++;
-        }
-    }
-    json_decref(root);
-    return n;
-}
-
-bool pl_sub_take_page(pl_sub *s, pl_http *h, CURLcode rc, long status, int *delivered)
-{
-    pl_client_err err;
-    if (rc != CURLE_OK || status != 200) {
-        pl_sub_http_failed(s, h, rc, status);
-        return false;
-    }
-    pl_sub_opened(s);
-    int n = pl_sub_handle_page(s, pl_http_body(h), h->body.len);
-    if (n < 0 && n != -ECANCELED) {
-        pl_err_fill(&err, -EPROTO, 0, "protocol", "not a page: %.80s", pl_http_body(h));
-        pl_sub_lost(s, &err);
-        return false;
-    }
-    *delivered = n;
-    return true;
-}
-
-int pl_sub_http_get(pl_sub *s, char *url, long timeout_ms, pl_http_done_fn done)
-{
-    if (!url)
-        return -ENOMEM;
-    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    free(url); /* libcurl keeps its own copy */
-    s->http.data = NULL;
-    s->http.done = done;
-    return pl_http_start(&s->http);
-}
-
 void pl_sub_http_stop(pl_sub *s)
 {
     if (s->http_ready)
-        pl_http_abort(&s->http);
+        pl_xfer_abort(&s->http);
 }
 
 void pl_sub_http_account(pl_sub *s)
@@ -484,47 +339,21 @@ void pl_sub_http_account(pl_sub *s)
 
 char *pl_sub_api_url(const pl_sub *s, const char *fmt, ...)
 {
-    char tail[256], *out;
+    char tail[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(tail, sizeof tail, fmt, ap);
     va_end(ap);
-    if (asprintf(&out, "%s/api/rooms/%s/%s", s->url, s->room, tail) < 0)
-        return NULL;
-    return out;
+    return pl_url_join(s->url, "/api/rooms/%s/%s", s->room, tail);
 }
 
 /* ---------------------------------------------------------------- open */
 
-static char *dup_base(const char *url)
-{
-    size_t n = strlen(url);
-    while (n && url[n - 1] == '/')
-        n--;
-    return strndup(url, n);
-}
-
-/* True when `url` parses and names a host ("http://" alone would make
- * libcurl read the path's first segment as one, and retry it forever). */
-static bool has_host(const char *url)
-{
-    CURLU *u = curl_url();
-    char *host = NULL;
-    bool ok = u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host;
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ok;
-}
-
 static int check_opts(const pl_sub_opts *o)
 {
-    if (!o->url || (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0) ||
-        !has_host(o->url))
+    if (!pl_url_scheme_ok(o->url, "http", "https") || !pl_url_has_host(o->url))
         return -EINVAL;
-    if (o->ws_url &&
-        ((strncmp(o->ws_url, "ws://", 5) != 0 && strncmp(o->ws_url, "wss://", 6) != 0) ||
-         !has_host(o->ws_url)))
+    if (o->ws_url && (!pl_url_scheme_ok(o->ws_url, "ws", "wss") || !pl_url_has_host(o->ws_url)))
         return -EINVAL;
     if (!o->room || !pl_valid_room(o->room, strlen(o->room)))
         return -EINVAL;
@@ -563,16 +392,16 @@ int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
     s->o = *o;
     s->ask_beat = o->heartbeat_s > 0;
     set_defaults(&s->o);
-    s->url = dup_base(o->url);
+    s->url = pl_url_join(o->url, "%s", "");
     s->room = strdup(o->room);
-    s->ws_url = o->ws_url ? dup_base(o->ws_url) : NULL;
+    s->ws_url = o->ws_url ? pl_url_join(o->ws_url, "%s", "") : NULL;
     s->source_addr = o->source_addr ? strdup(o->source_addr) : NULL;
     s->retry = pl_timer_new(l, retry_cb, s);
     s->watchdog = pl_timer_new(l, watchdog_cb, s);
     s->reap = pl_timer_new(l, reap_cb, s);
     if (!s->reap || !s->url || !s->room || (o->ws_url && !s->ws_url) ||
         (o->source_addr && !s->source_addr) || !s->retry || !s->watchdog ||
-        pl_http_init_on(&s->http, l, &s->ctr, s->source_addr, o->own_connections) != 0)
+        pl_xfer_init_on(&s->http, l, &s->ctr, s->source_addr, o->own_connections) != 0)
         goto fail;
     s->http_ready = true;
     s->http.ud = s;
@@ -582,7 +411,8 @@ int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
     s->cursor = o->since > 0 ? (uint64_t)o->since : 0;
     s->resync = o->since > 0; /* a cursor from elsewhere: check it */
     s->backoff_ms = s->o.backoff_min_ms;
-    pl_list_push_front(&l->subs, &s->link);
+    s->part.free = part_free;
+    pl_loop_own(l, &s->part, PL_STAGE_SUBS);
     pl_sub_schedule(s, 0);
     *out = s;
     return 0;

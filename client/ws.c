@@ -6,10 +6,14 @@
  * dead peer. */
 #include <errno.h>
 #include <jansson.h>
+#include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "acct.h"
 #include "client_internal.h"
+#include "proxy_internal.h"
+#include "url.h"
 #include "ws_frame.h"
 
 /* A queued publish frame; `sent` once written, then awaiting its ack. */
@@ -31,7 +35,7 @@ struct pl_ws_conn {
     int fd;
     bool established, ping_due, in_connect, destroyed, closing;
     bool untrusted;            /* TLS verification failed: the handshake error is final */
-    pl_ws_rx rx;               /* a message arriving in fragments */
+    pl_ws_frame_rx rx;         /* a message arriving in fragments */
     ws_pub q[PL_WS_QUEUE_MAX]; /* ring */
     size_t q_head, q_len;
 };
@@ -41,7 +45,7 @@ static void conn_free(pl_ws_conn *c)
     for (size_t i = 0; i < c->q_len; i++)
         free(c->q[(c->q_head + i) % PL_WS_QUEUE_MAX].buf);
     pl_timer_free(c->ping);
-    pl_ws_rx_free(&c->rx);
+    pl_ws_frame_rx_free(&c->rx);
     free(c);
 }
 
@@ -59,7 +63,7 @@ static void pub_complete(pl_ws_conn *c, uint64_t id, const pl_client_err *err)
 static void fail_pending(pl_ws_conn *c)
 {
     pl_client_err err;
-    pl_err_fill(&err, -ECONNRESET, 0, "closed", "WebSocket closed before the ack");
+    pl_proto_err(&err, -ECONNRESET, 0, "closed", "WebSocket closed before the ack");
     while (c->q_len)
         pub_complete(c, 0, &err);
 }
@@ -114,24 +118,24 @@ static void on_frame(pl_ws_conn *c, const char *p, size_t n)
     bool awaited = c->q_len && c->q[c->q_head].sent; /* a publish waits for its answer */
     switch (f.kind) {
     case PL_WS_FRAME_BAD:
-        pl_err_fill(&err, -EPROTO, 0, "protocol", "bad WebSocket frame: %.*s", clip(n), p);
+        pl_proto_err(&err, -EPROTO, 0, "protocol", "bad WebSocket frame: %.*s", clip(n), p);
         pl_sub_lost(s, &err);
         break;
     case PL_WS_FRAME_MESSAGE:
         if (pl_sub_deliver_obj(s, f.obj) == -EPROTO) {
-            pl_err_fill(&err, -EPROTO, 0, "protocol", "bad message frame: %.*s", clip(n), p);
+            pl_proto_err(&err, -EPROTO, 0, "protocol", "bad message frame: %.*s", clip(n), p);
             pl_sub_lost(s, &err);
         }
         break;
     case PL_WS_FRAME_ACK:
         if (awaited) {
-            pl_err_fill(&err, 0, 0, "", "ok");
+            pl_proto_err(&err, 0, 0, "", "ok");
             pub_complete(c, f.id, &err);
         }
         break;
     case PL_WS_FRAME_ERROR:
         if (awaited) {
-            pl_err_fill(&err, -EPROTO, 0, f.code, "%s", f.text);
+            pl_proto_err(&err, -EPROTO, 0, f.code, "%s", f.text);
             pub_complete(c, 0, &err);
         }
         break;
@@ -146,11 +150,11 @@ static int on_receive(pl_ws_conn *c, const char *in, size_t len)
     const char *msg;
     size_t n;
     pl_sub_touch(c->sub);
-    int rc = pl_ws_rx_add(&c->rx, in, len, whole, PL_WS_FRAME_MAX, &msg, &n);
+    int rc = pl_ws_frame_rx_add(&c->rx, in, len, whole, PL_WS_FRAME_MAX, &msg, &n);
     if (rc == -EMSGSIZE) {
         pl_client_err err;
-        pl_err_fill(&err, -EMSGSIZE, 0, "protocol", "WebSocket frame over %u bytes",
-                    PL_WS_FRAME_MAX);
+        pl_proto_err(&err, -EMSGSIZE, 0, "protocol", "WebSocket frame over %u bytes",
+                     PL_WS_FRAME_MAX);
         pl_sub_lost(c->sub, &err);
         return -1;
     }
@@ -190,19 +194,6 @@ static int on_writeable(pl_ws_conn *c)
     return 0;
 }
 
-static unsigned char *publish_frame(const pl_pub_msg *m, size_t *len)
-{
-    json_t *o = pl_pub_json(m, "publish");
-    unsigned char *buf = NULL;
-    if (!o)
-        return NULL;
-    size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT);
-    if (n && (buf = malloc(LWS_PRE + n + 1)))
-        *len = json_dumpb(o, (char *)buf + LWS_PRE, n, JSON_COMPACT);
-    json_decref(o);
-    return buf;
-}
-
 int pl_sub_publish(pl_sub *s, const pl_pub_msg *m, pl_publish_fn fn, void *ud)
 {
     pl_ws_conn *c = s->ws;
@@ -213,7 +204,7 @@ int pl_sub_publish(pl_sub *s, const pl_pub_msg *m, pl_publish_fn fn, void *ud)
     if (c->q_len == PL_WS_QUEUE_MAX)
         return -EAGAIN;
     ws_pub p = {.fn = fn, .ud = ud};
-    if (!(p.buf = publish_frame(m, &p.len)))
+    if (!(p.buf = (unsigned char *)pl_proto_publish_text(m, "publish", LWS_PRE, &p.len)))
         return -EINVAL;
     c->q[(c->q_head + c->q_len++) % PL_WS_QUEUE_MAX] = p;
     lws_callback_on_writable(c->wsi);
@@ -228,26 +219,9 @@ static void conn_lost(pl_ws_conn *c, int rc, const char *what, const char *detai
     c->closing = true;
     if (!c->sub)
         return;
-    pl_err_fill(&err, rc, 0, "transport", "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+    pl_proto_err(&err, rc, 0, "transport", "%s%s%s", what, detail ? ": " : "",
+                 detail ? detail : "");
     pl_sub_lost(c->sub, &err);
-}
-
-/* lws reports a failed connect() or bind() only as "Unable to connect";
- * errno, read first thing in the callback, still says why. Only causes a
- * caller can act on are kept (an address out of ports: use another). */
-static int connect_errno(int e)
-{
-    switch (e) {
-    case EADDRNOTAVAIL:
-    case EADDRINUSE:
-    case ECONNREFUSED:
-    case ENETUNREACH:
-    case EHOSTUNREACH:
-    case EMFILE:
-    case ENFILE:
-    case ENOBUFS: return e;
-    default: return 0;
-    }
 }
 
 /* The handshake failed. Before the TCP connection was up it is a refusal;
@@ -261,28 +235,29 @@ static void handshake_failed(pl_ws_conn *c, struct lws *wsi, const char *why, in
     if (!c->sub)
         return;
     if (c->untrusted) { /* as for https: a setting to fix, not a fault */
-        pl_err_fill(&err, -EPROTO, 0, "tls", "the server's certificate is not trusted%s%s",
-                    why ? ": " : "", why ? why : "");
+        pl_proto_err(&err, -EPROTO, 0, "tls", "the server's certificate is not trusted%s%s",
+                     why ? ": " : "", why ? why : "");
         pl_sub_fatal(c->sub, &err);
         return;
     }
     if (status) {
-        pl_err_fill(&err, -EPROTO, (int)status, "http", "WebSocket handshake answered HTTP %u",
-                    status);
+        pl_proto_err(&err, -EPROTO, (int)status, "http", "WebSocket handshake answered HTTP %u",
+                     status);
         if (status >= 400 && status < 500 && status != 429)
             pl_sub_fatal(c->sub, &err);
         else
             pl_sub_refused(c->sub, &err);
         return;
     }
-    int e = c->fd >= 0 ? 0 : connect_errno(os_errno);
-    pl_err_fill(&err,
-                c->fd >= 0 ? -ECONNRESET
-                : e        ? -e
-                           : -ECONNREFUSED,
-                0, "transport", "%s%s%s%s%s%s",
-                c->fd >= 0 ? "WebSocket handshake cut" : "WebSocket connect failed",
-                why ? ": " : "", why ? why : "", e ? " (" : "", e ? strerror(e) : "", e ? ")" : "");
+    int e = c->fd >= 0 ? 0 : pl_proto_connect_errno(os_errno);
+    pl_proto_err(&err,
+                 c->fd >= 0 ? -ECONNRESET
+                 : e        ? -e
+                            : -ECONNREFUSED,
+                 0, "transport", "%s%s%s%s%s%s",
+                 c->fd >= 0 ? "WebSocket handshake cut" : "WebSocket connect failed",
+                 why ? ": " : "", why ? why : "", e ? " (" : "", e ? strerror(e) : "",
+                 e ? ")" : "");
     if (c->fd >= 0)
         pl_sub_lost(c->sub, &err);
     else
@@ -363,47 +338,72 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     return rc;
 }
 
-const struct lws_protocols pl_ws_protocols[] = {
+static const struct lws_protocols protocols[] = {
     {"pushlab-client", ws_callback, 0, 16384, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* ---------------------------------------------------------- connecting */
+/* ---------------------------------------------------------- the context */
 
-/* Splits "ws://host:port/prefix" and builds the path for this room. */
-static int ws_target(pl_sub *s, char *host, size_t hlen, int *port, char *path, size_t plen,
-                     bool *tls)
+/* The loop's one libwebsockets client context (l->ws), made by the first
+ * WebSocket subscription with the loop's TLS options and freed with the
+ * loop's contexts. */
+struct pl_ws_context {
+    pl_loop_part part;
+    pl_loop *loop;
+    struct lws_context *lws;
+};
+
+static void context_free(pl_loop_part *p)
 {
-    char copy[512];
-    const char *proto, *addr, *p;
-    snprintf(copy, sizeof copy, "%s", s->ws_url);
-    if (lws_parse_uri(copy, &proto, &addr, port, &p))
-        return -EINVAL;
-    *tls = strcmp(proto, "wss") == 0;
-    if (strcmp(proto, "ws") != 0 && !*tls)
-        return -EINVAL;
-    snprintf(host, hlen, "%s", addr);
-    /* p is the path without its leading '/': "" and "ws" both mean /ws/ */
-    int n = (int)strlen(p);
-    while (n && p[n - 1] == '/')
-        n--;
-    bool ends_ws = n >= 2 && strncmp(p + n - 2, "ws", 2) == 0 && (n == 2 || p[n - 3] == '/');
-    unsigned long long since = (unsigned long long)s->cursor;
-    const char *beat = pl_sub_beat_arg(s);
-    int w = n == 0 ? snprintf(path, plen, "/ws/%s?since=%llu%s", s->room, since, beat)
-            : ends_ws
-                ? snprintf(path, plen, "/%.*s/%s?since=%llu%s", n, p, s->room, since, beat)
-                : snprintf(path, plen, "/%.*s/ws/%s?since=%llu%s", n, p, s->room, since, beat);
-    return w > 0 && (size_t)w < plen ? 0 : -EINVAL;
+    struct pl_ws_context *w = pl_list_entry(p, struct pl_ws_context, part);
+    lws_context_destroy(w->lws);
+    w->loop->ws = NULL;
+    free(w);
 }
+
+/* The context on the loop's libev loop ("foreign loop"), or NULL. Made
+ * for the first connection, to `host` (`tls`: wss): the proxy decision
+ * (proxy.c) is made then, once per loop, which is right because a loop
+ * talks to one server. */
+static struct lws_context *context_of(pl_loop *l, const char *host, bool tls)
+{
+    struct lws_context_creation_info info;
+    void *foreign[1] = {l->ev};
+    struct pl_ws_context *w = l->ws;
+    if (w)
+        return w->lws;
+    if (!(w = calloc(1, sizeof *w)))
+        return NULL;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = l->cacert;
+    info.foreign_loops = foreign;
+    info.user = l;
+    /* Never NULL: with NULL, lws would read $http_proxy itself and go
+     * through it even for hosts $no_proxy names. "" means direct. */
+    info.http_proxy_address = pl_proxy_for(host, tls);
+    if (!(w->lws = lws_create_context(&info))) {
+        free(w);
+        return NULL;
+    }
+    w->loop = l;
+    w->part.free = context_free;
+    pl_loop_own(l, &w->part, PL_STAGE_CONTEXTS);
+    l->ws = w;
+    return w->lws;
+}
+
+/* ---------------------------------------------------------- connecting */
 
 static int ws_connect(pl_sub *s)
 {
     struct lws_client_connect_info ci;
-    char host[256], hostport[300], path[512];
-    int port = 0;
-    bool tls = false;
-    if (ws_target(s, host, sizeof host, &port, path, sizeof path, &tls))
+    char hostport[300];
+    pl_url_target t;
+    if (pl_url_ws_target(s->ws_url, s->room, s->cursor, pl_sub_beat_arg(s), &t))
         return -EINVAL;
     pl_ws_conn *c = calloc(1, sizeof *c);
     if (!c || !(c->ping = pl_timer_new(s->loop, ping_cb, c))) {
@@ -414,22 +414,22 @@ static int ws_connect(pl_sub *s)
     c->loop = s->loop;
     c->fd = -1;
     memset(&ci, 0, sizeof ci);
-    if (!(ci.context = pl_loop_lws(s->loop, host, tls))) {
+    if (!(ci.context = context_of(s->loop, t.host, t.tls))) {
         pl_timer_free(c->ping);
         free(c);
         return -ENOMEM;
     }
-    ci.address = host;
-    ci.port = port;
-    ci.path = path;
-    snprintf(hostport, sizeof hostport, "%s:%d", host, port);
+    ci.address = t.host;
+    ci.port = t.port;
+    ci.path = t.path;
+    snprintf(hostport, sizeof hostport, "%s:%d", t.host, t.port);
     ci.host = hostport; /* the Host header */
     ci.origin = NULL;   /* a non-browser client sends no Origin */
     ci.local_protocol_name = "pushlab-client";
     ci.userdata = c;
     ci.iface = s->source_addr;
-    ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
-    if (tls && s->loop->insecure)
+    ci.ssl_connection = t.tls ? LCCSCF_USE_SSL : 0;
+    if (t.tls && s->loop->insecure)
         ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                              LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
     s->ws = c;
@@ -449,24 +449,21 @@ static int ws_connect(pl_sub *s)
     return 0;
 }
 
-static void config_done(pl_http *h, CURLcode rc, long status)
+static void config_done(pl_xfer *h, CURLcode rc, long status)
 {
     pl_sub *s = h->ud;
     pl_sub_enter(s);
     if (rc != CURLE_OK || status != 200) {
         pl_sub_http_failed(s, h, rc, status);
     } else {
-        json_t *root = json_loadb(pl_http_body(h), h->body.len, 0, NULL);
-        const char *u = json_string_value(json_object_get(root, "ws_url"));
         pl_client_err err;
-        if (!u || !(s->ws_url = strdup(u))) {
-            pl_err_fill(&err, -EPROTO, 0, "protocol", "GET /api/config has no ws_url");
+        if (!(s->ws_url = pl_proto_ws_url(pl_xfer_body(h), h->body.len))) {
+            pl_proto_err(&err, -EPROTO, 0, "protocol", "GET /api/config has no ws_url");
             pl_sub_lost(s, &err);
         } else if (ws_connect(s) < 0) {
-            pl_err_fill(&err, -ECONNREFUSED, 0, "transport", "cannot connect to %s", s->ws_url);
+            pl_proto_err(&err, -ECONNREFUSED, 0, "transport", "cannot connect to %s", s->ws_url);
             pl_sub_refused(s, &err);
         }
-        json_decref(root);
     }
     pl_sub_leave(s);
 }
@@ -475,10 +472,7 @@ static int ws_start(pl_sub *s)
 {
     if (s->ws_url)
         return ws_connect(s);
-    char *url;
-    if (asprintf(&url, "%s/api/config", s->url) < 0)
-        return -ENOMEM;
-    return pl_sub_http_get(s, url, 10000L, config_done);
+    return pl_xfer_get(&s->http, pl_url_join(s->url, "/api/config"), 10000L, config_done);
 }
 
 static void ws_stop_all(pl_sub *s)

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pl_ws_rx_add(pl_ws_rx *rx, const char *in, size_t len, bool whole, size_t max, const char **msg,
-                 size_t *n)
+int pl_ws_frame_rx_add(pl_ws_frame_rx *rx, const char *in, size_t len, bool whole, size_t max,
+                       const char **msg, size_t *n)
 {
     pl_buf *b = &rx->buf;
     if (whole && b->len == 0) { /* the usual case: no copy, no buffer */
@@ -29,7 +29,7 @@ int pl_ws_rx_add(pl_ws_rx *rx, const char *in, size_t len, bool whole, size_t ma
     return 1;
 }
 
-void pl_ws_rx_free(pl_ws_rx *rx) { pl_buf_free(&rx->buf); }
+void pl_ws_frame_rx_free(pl_ws_frame_rx *rx) { pl_buf_free(&rx->buf); }
 
 void pl_ws_frame_parse(const char *p, size_t n, pl_ws_frame *f)
 {

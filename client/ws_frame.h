@@ -12,19 +12,19 @@
 #include "buf.h"
 
 /* A message being joined from fragments. Zero-initialised is empty. */
-typedef struct pl_ws_rx {
+typedef struct pl_ws_frame_rx {
     pl_buf buf;
-} pl_ws_rx;
+} pl_ws_frame_rx;
 
 /* Adds `len` bytes of a message; `whole` says they end it. Returns 1 with
  * the whole message in *msg / *n (borrowed: `in` itself for a message that
  * came in one piece, else the buffer, NUL-terminated; valid until the next
  * call), 0 when more fragments must follow, -EMSGSIZE past `max` bytes or
  * -ENOMEM; after an error the partial message is dropped. */
-int pl_ws_rx_add(pl_ws_rx *rx, const char *in, size_t len, bool whole, size_t max, const char **msg,
-                 size_t *n);
+int pl_ws_frame_rx_add(pl_ws_frame_rx *rx, const char *in, size_t len, bool whole, size_t max,
+                       const char **msg, size_t *n);
 /* Frees the buffer; the rx is empty again. */
-void pl_ws_rx_free(pl_ws_rx *rx);
+void pl_ws_frame_rx_free(pl_ws_frame_rx *rx);
 
 typedef enum pl_ws_frame_kind {
     PL_WS_FRAME_BAD,     /* not JSON, or no string "type" */

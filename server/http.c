@@ -146,9 +146,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* MHD's per-connection memory: request head, response head and the write
- * buffer. It is what an idle SSE stream costs, so it is kept small (held
- * streams measured at 7.5 KB each with 5 KiB, 10.6 KB with 8 KiB); request
- * heads up to about 4 KiB fit. */
+ * buffer. It is most of what an idle SSE stream costs, so it is kept
+ * small (docs/architecture.md, "Figures behind the code"); request heads
+ * up to about 4 KiB fit. */
 #define CONN_POOL (5 * 1024)
 
 int pl_http_start(pl_server *srv)

@@ -2,7 +2,7 @@
  * with libcurl: which hosts bypass $http_proxy. */
 #include <stdlib.h>
 #include "check.h"
-#include "client_internal.h"
+#include "proxy_internal.h"
 
 TEST(a_listed_host_or_address_bypasses_the_proxy)
 {

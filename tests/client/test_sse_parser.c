@@ -21,7 +21,7 @@ static void add(record *r, const char *s, size_t n)
     }
 }
 
-static void on_event(void *ud, const pl_sse_event *ev)
+static void on_event(void *ud, const pl_sse_parser_event *ev)
 {
     record *r = ud;
     add(r, ev->type, ev->type_len);
@@ -39,7 +39,7 @@ static void on_retry(void *ud, uint64_t ms)
     add(ud, buf, (size_t)snprintf(buf, sizeof buf, "retry=%llu;", (unsigned long long)ms));
 }
 
-static const pl_sse_callbacks cbs = {.on_event = on_event, .on_retry = on_retry};
+static const pl_sse_parser_callbacks cbs = {.on_event = on_event, .on_retry = on_retry};
 
 /* Parses `in` (n bytes) cut at `cut` (n: whole) or byte by byte (cut ==
  * SIZE_MAX) into r. Returns the last feed's result. */
@@ -48,16 +48,16 @@ static int parse(const char *in, size_t n, size_t cut, record *r)
     pl_sse_parser p;
     int rc = 0;
     memset(r, 0, sizeof *r);
-    pl_sse_init(&p, 256, &cbs, r);
+    pl_sse_parser_init(&p, 256, &cbs, r);
     if (cut == SIZE_MAX) {
         for (size_t i = 0; i < n && rc == 0; i++)
-            rc = pl_sse_feed(&p, in + i, 1);
+            rc = pl_sse_parser_feed(&p, in + i, 1);
     } else {
-        rc = pl_sse_feed(&p, in, cut);
+        rc = pl_sse_parser_feed(&p, in, cut);
         if (rc == 0)
-            rc = pl_sse_feed(&p, in + cut, n - cut);
+            rc = pl_sse_parser_feed(&p, in + cut, n - cut);
     }
-    pl_sse_free(&p);
+    pl_sse_parser_free(&p);
     return rc;
 }
 
@@ -196,11 +196,11 @@ TEST(reset_stream_keeps_last_event_id)
 {
     pl_sse_parser p;
     record r = {0};
-    pl_sse_init(&p, 0, &cbs, &r);
-    CHECK_EQ_INT(pl_sse_feed(&p, "id: 9\ndata: a\n\ndata: half", 25), 0);
-    pl_sse_reset_stream(&p);
-    CHECK_EQ_INT(pl_sse_feed(&p, "data: b\n\n", 9), 0);
-    pl_sse_free(&p);
+    pl_sse_parser_init(&p, 0, &cbs, &r);
+    CHECK_EQ_INT(pl_sse_parser_feed(&p, "id: 9\ndata: a\n\ndata: half", 25), 0);
+    pl_sse_parser_reset_stream(&p);
+    CHECK_EQ_INT(pl_sse_parser_feed(&p, "data: b\n\n", 9), 0);
+    pl_sse_parser_free(&p);
     CHECK_EQ_STR(r.log, "message|9|a;message|9|b;");
 }
 

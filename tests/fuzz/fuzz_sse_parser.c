@@ -30,7 +30,7 @@ static void put(transcript *t, const char *s, size_t n)
     t->p[t->len] = '\0';
 }
 
-static void on_event(void *ud, const pl_sse_event *ev)
+static void on_event(void *ud, const pl_sse_parser_event *ev)
 {
     transcript *t = ud;
     char head[96];
@@ -55,7 +55,7 @@ static void on_retry(void *ud, uint64_t ms)
 
 static void on_comment(void *ud) { put(ud, "C\n", 2); }
 
-static const pl_sse_callbacks cb = {on_event, on_retry, on_comment};
+static const pl_sse_parser_callbacks cb = {on_event, on_retry, on_comment};
 
 /* Parses `data` fed in pieces of the sizes `split` returns; stops at the
  * first error, as the client does (it drops the stream). */
@@ -64,15 +64,15 @@ static void parse(const uint8_t *data, size_t size, size_t max_line, transcript 
 {
     pl_sse_parser p;
     memset(t, 0, sizeof *t);
-    pl_sse_init(&p, max_line, &cb, t);
+    pl_sse_parser_init(&p, max_line, &cb, t);
     for (size_t at = 0; at < size && t->rc == 0;) {
         size_t n = split(at, ud);
         if (n > size - at)
             n = size - at;
-        t->rc = pl_sse_feed(&p, (const char *)data + at, n);
+        t->rc = pl_sse_parser_feed(&p, (const char *)data + at, n);
         at += n;
     }
-    pl_sse_free(&p);
+    pl_sse_parser_free(&p);
 }
 
 static size_t whole(size_t at, void *ud)
@@ -97,7 +97,7 @@ static size_t chunked(size_t at, void *ud)
 }
 
 /* Delivers each `message` event as the SSE transport does. */
-static void deliver(void *ud, const pl_sse_event *ev)
+static void deliver(void *ud, const pl_sse_parser_event *ev)
 {
     void **ctx = ud;
     if (ev->type_len != 7 || memcmp(ev->type, "message", 7) != 0)
@@ -127,11 +127,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_model fm;
     pl_sub *s = fuzz_sub_new(&fm, 0);
     void *ctx[2] = {s, &fm};
-    pl_sse_callbacks dcb = {.on_event = deliver};
+    pl_sse_parser_callbacks dcb = {.on_event = deliver};
     pl_sse_parser p;
-    pl_sse_init(&p, max_line, &dcb, ctx);
-    pl_sse_feed(&p, (const char *)in.p, in.n);
-    pl_sse_free(&p);
+    pl_sse_parser_init(&p, max_line, &dcb, ctx);
+    pl_sse_parser_feed(&p, (const char *)in.p, in.n);
+    pl_sse_parser_free(&p);
     free(s);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* Fuzz target: the client's handling of WebSocket messages from a server.
  * The input is a bound (one byte) and then fragments, each a flags byte
  * (bit 0: the message ends here), a length byte and that many bytes.
- * Fragments are joined as ws.c joins them (pl_ws_rx_add), each whole
+ * Fragments are joined as ws.c joins them (pl_ws_frame_rx_add), each whole
  * message is classified (pl_ws_frame_parse), and message frames go to the
  * real cursor code (fuzz_sub.h). Checked: the joined message is exactly
  * the fragments' bytes, the bound holds exactly, and each kind carries
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_in in = {data, size};
     size_t max = (size_t)8 << (fuzz_u8(&in) & 7); /* 8 .. 1024 bytes */
-    pl_ws_rx rx = {0};
+    pl_ws_frame_rx rx = {0};
     fuzz_model fm;
     pl_sub *s = fuzz_sub_new(&fm, fuzz_u8(&in));
     /* The model of joining: the bytes of the message so far. */
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = fuzz_bytes(&in, fuzz_u8(&in), &frag);
         const char *msg = NULL;
         size_t n = 0;
-        int rc = pl_ws_rx_add(&rx, (const char *)frag, len, whole, max, &msg, &n);
+        int rc = pl_ws_frame_rx_add(&rx, (const char *)frag, len, whole, max, &msg, &n);
         if (whole && want_len == 0) {
             /* One piece is handed through uncopied; lws bounds a piece. */
             FUZZ_CHECK(rc == 1 && msg == (const char *)frag && n == len);
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_frame(msg, n, s, &fm);
         want_len = 0;
     }
-    pl_ws_rx_free(&rx);
+    pl_ws_frame_rx_free(&rx);
     free(want);
     free(s);
     return 0;
