@@ -10,9 +10,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static const pl_transport client_transport[PL_BT_COUNT] = {
-    PL_TRANSPORT_SHORT_POLL, PL_TRANSPORT_LONG_POLL, PL_TRANSPORT_SSE, PL_TRANSPORT_WS};
-
 /* Refusals in a row (no connection, or a 429/5xx) before a subscription
  * counts as failed; a cut connection is always retried. */
 #define SUB_MAX_FAILS 5
@@ -119,7 +116,7 @@ static int open_one(run *r, bsub *b)
     const pl_bench_opts *o = r->o;
     if ((b->src = pl_srcplan_take(&r->src)) < 0)
         return -EADDRNOTAVAIL;
-    pl_sub_opts so = {.transport = client_transport[r->t],
+    pl_sub_opts so = {.transport = r->t,
                       .url = r->tg->url,
                       .ws_url = r->tg->ws_url,
                       .room = r->room_names[b->room],
@@ -161,7 +158,7 @@ static int fd_room(const run *r)
 int pl_bsubs_open(run *r)
 {
     int rc = pl_srcplan_init(&r->src, r->o,
-                             r->tg->ws_url && r->t == PL_BT_WS ? r->tg->ws_url : r->tg->url);
+                             r->tg->ws_url && r->t == PL_TRANSPORT_WS ? r->tg->ws_url : r->tg->url);
     int room = fd_room(r);
     for (int i = 0; rc == 0 && i < r->o->subscribers; i++) {
         bsub *b = &r->subs[i];

@@ -9,6 +9,7 @@
 #include "env.h"
 #include "event_count.h"
 #include "publisher.h"
+#include "run.h"
 #include "srcaddr.h"
 #include "validate.h"
 #include <arpa/inet.h>
@@ -148,9 +149,9 @@ static int setup(floor_run *f, const pl_btarget_addr *tg)
     snprintf(f->room, sizeof f->room, "floor-%d-%ld", (int)getpid(),
              (long)(pl_clock_real_us() % 1000000));
     f->rooms[0] = f->room;
-    f->warm_msgs = (uint64_t)(o->warmup_s * o->rate + 0.5);
-    f->total_msgs = f->warm_msgs + (uint64_t)(o->duration_s * o->rate + 0.5);
-    f->total_msgs += f->total_msgs == f->warm_msgs;
+    pl_brun_window w = pl_brun_window_of(o);
+    f->warm_msgs = w.warm_msgs;
+    f->total_msgs = w.total_msgs;
     f->socks = calloc((size_t)o->subscribers, sizeof *f->socks);
     f->text = malloc((size_t)o->size + 1);
     if (rc || !f->socks || !f->text)
@@ -162,59 +163,55 @@ static int setup(floor_run *f, const pl_btarget_addr *tg)
     for (int i = 0; i < o->subscribers; i++)
         if ((rc = open_one(f, i, &sa, salen)) != 0)
             return rc;
-    pl_bpub_cfg pc = {.loop = f->loop,
-                      .url = tg->url,
-                      .ws_url = tg->ws_url,
-                      .rooms = f->rooms,
-                      .n_rooms = 1,
-                      .rate = o->rate,
-                      .total = f->total_msgs,
-                      .pause_at = f->warm_msgs,
-                      .pause_us = 400000,
-                      .over_ws = o->publish_over_ws,
-                      .text = f->text,
-                      .on_done = on_published,
-                      .ud = f};
+    pl_bpub_cfg pc = pl_brun_publisher(o, f->loop, tg, w);
+    pc.rooms = f->rooms;
+    pc.n_rooms = 1;
+    pc.text = f->text;
+    pc.on_done = on_published;
+    pc.ud = f;
     return pl_bpub_new(&pc, &f->pub);
 }
 
-static bool all_open(floor_run *f)
+static bool all_open(void *ud)
 {
+    floor_run *f = ud;
     return f->heads == f->o->subscribers && pl_bpub_ready(f->pub);
 }
 
-static bool all_delivered(floor_run *f)
+static bool all_delivered(void *ud)
 {
+    floor_run *f = ud;
     uint64_t live = (uint64_t)(f->o->subscribers - f->closed);
     return pl_bpub_finished(f->pub) && f->events >= live * (f->stored + f->warm_msgs);
 }
 
-/* Runs the loop in slices until `deadline_us` or until done(f). */
-static void run_until(floor_run *f, int64_t deadline_us, bool (*done)(floor_run *))
+static void progress(void *ud, int64_t start_us)
 {
-    for (;;) {
-        int64_t left = deadline_us - pl_clock_mono_us();
-        if (left <= 0 || (done && done(f)))
-            return;
-        pl_loop_run(f->loop, (int)(left > 250000 ? 250 : (left + 999) / 1000));
-        if (!f->o->quiet && isatty(2))
-            fprintf(stderr, "\r\033[K[floor] open %d/%d  events %llu", f->heads, f->o->subscribers,
-                    (unsigned long long)f->events);
-    }
+    floor_run *f = ud;
+    (void)start_us;
+    if (!f->o->quiet && isatty(2))
+        fprintf(stderr, "\r\033[K[floor] open %d/%d  events %llu", f->heads, f->o->subscribers,
+                (unsigned long long)f->events);
+}
+
+static void run_until(floor_run *f, int64_t deadline_us, bool (*done)(void *f))
+{
+    pl_brun_until(f->loop, deadline_us, done, progress, f);
 }
 
 static int measure(floor_run *f, floor_result *r)
 {
     int n = f->o->subscribers;
-    run_until(f, pl_clock_mono_us() + 30000000 + (int64_t)n * 2000, all_open);
+    run_until(f, pl_brun_open_deadline(n), all_open);
     if (!all_open(f))
         return -ENOTCONN;
     pl_bpub_start(f->pub, pl_clock_mono_us() + 10000);
     /* Snapshot inside the publisher's planned pause, as a scenario does. */
-    run_until(f, pl_bpub_intended(f->pub, f->warm_msgs) - 300000, NULL);
+    run_until(f, pl_brun_snapshot_at(pl_bpub_intended(f->pub, f->warm_msgs)), NULL);
     uint64_t e0 = f->events, r0 = f->recvs;
     pl_cpu c0 = pl_clock_cpu();
-    run_until(f, pl_bpub_intended(f->pub, f->total_msgs - 1) + 2000000, all_delivered);
+    int64_t last = pl_bpub_intended(f->pub, f->total_msgs ? f->total_msgs - 1 : 0);
+    run_until(f, last + 2000000, all_delivered);
     pl_cpu c1 = pl_clock_cpu();
     r->expected = f->stored * (uint64_t)(n - f->closed);
     r->delivered = f->events - e0;

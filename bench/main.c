@@ -133,16 +133,16 @@ static int restart_server(const pl_bench_opts *o, pl_btarget *srv, pl_btarget_ad
 
 static int run_all(const pl_bench_opts *o, pl_btarget_addr *tg, pl_btarget *own)
 {
-    pl_bench_result *res = calloc(PL_BT_COUNT, sizeof *res);
+    pl_bench_result *res = calloc(PL_BENCH_TRANSPORTS, sizeof *res);
     int n = 0, rc = 0, runs = 0;
     if (!res)
         return -ENOMEM;
-    for (int t = 0; t < PL_BT_COUNT && rc == 0; t++) {
+    for (int t = 0; t < PL_BENCH_TRANSPORTS && rc == 0; t++) {
         if (!o->transports[t])
             continue;
         if (own && runs++ > 0 && (rc = restart_server(o, own, tg)) != 0)
             break;
-        rc = pl_bench_run(o, (enum pl_bench_transport)t, tg, &res[n]);
+        rc = pl_bench_run(o, (pl_transport)t, tg, &res[n]);
         if (rc)
             fprintf(stderr, "pushlab-bench: %s could not run: %s\n", pl_bench_transport_name(t),
                     strerror(-rc));

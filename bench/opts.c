@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const names[PL_BT_COUNT] = {"short_poll", "long_poll", "sse", "ws"};
+static const char *const names[PL_BENCH_TRANSPORTS] = {"short_poll", "long_poll", "sse", "ws"};
 
-const char *pl_bench_transport_name(enum pl_bench_transport t) { return names[t]; }
+const char *pl_bench_transport_name(pl_transport t) { return names[t]; }
 
 static void usage(FILE *f)
 {
@@ -66,9 +66,9 @@ static int parse_list(char *list, pl_bench_opts *o)
             if (*c == '-')
                 *c = '_';
         int i = 0;
-        while (i < PL_BT_COUNT && strcmp(t, names[i]) != 0)
+        while (i < PL_BENCH_TRANSPORTS && strcmp(t, names[i]) != 0)
             i++;
-        if (i == PL_BT_COUNT) {
+        if (i == PL_BENCH_TRANSPORTS) {
             fprintf(stderr, "pushlab-bench: unknown transport '%s'\n", t);
             return -EINVAL;
         }
@@ -95,7 +95,7 @@ static int num(const char *name, const char *s, double lo, double hi, double *ou
 static void defaults(pl_bench_opts *o)
 {
     memset(o, 0, sizeof *o);
-    for (int i = 0; i < PL_BT_COUNT; i++)
+    for (int i = 0; i < PL_BENCH_TRANSPORTS; i++)
         o->transports[i] = true;
     o->subscribers = 100;
     o->rate = 50;

@@ -7,13 +7,14 @@
 #include <stdint.h>
 #include "client.h"
 
-enum pl_bench_transport { PL_BT_SHORT_POLL, PL_BT_LONG_POLL, PL_BT_SSE, PL_BT_WS, PL_BT_COUNT };
+/* A bench runs the client's transports (client.h), all but PL_TRANSPORT_AUTO. */
+#define PL_BENCH_TRANSPORTS PL_TRANSPORT_AUTO
 
 typedef struct pl_bench_opts {
     bool overhead; /* the `overhead` subcommand */
     bool floor;    /* the `floor` subcommand */
     bool radio;    /* the `radio` subcommand: a quiet chat seen as phones */
-    bool transports[PL_BT_COUNT];
+    bool transports[PL_BENCH_TRANSPORTS];
     int subscribers;
     double rate;       /* messages per second, all rooms together */
     double duration_s; /* measured window */
@@ -41,6 +42,6 @@ typedef struct pl_bench_opts {
 int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o);
 
 /* "short_poll", "long_poll", "sse", "ws": the names in JSON and CSV. */
-const char *pl_bench_transport_name(enum pl_bench_transport t);
+const char *pl_bench_transport_name(pl_transport t);
 
 #endif

@@ -54,13 +54,12 @@ int pl_bench_overhead(const pl_bench_opts *o, const pl_btarget_addr *tg)
     run.poll_interval_ms = 250;
     run.duration_s = 3;
     run.warmup_s = 1;
-    pl_bench_result *res = calloc(PL_BT_COUNT, sizeof *res);
+    pl_bench_result *res = calloc(PL_BENCH_TRANSPORTS, sizeof *res);
     int n = 0, rc = 0;
     if (!res)
         return -ENOMEM;
-    for (int t = 0; t < PL_BT_COUNT && rc == 0; t++) {
-        if (o->transports[t] &&
-            (rc = pl_bench_run(&run, (enum pl_bench_transport)t, tg, &res[n])) == 0)
+    for (int t = 0; t < PL_BENCH_TRANSPORTS && rc == 0; t++) {
+        if (o->transports[t] && (rc = pl_bench_run(&run, (pl_transport)t, tg, &res[n])) == 0)
             n++;
     }
     if (rc == 0) {

@@ -194,7 +194,7 @@ static json_t *result_json(const pl_bench_result *r)
 static json_t *params_json(const pl_bench_opts *o)
 {
     json_t *list = json_array();
-    for (int t = 0; list && t < PL_BT_COUNT; t++)
+    for (int t = 0; list && t < PL_BENCH_TRANSPORTS; t++)
         if (o->transports[t])
             json_array_append_new(list, json_string(pl_bench_transport_name(t)));
     json_t *p =

@@ -11,7 +11,7 @@
 #include "radio_sample.h"
 
 typedef struct pl_bench_result {
-    enum pl_bench_transport transport;
+    pl_transport transport;
     int subscribers, opened;  /* asked for / OPEN or first request sent */
     int subscribers_failed;   /* could not open (not in expected, not lost) */
     uint64_t published;       /* measured messages the server stored */

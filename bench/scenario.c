@@ -4,16 +4,13 @@
 #include "scenario_internal.h"
 #include "clock.h"
 #include "meta.h"
+#include "run.h"
 #include "target.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* The planned silence between warm-up and window: the snapshots (stats
- * request, TCP_INFO of every socket) happen in it, delaying no message. */
-#define SNAPSHOT_PAUSE_US 400000
 
 static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
 {
@@ -96,29 +93,22 @@ static int make_text(run *r)
     return 0;
 }
 
-static void progress(const run *r, const char *phase, int64_t start_us)
+static void progress(void *ud, int64_t start_us)
 {
+    const run *r = ud;
     if (r->o->quiet || !isatty(2))
         return;
     fprintf(stderr, "\r\033[K[%s] %s %.1f s  open %d/%d  delivered %llu/%llu",
-            pl_bench_transport_name(r->t), phase, (double)(pl_clock_mono_us() - start_us) / 1e6,
+            pl_bench_transport_name(r->t), r->phase, (double)(pl_clock_mono_us() - start_us) / 1e6,
             r->ready, r->o->subscribers, (unsigned long long)r->res->delivered,
             (unsigned long long)r->res->expected);
 }
 
-typedef bool (*done_fn)(run *r);
-
-/* Runs the loop in slices until `deadline_us` or until done(r). */
-static void run_until(run *r, int64_t deadline_us, done_fn done, const char *phase)
+/* Runs the loop until `deadline_us` or until done(r), showing `phase`. */
+static void run_until(run *r, int64_t deadline_us, bool (*done)(void *r), const char *phase)
 {
-    int64_t start = pl_clock_mono_us();
-    for (;;) {
-        int64_t left = deadline_us - pl_clock_mono_us();
-        if (left <= 0 || (done && done(r)))
-            return;
-        pl_loop_run(r->loop, (int)(left > 250000 ? 250 : (left + 999) / 1000));
-        progress(r, phase, start);
-    }
+    r->phase = phase;
+    pl_brun_until(r->loop, deadline_us, done, progress, r);
 }
 
 /* Every subscription asks from id 0 in a room that is still empty, so
@@ -126,21 +116,23 @@ static void run_until(run *r, int64_t deadline_us, done_fn done, const char *pha
  * that is only OPEN after its first answer need not be waited for. The
  * others are OPEN at once (their first bytes); a request they made is no
  * sign (after a refusal it is the restart probe, over HTTP). */
-static bool all_ready(run *r)
+static bool all_ready(void *ud)
 {
+    run *r = ud;
     r->ready = r->opened;
     for (int i = 0; r->opened + r->failed < r->o->subscribers && i < r->o->subscribers; i++) {
         pl_sub_counters c;
         if (r->subs[i].open || !r->subs[i].sub)
             continue;
         pl_sub_counters_get(r->subs[i].sub, &c);
-        r->ready += r->t == PL_BT_LONG_POLL && c.http_requests > 0;
+        r->ready += r->t == PL_TRANSPORT_LONG_POLL && c.http_requests > 0;
     }
     return r->ready + r->failed == r->o->subscribers && pl_bpub_ready(r->pub);
 }
 
-static bool all_delivered(run *r)
+static bool all_delivered(void *ud)
 {
+    run *r = ud;
     return pl_bpub_finished(r->pub) && r->res->delivered + r->res->duplicated >= r->res->expected;
 }
 
@@ -205,29 +197,20 @@ static void measure(run *r)
 static int start_publisher(run *r)
 {
     const pl_bench_opts *o = r->o;
-    r->warm_msgs = (uint64_t)(o->warmup_s * o->rate + 0.5);
-    r->total_msgs = r->warm_msgs + (uint64_t)(o->duration_s * o->rate + 0.5);
-    if (r->total_msgs == r->warm_msgs && o->rate > 0)
-        r->total_msgs++;
+    pl_brun_window w = pl_brun_window_of(o);
+    r->warm_msgs = w.warm_msgs;
+    r->total_msgs = w.total_msgs;
     r->seen_bytes = (size_t)((r->total_msgs - r->warm_msgs) / (uint64_t)o->rooms / 8 + 1);
     if ((double)r->seen_bytes * o->subscribers > 512.0 * 1024 * 1024) {
         fprintf(stderr, "pushlab-bench: window too large to track (rate x duration x subs)\n");
         return -E2BIG;
     }
-    pl_bpub_cfg pc = {.loop = r->loop,
-                      .tls = &r->o->tls,
-                      .url = r->tg->url,
-                      .ws_url = r->tg->ws_url,
-                      .rooms = r->room_names,
-                      .n_rooms = o->rooms,
-                      .rate = o->rate,
-                      .total = r->total_msgs,
-                      .pause_at = r->warm_msgs,
-                      .pause_us = SNAPSHOT_PAUSE_US,
-                      .over_ws = o->publish_over_ws,
-                      .text = r->text,
-                      .on_done = on_published,
-                      .ud = r};
+    pl_bpub_cfg pc = pl_brun_publisher(o, r->loop, r->tg, w);
+    pc.rooms = r->room_names;
+    pc.n_rooms = o->rooms;
+    pc.text = r->text;
+    pc.on_done = on_published;
+    pc.ud = r;
     return pl_bpub_new(&pc, &r->pub);
 }
 
@@ -238,8 +221,7 @@ static int script(run *r)
         (rc = pl_bsubs_open(r)))
         return rc;
     int64_t t0 = pl_clock_mono_us();
-    int64_t open_deadline = t0 + 30000000 + (int64_t)r->o->subscribers * 2000;
-    run_until(r, open_deadline, all_ready, "open");
+    run_until(r, pl_brun_open_deadline(r->o->subscribers), all_ready, "open");
     pl_bsubs_fail_unready(r, (double)(pl_clock_mono_us() - t0) / 1e6);
     all_ready(r);
     r->res->opened = r->ready;
@@ -247,8 +229,7 @@ static int script(run *r)
         return -ENOTCONN;
     pl_bsubs_report(r);
     pl_bpub_start(r->pub, pl_clock_mono_us() + 10000);
-    int64_t window = pl_bpub_intended(r->pub, r->warm_msgs);
-    run_until(r, window - SNAPSHOT_PAUSE_US * 3 / 4, NULL, "warmup");
+    run_until(r, pl_brun_snapshot_at(pl_bpub_intended(r->pub, r->warm_msgs)), NULL, "warmup");
     measure(r);
     return 0;
 }
@@ -267,7 +248,7 @@ static void teardown(run *r)
     free(r->text);
 }
 
-int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_btarget_addr *tg,
+int pl_bench_run(const pl_bench_opts *o, pl_transport t, const pl_btarget_addr *tg,
                  pl_bench_result *out)
 {
     run r = {.o = o, .tg = tg, .t = t, .res = out, .cb = {.on_message = on_message}};

@@ -11,7 +11,7 @@
  * *out (zeroed first). Returns 0 when the run completed (losses are
  * results, not errors), or a negative code when it could not run (no
  * memory, no loop, the publisher could not start). */
-int pl_bench_run(const pl_bench_opts *o, enum pl_bench_transport t, const pl_btarget_addr *tg,
+int pl_bench_run(const pl_bench_opts *o, pl_transport t, const pl_btarget_addr *tg,
                  pl_bench_result *out);
 
 #endif

@@ -33,7 +33,7 @@ typedef struct bsub {
 typedef struct run {
     const pl_bench_opts *o;
     const pl_btarget_addr *tg;
-    enum pl_bench_transport t;
+    pl_transport t;
     pl_loop *loop;
     pl_bpub *pub;
     pl_bradio *radio; /* the sampled subscriptions as phones */
@@ -50,6 +50,7 @@ typedef struct run {
     int *subs_in_room;
     char *text;
     uint64_t warm_msgs, total_msgs; /* window: seq warm_msgs .. total_msgs-1 */
+    const char *phase;              /* for the progress line */
     size_t seen_bytes;              /* per subscription */
     uint64_t foreign;               /* deliveries without our meta */
     pl_bench_result *res;

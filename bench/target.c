@@ -129,7 +129,7 @@ static int parse_stats(const char *text, pl_btarget_stats *out)
     json_int_t rss;
     int rc = json_unpack(j, "{s:F, s:F, s:I}", "cpu_user_s", &user, "cpu_sys_s", &sys, "rss_bytes",
                          &rss);
-    for (int t = 0; rc == 0 && t < PL_BT_COUNT; t++) {
+    for (int t = 0; rc == 0 && t < PL_BENCH_TRANSPORTS; t++) {
         json_int_t b;
         rc = json_unpack(j, "{s:{s:{s:I}}}", "transports", pl_bench_transport_name(t), "bytes_out",
                          &b);

@@ -28,7 +28,7 @@ typedef struct pl_btarget {
 typedef struct pl_btarget_stats {
     double cpu_s; /* user + system */
     uint64_t rss_bytes;
-    uint64_t bytes_out[PL_BT_COUNT]; /* transports.<name>.bytes_out */
+    uint64_t bytes_out[PL_BENCH_TRANSPORTS]; /* transports.<name>.bytes_out */
 } pl_btarget_stats;
 
 /* The pushlab-server next to this executable's build dir
