@@ -103,15 +103,21 @@ void pl_proto_page_free(pl_proto_page *p)
     p->root = NULL;
 }
 
-int pl_proto_last_id(const char *body, size_t len, uint64_t *last_id)
+/* The integer `key` of the JSON object in `body`. 0 or -EPROTO. */
+static int int_field(const char *body, size_t len, const char *key, uint64_t *out)
 {
     json_t *root = json_loadb(body, len, 0, NULL);
-    json_t *last = json_object_get(root, "last_id");
-    int rc = json_is_integer(last) ? 0 : -EPROTO;
+    json_t *v = json_object_get(root, key);
+    int rc = json_is_integer(v) ? 0 : -EPROTO;
     if (!rc)
-        *last_id = (uint64_t)json_integer_value(last);
+        *out = (uint64_t)json_integer_value(v);
     json_decref(root);
     return rc;
+}
+
+int pl_proto_last_id(const char *body, size_t len, uint64_t *last_id)
+{
+    return int_field(body, len, "last_id", last_id);
 }
 
 char *pl_proto_ws_url(const char *body, size_t len)
@@ -161,11 +167,5 @@ char *pl_proto_publish_text(const pl_pub_msg *m, const char *type, size_t headro
 
 int pl_proto_publish_id(const char *body, size_t len, uint64_t *id)
 {
-    json_t *root = json_loadb(body, len, 0, NULL);
-    json_t *jid = json_object_get(root, "id");
-    int rc = json_is_integer(jid) ? 0 : -EPROTO;
-    if (!rc)
-        *id = (uint64_t)json_integer_value(jid);
-    json_decref(root);
-    return rc;
+    return int_field(body, len, "id", id);
 }

@@ -21,27 +21,26 @@ def opening_comment_lines(text):
     return text[: end if end >= 0 else len(text)].count("\n") + 1
 
 
-def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
-    problems, checked = [], 0
+def problems(root):
+    """Yields one line for each way a file is out of shape."""
     for d in DIRS:
-        top = os.path.join(root, d)
-        for name in sorted(os.listdir(top)):
+        for name in sorted(os.listdir(os.path.join(root, d))):
             if not name.endswith((".c", ".h")):
                 continue
-            checked += 1
-            path = f"{d}/{name}"
-            with open(os.path.join(top, name), encoding="utf-8") as f:
+            with open(os.path.join(root, d, name), encoding="utf-8") as f:
                 text = f.read()
             lines = text.count("\n")
             if name.endswith(".c") and lines > MAX_LINES:
-                problems.append(f"{path}: {lines} lines, over {MAX_LINES}")
+                yield f"{d}/{name}: {lines} lines, over {MAX_LINES}"
             if opening_comment_lines(text) < 2:
-                problems.append(f"{path}: does not open with two or more lines on its role")
-    for p in problems:
-        print(p)
-    print(f"check-files: {checked} files, {len(problems)} problem(s)")
-    return 1 if problems else 0
+                yield f"{d}/{name}: does not open with two or more lines on its role"
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
+    found = list(problems(root))
+    print("\n".join(found + [f"check-files: {len(found)} problem(s)"]))
+    return 1 if found else 0
 
 
 if __name__ == "__main__":
