@@ -156,10 +156,36 @@ typedef struct pl_sub_callbacks {
 
 #define PL_SINCE_NEW (-1) /* subscribe to new messages only */
 
+/* Whose protocol a subscription speaks: pushlab's (docs/protocol.md, the
+ * default), or another server's, so a bench measures it with the same
+ * loop and counters. A foreign server's message has no pushlab id or
+ * fields: its body is handed over verbatim as `text` (user "", meta and
+ * cid NULL, ts 0) and `id` counts the subscription's deliveries from 1,
+ * so the library sees no duplicate or gap; `since` is not used. */
+typedef enum pl_dialect {
+    PL_DIALECT_PUSHLAB,
+    /* nchan's subscribers (its documented layout): short polling is its
+     * interval poll (200 with the next message, 304 when none: the next
+     * poll then waits interval_ms, a 200 is followed at once), long
+     * polling one message per answer; both resume with If-Modified-Since
+     * and If-None-Match from the last Last-Modified and Etag. SSE resumes
+     * with Last-Event-ID (nchan's "time:tag"); a WebSocket cannot resume.
+     * A long poll nchan holds past poll_timeout_s is asked again. */
+    PL_DIALECT_NCHAN,
+    /* A bare WebSocket relay: every text frame is a message. WebSocket
+     * only; it cannot resume. */
+    PL_DIALECT_RELAY,
+} pl_dialect;
+
 /* What to subscribe to. Strings are copied by pl_sub_open. Zero values
  * pick the defaults noted. */
 typedef struct pl_sub_opts {
     pl_transport transport;
+    pl_dialect dialect;      /* the server's protocol (default pushlab's) */
+    const char *endpoint;    /* foreign dialects (required there): the whole
+                                subscribe URL, room included: http(s) for
+                                polling and SSE, ws(s) for WebSocket. url,
+                                ws_url, room and since are then unused */
     const char *url;         /* HTTP base, e.g. "http://127.0.0.1:8080" (required) */
     const char *ws_url;      /* e.g. "ws://127.0.0.1:8081"; NULL: GET /api/config */
     const char *room;        /* required, [A-Za-z0-9_-]{1,64} */
@@ -168,10 +194,12 @@ typedef struct pl_sub_opts {
     int poll_timeout_s;      /* long polling `timeout=` (default 25, max 60) */
     int heartbeat_s;         /* server heartbeat (default 15); silent 2x = dead; when
                                 set, SSE and WebSocket ask the server for it
-                                (heartbeat=, protocol 1.1) */
+                                (heartbeat=, protocol 1.1). Foreign dialects:
+                                0 (default) watches no silence */
     int ping_s;              /* WebSocket application ping period (default
                                 heartbeat_s); < 0: none, the server's pings
-                                keep the connection checked */
+                                keep the connection checked. Never sent
+                                in a foreign dialect */
     int backoff_min_ms;      /* first reconnect delay (default 250) */
     int backoff_max_ms;      /* cap (default 15000) */
     int max_fails;           /* FAILED after this many refusals in a row: no
@@ -250,7 +278,9 @@ int pl_publish_http(pl_loop *l, const char *url, const char *room, const pl_pub_
  * and completes on its ack (or error frame). Needs the subscription OPEN on
  * the WebSocket transport, else -ENOTCONN; at most 256 in flight, else
  * -EAGAIN. `fn` runs once from the loop; if the connection drops first it
- * runs with rc -ECONNRESET (retry with the same cid). */
+ * runs with rc -ECONNRESET (retry with the same cid). In a foreign dialect
+ * `text` alone is sent, verbatim, as one text frame, and `fn` runs (id 0)
+ * once it was written: such a server answers nothing. */
 int pl_sub_publish(pl_sub *s, const pl_pub_msg *m, pl_publish_fn fn, void *ud);
 
 /* Fetches GET /api/config and hands its `ws_url` (or an error) to `fn`,

@@ -30,6 +30,8 @@ typedef struct pl_transport_ops {
 } pl_transport_ops;
 
 extern const pl_transport_ops pl_short_poll_ops, pl_long_poll_ops, pl_sse_ops, pl_ws_ops;
+/* nchan's interval and long polling (nchan_poll.c). */
+extern const pl_transport_ops pl_nchan_interval_ops, pl_nchan_long_poll_ops;
 
 /* Per-connection WebSocket state lives in ws.c. */
 typedef struct pl_ws_conn pl_ws_conn;
@@ -42,18 +44,20 @@ struct pl_sub {
     pl_loop_part part; /* on the loop, freed with it */
     pl_sub_opts o;     /* strings below are owned copies */
     char *url, *ws_url, *room, *source_addr;
+    char *endpoint; /* a foreign dialect's subscribe URL (url is its copy too) */
     const pl_transport_ops *ops;
     pl_transport want; /* what the user asked for (maybe AUTO) */
     uint64_t cursor;
-    bool new_only; /* still waiting to learn the room's last id */
-    bool opened;   /* the current connection works */
-    bool settled;  /* some transport worked once: auto stops falling back */
-    bool resync;   /* check for a server restart before resuming */
-    bool closed;   /* pl_sub_close() called; free when not busy */
-    bool ask_beat; /* heartbeat_s was given: send heartbeat= */
-    int busy;      /* callbacks on the stack */
-    int fails;     /* refusals in a row (see pl_sub_refused) */
-    int retries;   /* retries since the last time a connection worked */
+    bool new_only;      /* still waiting to learn the room's last id */
+    bool opened;        /* the current connection works */
+    bool settled;       /* some transport worked once: auto stops falling back */
+    bool resync;        /* check for a server restart before resuming */
+    bool closed;        /* pl_sub_close() called; free when not busy */
+    bool ask_beat;      /* heartbeat_s was given: send heartbeat= */
+    bool watch_silence; /* the watchdog runs (not for a quiet foreign server) */
+    int busy;           /* callbacks on the stack */
+    int fails;          /* refusals in a row (see pl_sub_refused) */
+    int retries;        /* retries since the last time a connection worked */
     int backoff_ms;
     pl_timer *retry;    /* backoff, poll interval */
     pl_timer *watchdog; /* silence detector (SSE, WS) */
@@ -66,6 +70,9 @@ struct pl_sub {
     pl_sse_parser sse; /* sse.c */
     pl_ws_conn *ws;    /* ws.c */
     char beat_arg[24];
+    /* Where a foreign server resumes: nchan's last Last-Modified and Etag
+     * (nchan_poll.c), or its last SSE event id in resume_tag (sse.c). */
+    char resume_time[40], resume_tag[128];
 };
 
 /* ---- events from a transport to the core (sub.c) ---- */
@@ -92,6 +99,9 @@ void pl_sub_fatal(pl_sub *s, const pl_client_err *err);
 int pl_sub_deliver_json(pl_sub *s, const char *json, size_t len);
 /* Same, for an already parsed object (a page element, a WS frame). */
 int pl_sub_deliver_obj(pl_sub *s, void *json_obj);
+/* A foreign server's message: `body` verbatim as the text, the id the
+ * next of this subscription's count. Returns 0, or -ECANCELED once closed. */
+int pl_sub_deliver_raw(pl_sub *s, const char *body, size_t len);
 /* A polling page's (or the probe's) last_id: detects a server restart
  * and `new_only` positioning. Returns true when the page's messages
  * should be delivered. */

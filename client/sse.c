@@ -1,11 +1,15 @@
 /* Server-Sent Events: one long GET /api/rooms/{room}/events whose body is
  * fed to the WHATWG parser (sse_parser.c); each `message` event's data is
  * one message. Resumes with Last-Event-ID (and since=) from the cursor;
- * a stream silent past twice the heartbeat is reopened. */
+ * a stream silent past twice the heartbeat is reopened. In a foreign
+ * dialect (nchan) the GET is the endpoint, the data the message verbatim,
+ * and Last-Event-ID the server's own last event id. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "client_internal.h"
+#include "dialect.h"
 
 static void on_event(void *ud, const pl_sse_parser_event *ev)
 {
@@ -14,6 +18,13 @@ static void on_event(void *ud, const pl_sse_parser_event *ev)
         return;
     if (ev->type_len != 7 || memcmp(ev->type, "message", 7) != 0)
         return;
+    if (pl_dialect_foreign(s->o.dialect)) {
+        /* nchan resumes from its own ids ("time:tag"): keep the last. */
+        if (ev->id_len < sizeof s->resume_tag)
+            memcpy(s->resume_tag, ev->id, ev->id_len + 1);
+        pl_sub_deliver_raw(s, ev->data, ev->data_len);
+        return;
+    }
     if (pl_sub_deliver_json(s, ev->data, ev->data_len) == -EPROTO) {
         pl_client_err err;
         pl_proto_err(&err, -EPROTO, 0, "protocol", "bad SSE message: %.80s", ev->data);
@@ -63,16 +74,21 @@ static void sse_done(pl_xfer *h, CURLcode rc, long status)
 
 static int sse_start(pl_sub *s)
 {
-    char hdr[64];
-    char *url =
-        pl_sub_api_url(s, "events?since=%llu%s", (unsigned long long)s->cursor, pl_sub_beat_arg(s));
+    char hdr[160];
+    bool foreign = pl_dialect_foreign(s->o.dialect);
+    char *url = foreign ? strdup(s->endpoint)
+                        : pl_sub_api_url(s, "events?since=%llu%s", (unsigned long long)s->cursor,
+                                         pl_sub_beat_arg(s));
     if (!url)
         return -ENOMEM;
     pl_xfer_abort(&s->http); /* before its header list is replaced */
     curl_slist_free_all(s->http.headers);
     s->http.headers = curl_slist_append(NULL, "Accept: text/event-stream");
-    snprintf(hdr, sizeof hdr, "Last-Event-ID: %llu", (unsigned long long)s->cursor);
-    if (s->cursor && s->http.headers)
+    if (foreign)
+        snprintf(hdr, sizeof hdr, "Last-Event-ID: %s", s->resume_tag);
+    else
+        snprintf(hdr, sizeof hdr, "Last-Event-ID: %llu", (unsigned long long)s->cursor);
+    if ((foreign ? s->resume_tag[0] != '\0' : s->cursor != 0) && s->http.headers)
         curl_slist_append(s->http.headers, hdr);
     curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
     curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);

@@ -13,6 +13,7 @@
 #include "acct.h"
 #include "client_internal.h"
 #include "clock.h"
+#include "dialect.h"
 #include "url.h"
 #include "validate.h"
 
@@ -40,16 +41,6 @@ const char *pl_sub_state_name(pl_sub_state s)
     return (unsigned)s <= PL_SUB_FAILED ? n[s] : "?";
 }
 
-static const pl_transport_ops *ops_for(pl_transport t)
-{
-    switch (t) {
-    case PL_TRANSPORT_SHORT_POLL: return &pl_short_poll_ops;
-    case PL_TRANSPORT_LONG_POLL: return &pl_long_poll_ops;
-    case PL_TRANSPORT_SSE: return &pl_sse_ops;
-    default: return &pl_ws_ops;
-    }
-}
-
 static void state(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *err)
 {
     if (s->o.cb.on_state && !s->closed)
@@ -71,6 +62,7 @@ static void sub_free(pl_sub *s)
     pl_loop_disown(&s->part);
     free(s->url);
     free(s->ws_url);
+    free(s->endpoint);
     free(s->room);
     free(s->source_addr);
     free(s);
@@ -120,7 +112,10 @@ static bool needs_probe(const pl_sub *s)
     /* A long poll or a stream from a cursor the server no longer knows (it
      * restarted) would wait for ids it will not reach soon, and a long
      * poll from 0 could hand back a page we would skip as "before now":
-     * ask an immediate page first. A short poll is its own probe. */
+     * ask an immediate page first. A short poll is its own probe. Other
+     * servers' dialects have no such page. */
+    if (pl_dialect_foreign(s->o.dialect))
+        return false;
     return s->new_only || (s->resync && s->ops->kind != PL_TRANSPORT_SHORT_POLL);
 }
 
@@ -220,9 +215,10 @@ static bool fall_back(pl_sub *s, const pl_client_err *err)
     if (s->want != PL_TRANSPORT_AUTO || s->settled || s->ops->kind == PL_TRANSPORT_SHORT_POLL)
         return false;
     state(s, PL_SUB_FALLBACK, pl_transport_name(s->ops->kind), err);
-    s->ops = ops_for(s->ops->kind == PL_TRANSPORT_WS    ? PL_TRANSPORT_SSE
-                     : s->ops->kind == PL_TRANSPORT_SSE ? PL_TRANSPORT_LONG_POLL
-                                                        : PL_TRANSPORT_SHORT_POLL);
+    s->ops =
+        pl_dialect_ops(s->o.dialect, s->ops->kind == PL_TRANSPORT_WS    ? PL_TRANSPORT_SSE
+                                     : s->ops->kind == PL_TRANSPORT_SSE ? PL_TRANSPORT_LONG_POLL
+                                                                        : PL_TRANSPORT_SHORT_POLL);
     s->fails = 0;
     pl_sub_schedule(s, 0);
     return true;
@@ -299,6 +295,8 @@ static bool kernel_heard(pl_sub *s)
 
 void pl_sub_watchdog_arm(pl_sub *s)
 {
+    if (!s->watch_silence)
+        return;
     pl_sub_touch(s);
     (void)kernel_heard(s);
     pl_timer_start(s->watchdog, silence_limit_us(s));
@@ -351,6 +349,8 @@ char *pl_sub_api_url(const pl_sub *s, const char *fmt, ...)
 
 static int check_opts(const pl_sub_opts *o)
 {
+    if (o->dialect != PL_DIALECT_PUSHLAB)
+        return pl_dialect_check(o);
     if (!pl_url_scheme_ok(o->url, "http", "https") || !pl_url_has_host(o->url))
         return -EINVAL;
     if (o->ws_url && (!pl_url_scheme_ok(o->ws_url, "ws", "wss") || !pl_url_has_host(o->ws_url)))
@@ -374,6 +374,8 @@ static void set_defaults(pl_sub_opts *o)
         o->heartbeat_s = 15;
     if (o->ping_s == 0)
         o->ping_s = o->heartbeat_s;
+    if (pl_dialect_foreign(o->dialect))
+        o->ping_s = -1; /* such a server would take our ping for a message */
     if (o->backoff_min_ms <= 0)
         o->backoff_min_ms = 250;
     if (o->backoff_max_ms < o->backoff_min_ms)
@@ -390,26 +392,31 @@ int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
         return -ENOMEM;
     s->loop = l;
     s->o = *o;
-    s->ask_beat = o->heartbeat_s > 0;
+    bool foreign = pl_dialect_foreign(o->dialect);
+    s->ask_beat = o->heartbeat_s > 0 && !foreign;
+    /* A foreign server sends no heartbeat unless it was set up to. */
+    s->watch_silence = !foreign || o->heartbeat_s > 0;
     set_defaults(&s->o);
-    s->url = pl_url_join(o->url, "%s", "");
-    s->room = strdup(o->room);
+    s->url = pl_url_join(foreign ? o->endpoint : o->url, "%s", "");
+    s->endpoint = foreign ? strdup(o->endpoint) : NULL;
+    s->room = strdup(o->room ? o->room : "");
     s->ws_url = o->ws_url ? pl_url_join(o->ws_url, "%s", "") : NULL;
     s->source_addr = o->source_addr ? strdup(o->source_addr) : NULL;
     s->retry = pl_timer_new(l, retry_cb, s);
     s->watchdog = pl_timer_new(l, watchdog_cb, s);
     s->reap = pl_timer_new(l, reap_cb, s);
-    if (!s->reap || !s->url || !s->room || (o->ws_url && !s->ws_url) ||
+    if (!s->reap || !s->url || !s->room || (o->ws_url && !s->ws_url) || (foreign && !s->endpoint) ||
         (o->source_addr && !s->source_addr) || !s->retry || !s->watchdog ||
         pl_xfer_init_on(&s->http, l, &s->ctr, s->source_addr, o->own_connections) != 0)
         goto fail;
     s->http_ready = true;
     s->http.ud = s;
     s->want = o->transport;
-    s->ops = ops_for(o->transport == PL_TRANSPORT_AUTO ? PL_TRANSPORT_WS : o->transport);
-    s->new_only = o->since == PL_SINCE_NEW;
-    s->cursor = o->since > 0 ? (uint64_t)o->since : 0;
-    s->resync = o->since > 0; /* a cursor from elsewhere: check it */
+    s->ops = pl_dialect_ops(o->dialect,
+                            o->transport == PL_TRANSPORT_AUTO ? PL_TRANSPORT_WS : o->transport);
+    s->new_only = o->since == PL_SINCE_NEW && !foreign;
+    s->cursor = o->since > 0 && !foreign ? (uint64_t)o->since : 0;
+    s->resync = o->since > 0 && !foreign; /* a cursor from elsewhere: check it */
     s->backoff_ms = s->o.backoff_min_ms;
     s->part.free = part_free;
     pl_loop_own(l, &s->part, PL_STAGE_SUBS);

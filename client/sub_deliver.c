@@ -69,3 +69,16 @@ int pl_sub_deliver_json(pl_sub *s, const char *json, size_t len)
     json_decref(o);
     return rc;
 }
+
+int pl_sub_deliver_raw(pl_sub *s, const char *body, size_t len)
+{
+    if (s->closed)
+        return -ECANCELED;
+    s->cursor++;
+    s->ctr.messages++;
+    if (!s->o.cb.on_message)
+        return 0;
+    pl_client_msg m = {.id = s->cursor, .room = s->room, .user = "", .text = body, .text_len = len};
+    s->o.cb.on_message(s, &m, s->o.ud);
+    return s->closed ? -ECANCELED : 0;
+}

@@ -40,18 +40,38 @@ char *pl_url_join(const char *base, const char *fmt, ...)
     return asprintf(&out, "%.*s%s", (int)n, base, tail) < 0 ? NULL : out;
 }
 
-int pl_url_ws_target(const char *ws_url, const char *room, uint64_t since, const char *extra,
-                     pl_url_target *t)
+/* Splits a ws(s) URL into t's host, port and tls; *path (into the copy)
+ * is what follows the host, without its leading '/'. */
+static int split_ws(char *copy, pl_url_target *t, const char **path)
 {
-    char copy[512];
-    const char *proto, *addr, *p;
-    snprintf(copy, sizeof copy, "%s", ws_url);
-    if (lws_parse_uri(copy, &proto, &addr, &t->port, &p))
+    const char *proto, *addr;
+    if (lws_parse_uri(copy, &proto, &addr, &t->port, path))
         return -EINVAL;
     t->tls = strcmp(proto, "wss") == 0;
     if (strcmp(proto, "ws") != 0 && !t->tls)
         return -EINVAL;
     snprintf(t->host, sizeof t->host, "%s", addr);
+    return 0;
+}
+
+int pl_url_ws_endpoint(const char *url, pl_url_target *t)
+{
+    char copy[512];
+    const char *p;
+    if (snprintf(copy, sizeof copy, "%s", url) >= (int)sizeof copy || split_ws(copy, t, &p))
+        return -EINVAL;
+    int w = snprintf(t->path, sizeof t->path, "/%s", p);
+    return w > 0 && (size_t)w < sizeof t->path ? 0 : -EINVAL;
+}
+
+int pl_url_ws_target(const char *ws_url, const char *room, uint64_t since, const char *extra,
+                     pl_url_target *t)
+{
+    char copy[512];
+    const char *p;
+    snprintf(copy, sizeof copy, "%s", ws_url);
+    if (split_ws(copy, t, &p))
+        return -EINVAL;
     /* p is the path without its leading '/': "" and "ws" both mean /ws/ */
     int n = (int)strlen(p);
     while (n && p[n - 1] == '/')

@@ -32,4 +32,9 @@ typedef struct pl_url_target {
 int pl_url_ws_target(const char *ws_url, const char *room, uint64_t since, const char *extra,
                      pl_url_target *t);
 
+/* The target of a whole WebSocket URL as given (a foreign server's
+ * endpoint): "ws(s)://host[:port]/path?query". Returns 0, or -EINVAL for
+ * another scheme or a target too long. */
+int pl_url_ws_endpoint(const char *url, pl_url_target *t);
+
 #endif

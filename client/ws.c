@@ -3,7 +3,9 @@
  * unless given). Message frames go to the core; publish frames wait for
  * their ack in order; an application ping every ping_s (the heartbeat
  * unless set) keeps traffic flowing so the silence watchdog can tell a
- * dead peer. */
+ * dead peer. In a foreign dialect (nchan, a relay) the connection goes to
+ * the endpoint as given, every text frame is a message verbatim, no ping
+ * is sent and a publish is its text alone. */
 #include <errno.h>
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -12,15 +14,17 @@
 #include <string.h>
 #include "acct.h"
 #include "client_internal.h"
-#include "proxy_internal.h"
+#include "dialect.h"
+#include "ws_context.h"
 #include "url.h"
 #include "ws_frame.h"
 
-/* A queued publish frame; `sent` once written, then awaiting its ack. */
+/* A queued publish frame; `sent` once written, then awaiting its ack
+ * (a foreign server's frame is done once written: it acks nothing). */
 typedef struct ws_pub {
     unsigned char *buf; /* LWS_PRE bytes of headroom, then the frame */
     size_t len;
-    bool sent;
+    bool sent, raw;
     pl_publish_fn fn;
     void *ud;
 } ws_pub;
@@ -36,6 +40,7 @@ struct pl_ws_conn {
     bool established, ping_due, in_connect, destroyed, closing;
     bool untrusted;            /* TLS verification failed: the handshake error is final */
     pl_ws_frame_rx rx;         /* a message arriving in fragments */
+    pl_buf text;               /* a foreign message, NUL-ended for delivery */
     ws_pub q[PL_WS_QUEUE_MAX]; /* ring */
     size_t q_head, q_len;
 };
@@ -46,6 +51,7 @@ static void conn_free(pl_ws_conn *c)
         free(c->q[(c->q_head + i) % PL_WS_QUEUE_MAX].buf);
     pl_timer_free(c->ping);
     pl_ws_frame_rx_free(&c->rx);
+    pl_buf_free(&c->text);
     free(c);
 }
 
@@ -108,12 +114,24 @@ static void ping_cb(pl_timer *t, void *ud)
 /* How much of a frame an error message quotes (frames are not NUL-ended). */
 static int clip(size_t n) { return n < 80 ? (int)n : 80; }
 
+/* A foreign server's message: the frame verbatim, as a C string. */
+static void on_raw_frame(pl_ws_conn *c, const char *p, size_t n)
+{
+    pl_buf_clear(&c->text);
+    if (pl_buf_append(&c->text, p, n) == 0)
+        pl_sub_deliver_raw(c->sub, c->text.p, n);
+}
+
 /* One whole text message `p` of `n` bytes, borrowed from lws or c->rx. */
 static void on_frame(pl_ws_conn *c, const char *p, size_t n)
 {
     pl_sub *s = c->sub;
     pl_client_err err;
     pl_ws_frame f;
+    if (pl_dialect_foreign(s->o.dialect)) {
+        on_raw_frame(c, p, n);
+        return;
+    }
     pl_ws_frame_parse(p, n, &f);
     bool awaited = c->q_len && c->q[c->q_head].sent; /* a publish waits for its answer */
     switch (f.kind) {
@@ -183,6 +201,11 @@ static int on_writeable(pl_ws_conn *c)
             if (lws_write(c->wsi, p->buf + LWS_PRE, p->len, LWS_WRITE_TEXT) < (int)p->len)
                 return -1;
             p->sent = true;
+            if (p->raw) { /* written is all a foreign server will tell */
+                pl_client_err ok;
+                pl_proto_err(&ok, 0, 0, "", "ok");
+                pub_complete(c, 0, &ok);
+            }
             break;
         }
     }
@@ -197,14 +220,19 @@ static int on_writeable(pl_ws_conn *c)
 int pl_sub_publish(pl_sub *s, const pl_pub_msg *m, pl_publish_fn fn, void *ud)
 {
     pl_ws_conn *c = s->ws;
-    if (!m || !m->user || !m->text)
+    if (!m || !m->text || (!m->user && !pl_dialect_foreign(s->o.dialect)))
         return -EINVAL;
     if (s->ops->kind != PL_TRANSPORT_WS || !c || !c->established)
         return -ENOTCONN;
     if (c->q_len == PL_WS_QUEUE_MAX)
         return -EAGAIN;
-    ws_pub p = {.fn = fn, .ud = ud};
-    if (!(p.buf = (unsigned char *)pl_proto_publish_text(m, "publish", LWS_PRE, &p.len)))
+    ws_pub p = {.fn = fn, .ud = ud, .raw = pl_dialect_foreign(s->o.dialect)};
+    if (p.raw) {
+        p.len = strlen(m->text);
+        if (!(p.buf = malloc(LWS_PRE + p.len + 1)))
+            return -ENOMEM;
+        memcpy(p.buf + LWS_PRE, m->text, p.len + 1);
+    } else if (!(p.buf = (unsigned char *)pl_proto_publish_text(m, "publish", LWS_PRE, &p.len)))
         return -EINVAL;
     c->q[(c->q_head + c->q_len++) % PL_WS_QUEUE_MAX] = p;
     lws_callback_on_writable(c->wsi);
@@ -343,59 +371,6 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* ---------------------------------------------------------- the context */
-
-/* The loop's one libwebsockets client context (l->ws), made by the first
- * WebSocket subscription with the loop's TLS options and freed with the
- * loop's contexts. */
-struct pl_ws_context {
-    pl_loop_part part;
-    pl_loop *loop;
-    struct lws_context *lws;
-};
-
-static void context_free(pl_loop_part *p)
-{
-    struct pl_ws_context *w = pl_list_entry(p, struct pl_ws_context, part);
-    lws_context_destroy(w->lws);
-    w->loop->ws = NULL;
-    free(w);
-}
-
-/* The context on the loop's libev loop ("foreign loop"), or NULL. Made
- * for the first connection, to `host` (`tls`: wss): the proxy decision
- * (proxy.c) is made then, once per loop, which is right because a loop
- * talks to one server. */
-static struct lws_context *context_of(pl_loop *l, const char *host, bool tls)
-{
-    struct lws_context_creation_info info;
-    void *foreign[1] = {l->ev};
-    struct pl_ws_context *w = l->ws;
-    if (w)
-        return w->lws;
-    if (!(w = calloc(1, sizeof *w)))
-        return NULL;
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
-    info.options = LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.client_ssl_ca_filepath = l->cacert;
-    info.foreign_loops = foreign;
-    info.user = l;
-    /* Never NULL: with NULL, lws would read $http_proxy itself and go
-     * through it even for hosts $no_proxy names. "" means direct. */
-    info.http_proxy_address = pl_proxy_for(host, tls);
-    if (!(w->lws = lws_create_context(&info))) {
-        free(w);
-        return NULL;
-    }
-    w->loop = l;
-    w->part.free = context_free;
-    pl_loop_own(l, &w->part, PL_STAGE_CONTEXTS);
-    l->ws = w;
-    return w->lws;
-}
-
 /* ---------------------------------------------------------- connecting */
 
 static int ws_connect(pl_sub *s)
@@ -403,7 +378,9 @@ static int ws_connect(pl_sub *s)
     struct lws_client_connect_info ci;
     char hostport[300];
     pl_url_target t;
-    if (pl_url_ws_target(s->ws_url, s->room, s->cursor, pl_sub_beat_arg(s), &t))
+    if (pl_dialect_foreign(s->o.dialect)
+            ? pl_url_ws_endpoint(s->endpoint, &t)
+            : pl_url_ws_target(s->ws_url, s->room, s->cursor, pl_sub_beat_arg(s), &t))
         return -EINVAL;
     pl_ws_conn *c = calloc(1, sizeof *c);
     if (!c || !(c->ping = pl_timer_new(s->loop, ping_cb, c))) {
@@ -414,7 +391,7 @@ static int ws_connect(pl_sub *s)
     c->loop = s->loop;
     c->fd = -1;
     memset(&ci, 0, sizeof ci);
-    if (!(ci.context = context_of(s->loop, t.host, t.tls))) {
+    if (!(ci.context = pl_ws_context_of(s->loop, protocols, t.host, t.tls))) {
         pl_timer_free(c->ping);
         free(c);
         return -ENOMEM;
@@ -470,7 +447,7 @@ static void config_done(pl_xfer *h, CURLcode rc, long status)
 
 static int ws_start(pl_sub *s)
 {
-    if (s->ws_url)
+    if (s->ws_url || pl_dialect_foreign(s->o.dialect))
         return ws_connect(s);
     return pl_xfer_get(&s->http, pl_url_join(s->url, "/api/config"), 10000L, config_done);
 }
