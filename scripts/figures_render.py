@@ -13,6 +13,14 @@ BENCH_RUNS = [
 ]
 for _i in range(1, ROUNDS + 1):
     BENCH_RUNS += [("cost-%d" % _i, COST), ("floor-%d" % _i, FLOOR)]
+# A quiet chat as phones see it (lessons 1 and 8, the cheat sheet's battery
+# row): one message every 50 s, 120 s per transport.
+RADIO = ["radio", "--rate", "0.02"]
+BENCH_RUNS += [
+    ("radio-quiet", RADIO),
+    ("radio-quiet-hb60", RADIO + ["--heartbeat", "60"]),
+    ("radio-quiet-ping5", RADIO + ["--client-ping", "5", "--transports", "ws"]),
+]
 ARGS = dict(BENCH_RUNS)
 TRANSPORTS = ["short_poll", "long_poll", "sse", "ws"]
 
@@ -107,6 +115,16 @@ def srv_b(r):
     return "n/a" if v is None else num(v)
 
 
+def radio(f, run, t):
+    return f.res(run, t)["radio"]
+
+
+def on_mw(f, run, t):
+    """'on 26.0 %, 299 mW': a phone's LTE radio in a run."""
+    r = radio(f, run, t)["lte"]
+    return "on %s %%, %s mW" % (num(100 * r["connected_share"]), num(r["avg_mw"], 0))
+
+
 def cheatsheet_table(f):
     w = f.wire
     m = {t: f.main(t) for t in TRANSPORTS}
@@ -150,6 +168,13 @@ def cheatsheet_table(f):
          num(m["long_poll"]["http_requests_per_msg"], 1), "0 (one per connection)", "0 (one handshake)"),
         ("server CPU per 1000 deliveries ²",) + tuple(
             "%s ms" % num(m[t]["server_cpu_ms_per_1000"]) for t in TRANSPORTS),
+        ("battery: a phone's LTE radio, quiet chat ³",
+         "%s (polling every 3 s)" % on_mw(f, "radio-quiet", "short_poll"),
+         "%s (25 s timeout)" % on_mw(f, "radio-quiet", "long_poll"),
+         "%s with a 15 s heartbeat; %s with 60 s" % (
+             on_mw(f, "radio-quiet", "sse"), on_mw(f, "radio-quiet-hb60", "sse")),
+         "%s with a 15 s heartbeat; %s with 60 s" % (
+             on_mw(f, "radio-quiet", "ws"), on_mw(f, "radio-quiet-hb60", "ws"))),
         ("resume after a drop", "next `since=`", "next `since=`", "automatic: `Last-Event-ID` (or `?since=`)",
          "your code: reconnect with `?since=`"),
         ("browser API", "`fetch` + timer", "`fetch` in a loop",
@@ -180,8 +205,15 @@ def cheatsheet_footnotes(f):
         "loopback), %s, below. Loopback has no network delay: compare the transports\n"
         "with each other, not with your network. Your machine will give other absolute\n"
         "numbers. The bench's messages carry its `meta` and `cid` and a longer room\n"
-        "name, so its bytes per message are larger than the one-message figures above."
-    ) % (f.env["version"], f.wire["curl_poll_request"], f.machine(), f.date())
+        "name, so its bytes per message are larger than the one-message figures above.\n\n"
+        "³ A model with published parameters, not a measurement of a phone: each\n"
+        "subscriber's own socket reads and writes through AT&T ARO's default LTE\n"
+        "profile (Huang et al., MobiSys 2012), from\n`%s` and\n`%s`\n"
+        "(one message every %g s, %g s per transport, %d phones each). What matters\n"
+        "is how often something crosses, not how much: see [lesson 8](workshop/08-mobile.md)."
+    ) % (f.env["version"], f.wire["curl_poll_request"], f.machine(), f.date(),
+         command("radio-quiet"), command("radio-quiet-hb60"), 1 / f.params("radio-quiet")["rate"],
+         f.params("radio-quiet")["duration_s"], f.params("radio-quiet")["subscribers"])
 
 
 def run_block(f, name):
@@ -395,7 +427,55 @@ def lesson6_table(f):
         ms(sp3["latency_us"]["p50"]), num(sp3["http_requests_per_msg"], 3), command("sp3000"))
 
 
+def radio_commands(runs):
+    return "```sh\n%s\n```" % "\n".join(command(n) for n in runs)
+
+
+def radio_table(f, rows, cols):
+    """A markdown table of phones' radio figures: `rows` are (label, run,
+    transport), `cols` (header, function of a result's radio object)."""
+    out = ["| %s |" % " | ".join(["the page" if len(cols) < 4 else "transport"] + [c[0] for c in cols]),
+           "| --- |" + " --- |" * len(cols)]
+    for label, run, t in rows:
+        x = radio(f, run, t)
+        out.append("| %s |" % " | ".join([label] + [c[1](x) for c in cols]))
+    return "\n".join(out)
+
+
+LTE_ON = ("LTE radio on", lambda x: "%s %%" % num(100 * x["lte"]["connected_share"]))
+LTE_MW = ("LTE radio power", lambda x: "%s mW" % num(x["lte"]["avg_mw"], 0))
+G3_MW = ("3G radio power", lambda x: "%s mW" % num(x["3g"]["avg_mw"], 0))
+LTE_PROM = ("LTE promotions per hour", lambda x: num(x["lte"]["promotions_per_hour"], 0))
+
+
+def lesson1_radio(f):
+    rows = [("polls every 3 s", "radio-quiet", "short_poll"),
+            ("WebSocket, `ping` every 5 s", "radio-quiet-ping5", "ws"),
+            ("WebSocket, the server's default heartbeat (15 s)", "radio-quiet", "ws"),
+            ("WebSocket, a 60 s heartbeat", "radio-quiet-hb60", "ws")]
+    return radio_table(f, rows, [LTE_ON, LTE_MW, G3_MW]) + "\n\n" + radio_commands(
+        ["radio-quiet", "radio-quiet-ping5", "radio-quiet-hb60"])
+
+
+def lesson8_radio(f):
+    rows = [("short polling, every 3 s", "radio-quiet", "short_poll"),
+            ("long polling, 25 s timeout", "radio-quiet", "long_poll"),
+            ("WebSocket, `ping` every 5 s", "radio-quiet-ping5", "ws"),
+            ("SSE, 15 s heartbeat", "radio-quiet", "sse"),
+            ("WebSocket, 15 s heartbeat", "radio-quiet", "ws"),
+            ("SSE, 60 s heartbeat", "radio-quiet-hb60", "sse"),
+            ("WebSocket, 60 s heartbeat", "radio-quiet-hb60", "ws")]
+    r = f.res("radio-quiet", "short_poll")
+    p = f.params("radio-quiet")
+    return ("%s\n\nEach window (%g s) got %d messages; %d phones per transport,\non %s, %s.\n\n%s") % (
+        radio_commands(["radio-quiet", "radio-quiet-hb60", "radio-quiet-ping5"]), p["duration_s"],
+        r["delivered"] // r["radio"]["devices"], r["radio"]["devices"], f.machine(), f.date(),
+        radio_table(f, rows, [LTE_ON, LTE_MW, G3_MW, LTE_PROM]))
+
+
 RENDERERS = {
+    "lesson1-radio": lesson1_radio,
+    "lesson8-radio": lesson8_radio,
     "lesson2-solution": lesson2_solution,
     "lesson4-idle": lesson4_idle,
     "lesson5-idle": lesson5_idle,
