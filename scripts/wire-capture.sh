@@ -44,6 +44,7 @@ pub() {
     -d "{\"user\":\"ann\",\"text\":\"$text\"}" "$HTTP/api/rooms/$room/messages" || die "publish failed"
 }
 capture_start() { # capture_start NAME FILTER
+  name=$1
   tcpdump -i "$iface" --immediate-mode -nn -U -s 0 -w "$dir/$1.pcap" "$2" 2>"$dir/$1.err" &
   cap=$!
   for _ in $(seq 50); do
@@ -54,6 +55,12 @@ capture_start() { # capture_start NAME FILTER
   die "tcpdump did not start: $(cat "$dir/$1.err")"
 }
 capture_stop() {
+  # tcpdump reads packets in order, so once the client's FIN is in the file
+  # so is everything before it (a fixed sleep lost packets under load).
+  for _ in $(seq 50); do
+    [ -n "$(tcpdump -nn -r "$dir/$name.pcap" 'tcp[tcpflags] & tcp-fin != 0' 2>/dev/null)" ] && break
+    sleep 0.1
+  done
   sleep 0.3 # the last ACKs
   kill -INT $cap
   wait $cap || true
@@ -74,10 +81,13 @@ wait $held
 capture_stop
 
 capture_start sse "$http_filter"
-curl -s -N -o /dev/null --local-port "$ports" --max-time 1.5 "$HTTP/api/rooms/$room/events?since=2" &
+curl -s -N -o "$dir/sse.out" --local-port "$ports" --max-time 20 "$HTTP/api/rooms/$room/events?since=2" &
 stream=$!
 sleep 0.5
 pub # message 3, one event on the open stream
+# Until the event is in (a fixed --max-time lost it on a loaded machine).
+for _ in $(seq 100); do grep -q '^id: 3' "$dir/sse.out" 2>/dev/null && break; sleep 0.1; done
+kill $stream 2>/dev/null || true
 wait $stream || true
 capture_stop
 
