@@ -130,6 +130,8 @@ def refresh(build):
                 heavy([bench] + args + ["--quiet", "--json", os.path.join(tmp, name + ".json")], stdout=txt)
         with open(os.path.join(tmp, "wire.json"), "w") as out:
             wire(server, out)
+        heavy([sys.executable, os.path.join(HERE, "tls_figures.py"), "--build", build,
+               "--out", os.path.join(tmp, "tls.json")] + figures_render.figures_deploy.TLS_ARGS)
         os.makedirs(FIG_DIR, exist_ok=True)
         for n in os.listdir(tmp):
             shutil.move(os.path.join(tmp, n), os.path.join(FIG_DIR, n))

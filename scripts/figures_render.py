@@ -4,6 +4,8 @@ The commands the docs show are the ones --refresh runs (BENCH_RUNS), so a
 command and its figures cannot drift apart either."""
 import json
 
+import figures_deploy
+
 ROUNDS = 3  # rounds of the bench's own cost against the floor
 COST = ["--transports", "sse,ws", "--subscribers", "1000", "--rate", "50", "--duration", "5"]
 FLOOR = ["floor", "--subscribers", "1000", "--rate", "50", "--duration", "5"]
@@ -499,6 +501,7 @@ RENDERERS = {
     "lesson6-floor": lesson6_floor,
     "readme-floor": readme_floor,
 }
+RENDERERS.update(figures_deploy.RENDERERS)
 
 
 def slides_data(f):

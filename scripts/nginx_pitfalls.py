@@ -37,6 +37,13 @@ CASES = {
 }
 
 
+def tool(args, sub, name):
+    """A program from --build, else from $PATH, else from build/."""
+    if args.build:
+        return os.path.join(args.build, sub, name)
+    return shutil.which(name) or os.path.join(HERE, "..", "build", sub, name)
+
+
 def http1(site):
     """The TLS listener without HTTP/2, as many proxies still run: HTTP/2
     frames each event itself, HTTP/1.1 over TLS is where buffering bites."""
@@ -46,14 +53,14 @@ def http1(site):
 def run(args, edit, server_flags, bench_flags):
     folder = proxy.tempdir()
     ca = proxy.make_ca(folder)
-    srv = proxy.Server(os.path.join(args.build, "server", "pushlab-server"), "--trust-proxy",
+    srv = proxy.Server(tool(args, "server", "pushlab-server"), "--trust-proxy",
                        *server_flags)
     ng = proxy.Nginx(folder, srv, edit=lambda s: edit(http1(s)))
     out = os.path.join(folder, "run.json")
     try:
         # Over TLS, as a public demo runs: nginx holds what it buffers in
         # its TLS write buffer too.
-        subprocess.run([os.path.join(args.build, "bench", "pushlab-bench"), "--url",
+        subprocess.run([tool(args, "bench", "pushlab-bench"), "--url",
                         f"https://127.0.0.1:{ng.tls}", "--cacert", ca, *bench_flags, "--warmup", "0.5",
                         "--quiet", "--json", out], check=True, stdout=subprocess.DEVNULL)
         return json.load(open(out))["results"]
@@ -66,7 +73,8 @@ def run(args, edit, server_flags, bench_flags):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=sorted(CASES))
-    ap.add_argument("--build", default="build")
+    ap.add_argument("--build", help="where pushlab-server and pushlab-bench were built "
+                    "(default: the ones on $PATH, else build/)")
     args = ap.parse_args()
     edit, server_flags, bench_flags = CASES[args.case]
     rows = [("as shipped", r) for r in run(args, lambda s: s, server_flags, bench_flags)]
