@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -20,6 +21,11 @@ int pl_wire_read(int fd, pl_wire *w)
     if (len < offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof ti.tcpi_bytes_retrans)
         return -ENOTSUP;
     w->out = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans + ti.tcpi_notsent_bytes;
-    w->in = ti.tcpi_bytes_received;
+    /* The kernel counts the sequence number a FIN takes as a byte: once
+     * the peer has closed (CLOSE_WAIT, LAST_ACK, CLOSING, TIME_WAIT), one
+     * of its "bytes" is that FIN, not payload. */
+    bool fin =
+        ti.tcpi_state == 8 || ti.tcpi_state == 9 || ti.tcpi_state == 11 || ti.tcpi_state == 6;
+    w->in = ti.tcpi_bytes_received - (fin && ti.tcpi_bytes_received ? 1 : 0);
     return 0;
 }

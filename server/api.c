@@ -25,8 +25,10 @@ static enum MHD_Result publish_start(pl_req *q)
         pl_err_set(&err, 415, "Content-Type must be application/json");
     else if (cl && strtoull(cl, NULL, 10) > PL_BODY_MAX)
         pl_err_set(&err, 413, "request body is over %d bytes", PL_BODY_MAX);
-    else
+    else {
+        q->body_pending = true; /* the router sees it to its end */
         return MHD_YES;
+    }
     q->u.pub.status = -1; /* answered: the body is read and dropped */
     return pl_reply_error(q, &err);
 }

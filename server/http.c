@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "conn.h"
 #include "log.h"
 #include "reply.h"
 #include "route.h"
@@ -24,14 +25,7 @@ static const pl_handler *const handlers[] = {
     [PL_EP_STATIC] = &pl_static_handler,
 };
 
-/* What the server has handed to one TCP connection's socket so far, as of
- * the end of its last request: the start of the next one, without asking
- * the kernel again. */
-typedef struct conn_bytes {
-    uint64_t out;
-} conn_bytes;
-
-static conn_bytes *conn_bytes_of(struct MHD_Connection *conn)
+static pl_conn *conn_of(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -41,12 +35,10 @@ static conn_bytes *conn_bytes_of(struct MHD_Connection *conn)
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
-    (void)conn;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_ctx = calloc(1, sizeof(conn_bytes)); /* NULL: counted per request */
+        *socket_ctx = pl_conn_open(cls, conn); /* NULL: counted per request */
     } else {
-        free(*socket_ctx);
+        pl_conn_close(cls, *socket_ctx);
         *socket_ctx = NULL;
     }
 }
@@ -81,8 +73,8 @@ static pl_req *new_req(pl_server *srv, struct MHD_Connection *conn)
     q->srv = srv;
     q->conn = conn;
     q->err_ep = PL_SEP_OTHER;
-    conn_bytes *cb = conn_bytes_of(conn);
-    q->tcp_out_start = cb ? cb->out : pl_req_wire_out(q);
+    pl_conn *c = conn_of(conn);
+    q->tcp_out_start = c ? pl_conn_sent(c) : pl_req_wire_out(q);
     return q;
 }
 
@@ -99,7 +91,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* A POST is checked before its body is read (413, 415). Anything
          * else is answered on the next call: answering now would make MHD
          * close a keep-alive connection. */
-        return strcmp(method, "POST") == 0 ? route(q, method) : MHD_YES;
+        if (strcmp(method, "POST") != 0) {
+            pl_conn_head(cls, conn_of(conn), false);
+            return MHD_YES;
+        }
+        enum MHD_Result ret = route(q, method);
+        pl_conn_head(cls, conn_of(conn), q->body_pending);
+        return ret;
     }
     q->url = url;
     if (*upload_size) {
@@ -107,6 +105,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             q->h->body(q, upload_data, *upload_size);
         *upload_size = 0; /* a body nobody asked for is read and dropped */
         return MHD_YES;
+    }
+    if (q->body_pending) {
+        q->body_pending = false;
+        pl_conn_body_done(cls, conn_of(conn));
     }
     if (!q->routed)
         return route(q, method);
@@ -117,21 +119,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
                          enum MHD_RequestTerminationCode toe)
 {
     pl_req *q = *ctx;
-    (void)cls;
+    pl_server *srv = cls;
+    pl_wire w;
     (void)toe;
     if (!q)
         return;
+    /* The client left, or broke the framing, before its body was in. */
+    if (q->body_pending)
+        pl_stat_add(&srv->stats.errors[PL_ERR_HTTP_INCOMPLETE], 1);
     if (q->h && q->h->done)
         q->h->done(q);
     /* The kernel's count replaces our running estimate, so the figure
      * includes status line, headers and chunk framing exactly. */
-    uint64_t out = pl_req_wire_out(q);
-    uint64_t sent = out > q->tcp_out_start ? out - q->tcp_out_start : 0;
+    pl_wire_read(pl_req_fd(q), &w);
+    uint64_t sent = w.out > q->tcp_out_start ? w.out - q->tcp_out_start : 0;
     if (q->ts && sent > q->bytes_counted)
         pl_stat_add(&q->ts->bytes_out, sent - q->bytes_counted);
-    conn_bytes *cb = conn_bytes_of(conn);
-    if (cb)
-        cb->out = out;
+    pl_conn_request_done(srv, conn_of(conn), w.out, w.in);
     free(q);
     *ctx = NULL;
 }

@@ -41,6 +41,10 @@ static void usage(FILE *out)
             "  --trust-proxy          take X-Forwarded-Proto/-Host from the proxy in front\n"
             "                         for the same purpose (only behind one you run)\n"
             "  --http-threads N       HTTP event-loop threads (default 2)\n"
+            "  --header-timeout S     a request head (or body) unfinished this long is cut\n"
+            "                         (default 10)\n"
+            "  --max-lag N            cut an SSE or WebSocket subscriber more than N\n"
+            "                         messages behind its room (default: --history)\n"
             "  --log-level LEVEL      error, warn, info or debug (default warn)\n"
             "  --help, --version\n",
             pl_static_default_root(), PL_HEARTBEAT_MIN_DEFAULT, PL_HEARTBEAT_MAX_DEFAULT);
@@ -59,6 +63,8 @@ static long number(const char *name, const char *v, long min, long max)
     return n;
 }
 
+enum { OPT_HEADER_TIMEOUT = 256, OPT_MAX_LAG }; /* long-only flags */
+
 static void parse_args(int argc, char **argv, pl_server_config *cfg)
 {
     static const struct option opts[] = {{"bind", 1, 0, 'b'},
@@ -73,6 +79,8 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
                                          {"max-heartbeat", 1, 0, 'M'},
                                          {"allow-origin", 1, 0, 'o'},
                                          {"http-threads", 1, 0, 't'},
+                                         {"header-timeout", 1, 0, OPT_HEADER_TIMEOUT},
+                                         {"max-lag", 1, 0, OPT_MAX_LAG},
                                          {"public-url", 1, 0, 'P'},
                                          {"trust-proxy", 0, 0, 'T'},
                                          {"log-level", 1, 0, 'l'},
@@ -96,6 +104,10 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
         case 'm': cfg->min_heartbeat_s = (int)number("min-heartbeat", optarg, 1, 3600); break;
         case 'M': cfg->max_heartbeat_s = (int)number("max-heartbeat", optarg, 1, 3600); break;
         case 't': cfg->http_threads = (int)number("http-threads", optarg, 1, 64); break;
+        case OPT_HEADER_TIMEOUT:
+            cfg->header_timeout_s = (int)number("header-timeout", optarg, 1, 3600);
+            break;
+        case OPT_MAX_LAG: cfg->max_lag = (size_t)number("max-lag", optarg, 1, 100000000); break;
         case 'P':
             if (pl_origin_of_url(optarg, cfg->public_origin, sizeof cfg->public_origin) != 0) {
                 fprintf(stderr,
@@ -216,7 +228,8 @@ static void listen_failed(const char *bind_addr, int port)
 
 /* The ticker and its jobs: a walk over the waiting long polls (their
  * deadlines) and one over the SSE streams (their heartbeats), each
- * request ticked by its handler table's `tick`. */
+ * request ticked by its handler table's `tick`; the connections' head and
+ * body timeouts; the SSE streams' lag, after publishes. */
 static int start_ticker(pl_server *srv)
 {
     if (pl_ticker_new(&srv->ticker) != 0)
@@ -225,7 +238,10 @@ static int start_ticker(pl_server *srv)
                                  pl_long_poll_handler.tick_slack_us);
     srv->sse_tick = pl_ticker_add(srv->ticker, pl_req_list_tick, &srv->sse_streams,
                                   pl_sse_handler.tick_slack_us);
-    if (!srv->lp_tick || !srv->sse_tick)
+    srv->conns.job = pl_ticker_add(srv->ticker, pl_conn_sweep, srv, 100000);
+    srv->lag_tick = pl_ticker_add(srv->ticker, pl_sse_lag_sweep, srv, 100000);
+    if (!srv->lp_tick || !srv->sse_tick || !srv->conns.job || !srv->lag_tick ||
+        pl_store_add_hook(srv->store, pl_sse_on_publish, srv) != 0)
         return -1;
     return pl_ticker_start(srv->ticker);
 }
@@ -237,6 +253,9 @@ static int start(pl_server *srv)
     srv->stats.started_mono_us = pl_clock_mono_us();
     pl_req_list_init(&srv->long_polls, pl_long_poll_handler.tick);
     pl_req_list_init(&srv->sse_streams, pl_sse_handler.tick);
+    pl_conn_list_init(&srv->conns, srv->cfg.header_timeout_s);
+    if (srv->cfg.max_lag == 0)
+        srv->cfg.max_lag = srv->cfg.history;
     if (pl_hangup_start(&srv->hangup) != 0)
         return -1;
     /* Before the first request can note a deadline or a heartbeat. */
@@ -253,6 +272,7 @@ static int start(pl_server *srv)
                        .min_heartbeat_s = srv->cfg.min_heartbeat_s,
                        .max_heartbeat_s = srv->cfg.max_heartbeat_s,
                        .max_connections = srv->cfg.max_connections,
+                       .max_lag = srv->cfg.max_lag,
                        .origin = &srv->origin};
     if (pl_ws_start(&srv->ws, &wc, srv->store, &srv->stats) != 0) {
         listen_failed(srv->cfg.bind, srv->cfg.ws_port);
@@ -280,7 +300,8 @@ int main(int argc, char **argv)
                                  .heartbeat_s = 15,
                                  .min_heartbeat_s = PL_HEARTBEAT_MIN_DEFAULT,
                                  .max_heartbeat_s = PL_HEARTBEAT_MAX_DEFAULT,
-                                 .http_threads = 2};
+                                 .http_threads = 2,
+                                 .header_timeout_s = 10};
     parse_args(argc, argv, &srv.cfg);
     raise_fd_limit();
     json_object_seed(0); /* before any thread touches jansson */
@@ -305,6 +326,7 @@ int main(int argc, char **argv)
         pl_http_stop(&srv);
     }
     pl_ticker_free(srv.ticker);
+    pl_conn_list_destroy(&srv.conns); /* MHD, which used it, has stopped */
     pl_ws_stop(srv.ws);
     pl_info("websocket stopped");
     pl_hangup_stop(srv.hangup);

@@ -39,6 +39,7 @@ static void per_transport(FILE *f, pl_stats *st, const char *name, size_t off, u
 
 #define ALL        0xfu
 #define HTTP_POLLS 0x7u /* short poll, long poll, SSE: the HTTP requests */
+#define STREAMS    0xcu /* SSE, WebSocket */
 
 static void transports(FILE *f, pl_stats *st)
 {
@@ -78,6 +79,26 @@ static void errors(FILE *f, pl_stats *st)
                 fprintf(f, "pushlab_errors_total{endpoint=\"%s\",status=\"%d\"} %llu\n",
                         epnames[ep], status, n);
         }
+}
+
+/* What the listeners refused before any endpoint saw it, and subscribers
+ * cut for falling behind (see /api/stats and docs/protocol.md). */
+static void connections(FILE *f, pl_stats *st)
+{
+    static const int kinds[] = {PL_ERR_HTTP_BAD_HEAD, PL_ERR_HTTP_INCOMPLETE, PL_ERR_HTTP_TIMEOUT,
+                                PL_ERR_WS_BAD_HANDSHAKE, PL_ERR_WS_ABNORMAL};
+    head(f, "pushlab_connection_errors_total", "counter",
+         "Connections that broke off or broke the protocol before an answer, by kind.");
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *key;
+        pl_stats_err_status(kinds[i], &key);
+        fprintf(f, "pushlab_connection_errors_total{kind=\"%s\"} %llu\n", key,
+                (unsigned long long)atomic_load(&st->errors[kinds[i]]));
+    }
+    head(f, "pushlab_slow_consumers_dropped_total", "counter",
+         "Subscribers cut for falling more than --max-lag messages behind.");
+    per_transport(f, st, "pushlab_slow_consumers_dropped_total",
+                  offsetof(pl_transport_stats, slow_consumers_dropped), STREAMS);
 }
 
 static void delivery(FILE *f, pl_stats *st)
@@ -167,6 +188,7 @@ char *pl_metrics_text(pl_stats *st, const pl_metrics_store *s, size_t *len)
         return NULL;
     transports(f, st);
     errors(f, st);
+    connections(f, st);
     delivery(f, st);
     store(f, st, s);
     process(f, st);

@@ -51,6 +51,14 @@ extern const pl_handler pl_publish_handler, pl_stats_handler, pl_metrics_handler
     pl_health_handler, pl_static_handler;
 extern const pl_handler pl_short_poll_handler, pl_long_poll_handler, pl_sse_handler;
 
+/* transport_sse.c's --max-lag check: a ticker job (ud: the pl_server) that
+ * cuts the streams too far behind their room, and the store hook that has
+ * it run PL_SSE_LAG_PERIOD_US after a publish (an idle server never runs
+ * it). */
+#define PL_SSE_LAG_PERIOD_US 2000000
+int64_t pl_sse_lag_sweep(void *srv, int64_t now_us);
+void pl_sse_on_publish(void *srv, pl_room *room, const pl_msg *m);
+
 /* One HTTP request, from its first byte to MHD's "completed" notice, which
  * frees it. */
 struct pl_req {
@@ -67,6 +75,10 @@ struct pl_req {
     /* Set by the handler (MHD); read by the router at completion. */
     pl_transport_stats *ts; /* the counters this request's bytes go to */
     uint64_t bytes_counted; /* bytes already added to ts->bytes_out (SSE) */
+    /* Set by a start that accepted a head whose body is to come; cleared
+     * by the router when the body is in (still set at completion: the
+     * client never finished it). */
+    bool body_pending;
 
     /* A waiting request (long poll, SSE; their files, MHD), see request.c. */
     pl_room *room;
@@ -91,9 +103,9 @@ struct pl_req {
             bool waited;         /* (MHD) */
             bool parked;         /* counted in long_poll.waiting (MHD, publisher) */
         } lp;
-        struct { /* transport_sse.c (MHD unless noted) */
-            uint64_t cursor;
-            pl_msg *cur; /* the message being written, a reference */
+        struct {                         /* transport_sse.c (MHD unless noted) */
+            atomic_uint_fast64_t cursor; /* (read by the ticker's lag check) */
+            pl_msg *cur;                 /* the message being written, a reference */
             size_t cur_off;
             bool open; /* counted in sse.connections, on the stream list */
             bool started;
@@ -101,6 +113,7 @@ struct pl_req {
             atomic_bool ping_due;   /* (ticker) */
             int64_t beat_period_us; /* this stream's heartbeat */
             int64_t beat_next_us;   /* its next ping (ticker, under the list lock) */
+            atomic_bool dropped;    /* cut as a slow consumer (ticker) */
         } sse;
     } u;
 };

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "conn.h"
 #include "origin.h"
 #include "stats.h"
 #include "store.h"
@@ -26,6 +27,8 @@ typedef struct pl_server_config {
     int heartbeat_s;                      /* for clients that do not ask */
     int min_heartbeat_s, max_heartbeat_s; /* bounds of a client's heartbeat= */
     int http_threads;
+    int header_timeout_s; /* a request head or body must be in within this */
+    size_t max_lag;       /* an SSE or WebSocket subscriber further behind is cut */
     const char *origins[PL_MAX_ORIGINS];
     size_t n_origins;
     char public_origin[PL_ORIGIN_MAX]; /* --public-url's origin, or "" */
@@ -44,12 +47,14 @@ typedef struct pl_server {
     pl_ticker *ticker;
     pl_tick_job *lp_tick;    /* the walk over long_polls: their deadlines */
     pl_tick_job *sse_tick;   /* the walk over sse_streams: their heartbeats */
+    pl_tick_job *lag_tick;   /* the walk over sse_streams: too far behind (a publish notes it) */
     pl_origin_policy origin; /* who may open a WebSocket; /api/config's ws_url */
     int http_port, ws_port;
     char http_url[96], ws_url[96];
     char default_origins[2][PL_ORIGIN_MAX]; /* what origin.allowed points to by default */
     atomic_bool stopping;
     pl_req_list long_polls, sse_streams; /* owned by their transport files */
+    pl_conn_list conns;                  /* every open HTTP connection (conn.c) */
 } pl_server;
 
 /* The default --web-root: the installed page beside this binary

@@ -12,9 +12,20 @@ static const struct {
     int status;
     const char *key;
 } kinds[PL_ERR_KINDS] = {
-    [PL_ERR_400] = {400, "400"}, [PL_ERR_403] = {403, "403"}, [PL_ERR_404] = {404, "404"},
-    [PL_ERR_405] = {405, "405"}, [PL_ERR_413] = {413, "413"}, [PL_ERR_415] = {415, "415"},
-    [PL_ERR_429] = {429, "429"}, [PL_ERR_503] = {503, "503"}, [PL_ERR_WS_FRAME] = {0, "ws_frame"},
+    [PL_ERR_400] = {400, "400"},
+    [PL_ERR_403] = {403, "403"},
+    [PL_ERR_404] = {404, "404"},
+    [PL_ERR_405] = {405, "405"},
+    [PL_ERR_413] = {413, "413"},
+    [PL_ERR_415] = {415, "415"},
+    [PL_ERR_429] = {429, "429"},
+    [PL_ERR_503] = {503, "503"},
+    [PL_ERR_WS_FRAME] = {0, "ws_frame"},
+    [PL_ERR_HTTP_BAD_HEAD] = {0, "http_bad_head"},
+    [PL_ERR_HTTP_INCOMPLETE] = {0, "http_incomplete"},
+    [PL_ERR_HTTP_TIMEOUT] = {0, "http_timeout"},
+    [PL_ERR_WS_BAD_HANDSHAKE] = {0, "ws_bad_handshake"},
+    [PL_ERR_WS_ABNORMAL] = {0, "ws_abnormal_close"},
 };
 
 const double pl_delivery_bounds_s[PL_DELIVERY_BUCKETS] = {
@@ -86,6 +97,10 @@ static json_t *transport_json(pl_transport_stats *t, const char *shape)
         case 'i':
             json_object_set_new(o, "messages_in", json_integer((json_int_t)t->messages_in));
             break;
+        case 'd':
+            json_object_set_new(o, "slow_consumers_dropped",
+                                json_integer((json_int_t)t->slow_consumers_dropped));
+            break;
         }
     }
     return o;
@@ -106,8 +121,8 @@ char *pl_stats_json(pl_stats *st, size_t rooms, uint64_t published, size_t *len)
                   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "rss_bytes",
                   (json_int_t)pl_stats_rss_bytes(), "transports", "short_poll",
                   transport_json(&st->short_poll, "rmb"), "long_poll",
-                  transport_json(&st->long_poll, "rwmb"), "sse", transport_json(&st->sse, "crmb"),
-                  "ws", transport_json(&st->ws, "cmbi"), "errors", errors);
+                  transport_json(&st->long_poll, "rwmb"), "sse", transport_json(&st->sse, "crmbd"),
+                  "ws", transport_json(&st->ws, "cmbid"), "errors", errors);
     if (!o)
         return NULL;
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -25,6 +25,9 @@ typedef struct pl_transport_stats {
     atomic_uint_fast64_t messages_in; /* WebSocket publishes */
     atomic_uint_fast64_t gaps;        /* deliveries that skipped trimmed ids */
     pl_delivery_hist delivery;
+    /* SSE, WebSocket: subscribers cut for falling more than --max-lag
+     * messages behind their room */
+    atomic_uint_fast64_t slow_consumers_dropped;
 } pl_transport_stats;
 
 enum pl_err_kind {
@@ -36,7 +39,12 @@ enum pl_err_kind {
     PL_ERR_415,
     PL_ERR_429,
     PL_ERR_503,
-    PL_ERR_WS_FRAME,
+    PL_ERR_WS_FRAME,         /* a bad frame answered with an error frame */
+    PL_ERR_HTTP_BAD_HEAD,    /* bytes that never became a request head */
+    PL_ERR_HTTP_INCOMPLETE,  /* a request whose body never completed */
+    PL_ERR_HTTP_TIMEOUT,     /* a head or body cut at --header-timeout */
+    PL_ERR_WS_BAD_HANDSHAKE, /* bytes that never became a handshake */
+    PL_ERR_WS_ABNORMAL,      /* ended without a close frame from the peer */
     PL_ERR_KINDS
 };
 

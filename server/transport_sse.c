@@ -51,7 +51,7 @@ static bool copy_current(pl_req *q, char *buf, size_t max, size_t *n)
     q->u.sse.cur_off += take;
     if (q->u.sse.cur_off < m->sse_len)
         return false;
-    q->u.sse.cursor = m->id;
+    atomic_store(&q->u.sse.cursor, m->id);
     pl_stats_delivered(q->ts, m->ts, pl_clock_real_us());
     pl_msg_unref(m);
     q->u.sse.cur = NULL;
@@ -75,7 +75,7 @@ static size_t fill(pl_req *q, char *buf, size_t max)
     }
     while (n < max) {
         if (!q->u.sse.cur) {
-            if (!(q->u.sse.cur = pl_room_next(q->room, q->u.sse.cursor, &gap)))
+            if (!(q->u.sse.cur = pl_room_next(q->room, atomic_load(&q->u.sse.cursor), &gap)))
                 break;
             if (gap)
                 pl_stat_add(&q->ts->gaps, 1);
@@ -117,7 +117,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             return (ssize_t)n;
         }
         /* Returning 0 without suspending makes MHD spin; park instead. */
-        if (pl_room_wait(q->room, q->u.sse.cursor, &q->waiter))
+        if (pl_room_wait(q->room, atomic_load(&q->u.sse.cursor), &q->waiter))
             return 0;
     }
 }
@@ -126,9 +126,11 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 static int start_cursor(pl_req *q, pl_err *err)
 {
     const char *lei = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    uint64_t id;
     if (lei && *lei) {
-        if (pl_parse_uint(lei, &q->u.sse.cursor) != 0)
+        if (pl_parse_uint(lei, &id) != 0)
             return pl_err_set(err, 400, "Last-Event-ID must be a message id");
+        atomic_store(&q->u.sse.cursor, id);
         return 0;
     }
     uint64_t since = UINT64_MAX;
@@ -136,7 +138,7 @@ static int start_cursor(pl_req *q, pl_err *err)
         return -EINVAL;
     if (since == UINT64_MAX)
         since = pl_room_last_id(q->room);
-    q->u.sse.cursor = since;
+    atomic_store(&q->u.sse.cursor, since);
     return 0;
 }
 
@@ -213,6 +215,37 @@ static int64_t beat(pl_req *q, int64_t now_us)
         pl_req_resume(q);
     }
     return q->u.sse.beat_next_us;
+}
+
+/* A stream whose client does not read stops taking messages (MHD's buffer
+ * and the socket's are full), so its cursor falls behind its room; past
+ * max_lag it is cut, freeing it at once instead of at a timeout. */
+static void check_lag(pl_req *q, size_t max_lag)
+{
+    uint64_t last = pl_room_last_id(q->room);
+    uint64_t cursor = atomic_load(&q->u.sse.cursor);
+    if (last <= cursor || last - cursor <= max_lag || atomic_exchange(&q->u.sse.dropped, true))
+        return;
+    pl_stat_add(&q->ts->slow_consumers_dropped, 1);
+    pl_conn_cut_fd(pl_req_fd(q));
+}
+
+int64_t pl_sse_lag_sweep(void *ud, int64_t now_us)
+{
+    pl_server *srv = ud;
+    (void)now_us;
+    pthread_mutex_lock(&srv->sse_streams.lock);
+    pl_list_each(it, &srv->sse_streams.head)
+        check_lag(pl_list_entry(it, pl_req, link), srv->cfg.max_lag);
+    pthread_mutex_unlock(&srv->sse_streams.lock);
+    return INT64_MAX; /* until the next publish notes it */
+}
+
+void pl_sse_on_publish(void *ud, pl_room *room, const pl_msg *m)
+{
+    pl_server *srv = ud;
+    (void)room, (void)m;
+    pl_ticker_note(srv->lag_tick, pl_clock_mono_us() + PL_SSE_LAG_PERIOD_US);
 }
 
 const pl_handler pl_sse_handler = {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "clock.h"
 #include "message.h"
 #include "wire.h"
@@ -25,16 +26,55 @@ void pl_ws_on_publish(void *ud, pl_room *room, const pl_msg *m)
         lws_cancel_service(ws->ctx);
 }
 
+/* Closes `c` at once, with a reset: what it has not read is dropped. */
+static void drop(struct conn *c)
+{
+    struct linger now = {.l_onoff = 1, .l_linger = 0};
+    int fd = lws_get_socket_fd(c->wsi);
+    c->self_closed = true;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
+}
+
+/* A client that does not read stops taking frames (lws keeps the unsent
+ * part of one, the socket buffers are full), so its cursor falls behind
+ * its room's newest id; past max_lag it is cut and counted. */
+static bool too_slow(pl_ws *ws, struct conn *c, uint64_t last_id)
+{
+    if (!ws->max_lag || c->self_closed || last_id <= c->cursor ||
+        last_id - c->cursor <= ws->max_lag)
+        return false;
+    pl_stat_add(&ws->st->ws.slow_consumers_dropped, 1);
+    drop(c);
+    return true;
+}
+
+/* A drain's walk: members of one room come together, so the room's
+ * newest id is read once per room. */
+typedef struct wake_pass {
+    pl_ws *ws;
+    pl_room *room;
+    uint64_t last_id;
+} wake_pass;
+
 static void wake_member(pl_ws_fanout_member *m, void *ud)
 {
-    (void)ud;
-    lws_callback_on_writable(CONN(m)->wsi);
+    wake_pass *p = ud;
+    struct conn *c = CONN(m);
+    if (c->room != p->room) {
+        p->room = c->room;
+        p->last_id = pl_room_last_id(c->room);
+    }
+    if (!too_slow(p->ws, c, p->last_id))
+        lws_callback_on_writable(c->wsi);
 }
 
 /* The service thread's side: the peers of rooms with news are writable. */
 static void wake_dirty_rooms(pl_ws *ws)
 {
-    if (!pl_ws_fanout_drain(ws->fanout, wake_member, NULL))
+    wake_pass p = {.ws = ws};
+    if (!pl_ws_fanout_drain(ws->fanout, wake_member, &p))
         lws_callback_on_writable_all_protocol(ws->ctx, &ws->protocols[0]);
 }
 
@@ -42,6 +82,7 @@ static void wake_dirty_rooms(pl_ws *ws)
  * and websocat show why. Returns what the lws callback must return. */
 static int refuse(pl_ws *ws, struct lws *wsi, int status)
 {
+    pl_ws_handshake_answered(ws, wsi);
     pl_stats_count_status_at(ws->st, PL_SEP_WS, status);
     if (lws_return_http_status(wsi, (unsigned)status, NULL))
         return -1;
@@ -237,6 +278,7 @@ static void sweep_plan(pl_ws *ws, int64_t at);
 
 static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
 {
+    pl_ws_handshake_answered(ws, wsi);
     c->wsi = wsi;
     pl_buf_init(&c->rx, 4096, PL_BODY_MAX);
     c->last_rx_us = pl_clock_mono_us();
@@ -254,9 +296,21 @@ static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
     return 0;
 }
 
+/* RFC 6455's 1006: the connection ended without a close frame from the
+ * peer and without the server deciding to end it. The peer reset or
+ * vanished, or lws closed it for breaking the framing rules (a reserved
+ * opcode or bit, an oversized or fragmented control frame, a continuation
+ * with nothing to continue): lws tells us no reason, so both count here. */
+static bool abnormal_close(const struct conn *c)
+{
+    return !c->peer_closed && !c->self_closed && !c->closing && !c->going_away;
+}
+
 /* Frees everything a connection owns; runs once per accepted handshake. */
 static void on_closed(pl_ws *ws, struct conn *c)
 {
+    if (abnormal_close(c))
+        pl_stat_add(&ws->st->errors[PL_ERR_WS_ABNORMAL], 1);
     count_control_bytes(ws, c);
     pl_ws_fanout_leave(ws->fanout, &c->member);
     atomic_fetch_sub(&ws->st->ws.connections, 1);
@@ -278,6 +332,7 @@ int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     struct conn *c = user;
     int status;
     switch (reason) {
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: pl_ws_handshake_accepted(ws, wsi); return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         status = pl_ws_handshake_check(ws, wsi, NULL);
         return status ? refuse(ws, wsi, status) : 0;
@@ -286,14 +341,21 @@ int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
          * other than ours never reaches CONFIRM_UPGRADE's decision). */
         status = c ? pl_ws_handshake_check(ws, wsi, c) : 503;
         if (status) {
+            pl_ws_handshake_answered(ws, wsi);
             pl_stats_count_status_at(ws->st, PL_SEP_WS, status);
             return 1;
         }
         return 0;
     case LWS_CALLBACK_ESTABLISHED: return on_established(ws, c, wsi);
+    case LWS_CALLBACK_CLOSED_HTTP: pl_ws_handshake_closed(ws, wsi); return 0;
     case LWS_CALLBACK_CLOSED:
+        pl_ws_handshake_closed(ws, wsi);
         if (c && c->established)
             on_closed(ws, c);
+        return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (c)
+            c->peer_closed = true;
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: return on_writable(ws, c);
     case LWS_CALLBACK_RECEIVE:
@@ -309,6 +371,8 @@ int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return 0;
     case LWS_CALLBACK_HTTP:
         /* Only upgrades are served here; plain HTTP lives on the other port. */
+        pl_ws_handshake_answered(ws, wsi);
+        pl_stats_count_status_at(ws->st, PL_SEP_WS, 404);
         lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
         return -1;
     default: return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -341,6 +405,7 @@ static void check_idle(struct conn *c, int64_t now)
 {
     int64_t silent = now - c->last_rx_us;
     if (silent >= 2 * c->beat_us + 5000000) {
+        c->self_closed = true;
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
     } else if (silent >= c->beat_us - 100000 && !c->ping_due) {
         c->ping_due = true;
@@ -349,6 +414,7 @@ static void check_idle(struct conn *c, int64_t now)
 }
 
 typedef struct sweep_pass {
+    pl_ws *ws;
     int64_t epoch_us, now, next;
 } sweep_pass;
 
@@ -357,7 +423,9 @@ static void sweep_one(pl_ws_fanout_member *m, void *ud)
     struct conn *c = CONN(m);
     sweep_pass *p = ud;
     if (c->check_us <= p->now) {
-        check_idle(c, p->now);
+        /* too_slow: a backstop for wake-ups that skipped the check */
+        if (!too_slow(p->ws, c, pl_room_last_id(c->room)))
+            check_idle(c, p->now);
         c->check_us = pl_clock_next_tick(p->epoch_us, c->beat_us, p->now);
     }
     if (c->check_us < p->next)
@@ -367,7 +435,8 @@ static void sweep_one(pl_ws_fanout_member *m, void *ud)
 static void sweep(lws_sorted_usec_list_t *sul)
 {
     pl_ws *ws = (pl_ws *)(void *)((char *)sul - offsetof(pl_ws, sweep_timer));
-    sweep_pass p = {.epoch_us = ws->epoch_us, .now = pl_clock_mono_us(), .next = INT64_MAX};
+    sweep_pass p = {
+        .ws = ws, .epoch_us = ws->epoch_us, .now = pl_clock_mono_us(), .next = INT64_MAX};
     ws->sweep_at = INT64_MAX;
     pl_ws_fanout_each(ws->fanout, sweep_one, &p);
     if (p.next != INT64_MAX)

@@ -14,7 +14,13 @@
  * Client frames: publish -> ack, ping -> pong (JSON or bare text); anything
  * else gets an error frame and the connection stays open. At most 64
  * replies wait per connection: past that the peer floods and is closed
- * with 1008. pl_ws_stop() sends every peer a 1001 close frame. */
+ * with 1008. pl_ws_stop() sends every peer a 1001 close frame.
+ *
+ * Counted in st->errors besides the statuses: handshakes lws refused or
+ * dropped on its own (PL_ERR_WS_BAD_HANDSHAKE: garbage, TLS, no key, an
+ * oversized head, too slow) and connections that ended without a close
+ * frame from the peer, which is what lws leaves of a framing error
+ * (PL_ERR_WS_ABNORMAL). A version other than 13 is a 400. */
 #ifndef PL_TRANSPORT_WS_H
 #define PL_TRANSPORT_WS_H
 #include <stdbool.h>
@@ -30,6 +36,10 @@ typedef struct pl_ws_config {
     int min_heartbeat_s;    /* bounds of a peer's own ?heartbeat= (0: 1) */
     int max_heartbeat_s;    /* (0: heartbeat_s) */
     size_t max_connections; /* open WebSockets; 0 = 10000 */
+    /* A connection more than this many messages behind its room's newest
+     * is cut (a client that does not read) and counted in
+     * ws.slow_consumers_dropped; 0 = never. */
+    size_t max_lag;
     /* Which browser Origins may connect (origin.h); borrowed, it must
      * outlive the pl_ws. NULL: none (clients sending no Origin still may). */
     const pl_origin_policy *origin;

@@ -47,6 +47,8 @@ struct conn {
     bool closing;       /* flooded: input ignored, next writable closes */
     bool going_away;    /* server stopping: next writable closes with 1001 */
     bool ping_due;      /* silent past the heartbeat: next writable pings */
+    bool peer_closed;   /* the peer sent a close frame */
+    bool self_closed;   /* we chose to close it: too slow or silent */
     int64_t last_rx_us; /* monotonic time of the peer's last frame */
     int64_t beat_us;    /* this peer's heartbeat (?heartbeat= or the server's) */
     int64_t check_us;   /* its next idle check, on the sweep's grid */
@@ -63,7 +65,12 @@ struct pl_ws {
     char bind[64];
     const pl_origin_policy *origin; /* borrowed from the config */
     size_t max_connections;
+    size_t max_lag; /* cut a peer further behind its room (0: never) */
     size_t n_conns; /* handshakes accepted and not closed (service thread) */
+    /* By fd: an accepted socket that has neither completed a handshake nor
+     * been answered by us yet (ws_handshake.c). */
+    unsigned char *handshaking;
+    size_t handshaking_len;
     lws_retry_bo_t retry;
     struct lws_protocols protocols[2];
 
@@ -87,5 +94,14 @@ void pl_ws_on_publish(void *ud, pl_room *room, const pl_msg *m);
  * `c`, fills the peer's room, cursor and heartbeat. Returns 0 or the HTTP
  * status to refuse it with. */
 int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c);
+/* ws_handshake.c: bytes on an accepted socket that lws refused or dropped
+ * on its own (garbage, TLS, no key, a head too big or too slow) never
+ * reach a callback that decides; these tell them from handshakes we
+ * answered. Accepted: it is watched. Answered (refused or upgraded): it is
+ * not. Closed while watched, having sent bytes: counted in
+ * errors[PL_ERR_WS_BAD_HANDSHAKE]. */
+void pl_ws_handshake_accepted(pl_ws *ws, struct lws *wsi);
+void pl_ws_handshake_answered(pl_ws *ws, struct lws *wsi);
+void pl_ws_handshake_closed(pl_ws *ws, struct lws *wsi);
 
 #endif

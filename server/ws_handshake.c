@@ -1,12 +1,15 @@
 /* The decision on a WebSocket upgrade, from its request head alone: the
  * Origin (origin.c's policy), the path /ws/{room}, the `since` and
  * `heartbeat` arguments, the subprotocol list, the connection limit and
- * the room limit. See transport_ws_internal.h; service thread. */
+ * the room limit; and which accepted sockets never got that far (bad
+ * handshakes lws dropped on its own). See transport_ws_internal.h;
+ * service thread. */
 #include <errno.h>
 #include <string.h>
 #include "route.h"
 #include "transport_ws_internal.h"
 #include "validate.h"
+#include "wire.h"
 
 /* Copies a header lws knows by token, or a custom one by name (with its
  * colon, lower case), into `buf`. Returns buf, or NULL when absent. */
@@ -46,6 +49,13 @@ static bool subprotocol_ok(struct lws *wsi)
     return pl_route_subprotocol_ok(list, PL_WS_PROTOCOL);
 }
 
+/* RFC 6455 is version 13; lws 4.1 would answer any other with a 101. */
+static bool version_ok(struct lws *wsi)
+{
+    char v[8];
+    return lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_VERSION) > 0 && strcmp(v, "13") == 0;
+}
+
 /* Reads query argument `key` ("since", "heartbeat"): absent leaves *v
  * alone. Only one, all digits. Returns 0 or -EINVAL. */
 static int parse_arg(struct lws *wsi, const char *key, uint64_t *v, bool *given)
@@ -72,7 +82,8 @@ int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c)
     if (status)
         return status;
     if (parse_arg(wsi, "since", &since, &given) != 0 ||
-        parse_arg(wsi, "heartbeat", &beat, &beat_given) != 0 || !subprotocol_ok(wsi))
+        parse_arg(wsi, "heartbeat", &beat, &beat_given) != 0 || !subprotocol_ok(wsi) ||
+        !version_ok(wsi))
         return 400;
     if (ws->n_conns >= ws->max_connections)
         return 503;
@@ -86,4 +97,36 @@ int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c)
         c->beat_us = (int64_t)hb * 1000000;
     }
     return 0;
+}
+
+/* The socket's slot in ws->handshaking, or NULL past the table. */
+static unsigned char *slot(pl_ws *ws, struct lws *wsi)
+{
+    int fd = lws_get_socket_fd(wsi);
+    return fd >= 0 && (size_t)fd < ws->handshaking_len ? &ws->handshaking[fd] : NULL;
+}
+
+void pl_ws_handshake_accepted(pl_ws *ws, struct lws *wsi)
+{
+    unsigned char *s = ws ? slot(ws, wsi) : NULL;
+    if (s)
+        *s = 1;
+}
+
+void pl_ws_handshake_answered(pl_ws *ws, struct lws *wsi)
+{
+    unsigned char *s = slot(ws, wsi);
+    if (s)
+        *s = 0;
+}
+
+void pl_ws_handshake_closed(pl_ws *ws, struct lws *wsi)
+{
+    unsigned char *s = slot(ws, wsi);
+    pl_wire w;
+    if (!s || !*s)
+        return;
+    *s = 0;
+    if (pl_wire_read(lws_get_socket_fd(wsi), &w) == 0 && w.in > 0)
+        pl_stat_add(&ws->st->errors[PL_ERR_WS_BAD_HANDSHAKE], 1);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include "clock.h"
 #include "log.h"
 #include "transport_ws_internal.h"
@@ -50,6 +51,7 @@ static void *service_main(void *arg)
 static void free_ws(pl_ws *ws)
 {
     free(ws->frame_buf);
+    free(ws->handshaking);
     pl_ws_fanout_free(ws->fanout);
     free(ws);
 }
@@ -108,9 +110,14 @@ int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_store *store, pl_stats 
     ws->store = store;
     ws->st = st;
     ws->max_connections = cfg->max_connections ? cfg->max_connections : 10000;
+    ws->max_lag = cfg->max_lag;
+    struct rlimit rl; /* one byte per possible fd (pl_ws_handshake_accepted) */
+    ws->handshaking_len =
+        getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1u << 22 ? rl.rlim_cur : 65536;
     snprintf(ws->bind, sizeof ws->bind, "%s", cfg->bind ? cfg->bind : "127.0.0.1");
     ws->origin = cfg->origin;
-    if (!(ws->frame_buf = malloc(LWS_PRE + FRAME_BUF_DEFAULT)) ||
+    if (!(ws->handshaking = calloc(ws->handshaking_len, 1)) ||
+        !(ws->frame_buf = malloc(LWS_PRE + FRAME_BUF_DEFAULT)) ||
         pl_ws_fanout_new(&ws->fanout) != 0)
         goto fail;
     if ((rc = create_context(ws, cfg)) != 0)
