@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Sums meson test logs into one line "N passed, N failed".
 
-A TAP test counts each of its "ok"/"not ok" lines; a test that failed
-without a "not ok" (a crash, a timeout, a bail-out) counts one failure more.
+A TAP test counts each of its "ok"/"not ok" lines ("ok ... # SKIP" as
+skipped); a test that failed without a "not ok" (a crash, a timeout, a
+bail-out) counts one failure more.
 Any other test counts once. Exits 1 when anything failed."""
 import json
 import re
@@ -29,6 +30,9 @@ for path in sys.argv[1:]:
             continue
         out = t.get("stdout") or ""
         ok = len(re.findall(r"^ok \d+", out, re.M))
+        skip = len(re.findall(r"^ok \d+[^\n]*# SKIP", out, re.M | re.I))
+        ok -= skip
+        skipped += skip
         bad = len(re.findall(r"^not ok \d+", out, re.M))
         result = t.get("result")
         if result == "SKIP":
