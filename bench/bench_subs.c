@@ -99,6 +99,10 @@ static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_cl
     if (st == PL_SUB_OPEN && !b->open) {
         b->open = true;
         b->run->opened++;
+    } else if (st == PL_SUB_RESTARTED) {
+        /* A new server numbers from 1 again: not out of order. */
+        b->last_id = 0;
+        b->run->res->restarts++;
     } else if (!b->open && err && pl_srcaddr_exhausted(err->rc) && b->src >= 0 &&
                (st == PL_SUB_RECONNECTING || st == PL_SUB_FAILED)) {
         move_off(b, err);

@@ -62,6 +62,12 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
         else
             fprintf(f, " %6s %6s %6s\n", "-", "-", "-");
     }
+    for (int i = 0; i < n; i++)
+        if (r[i].restarts)
+            fprintf(f,
+                    "%s: %llu subscriptions found the server restarted (its ids began again); "
+                    "what it had stored and not delivered is in `lost`.\n",
+                    pl_bench_transport_name(r[i].transport), (unsigned long long)r[i].restarts);
     fprintf(f, "fail: subscriptions that could not open (not in expected; see stderr for why).\n"
                "latency: delivery time minus actual send time; p99_int: minus the scheduled time.\n"
                "bytes: TCP payload per delivered message, subscriber sockets, from TCP_INFO;\n"
@@ -153,18 +159,18 @@ static json_t *sources_json(const pl_bench_result *r)
 static json_t *result_json(const pl_bench_result *r)
 {
     json_t *j = json_pack(
-        "{s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, "
-        "s:o}",
+        "{s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
+        "s:o, s:o}",
         "transport", pl_bench_transport_name(r->transport), "subscribers", r->subscribers,
         "subscribers_open", r->opened, "subscribers_failed", r->subscribers_failed, "published",
         (json_int_t)r->published, "publish_failed", (json_int_t)r->publish_failed,
         "publish_retries", (json_int_t)r->publish_retries, "expected", (json_int_t)r->expected,
         "delivered", (json_int_t)r->delivered, "lost", (json_int_t)r->lost, "duplicated",
         (json_int_t)r->duplicated, "out_of_order", (json_int_t)r->out_of_order, "gaps",
-        (json_int_t)r->gaps, "reconnects", (json_int_t)r->reconnects, "publisher_max_behind_us",
-        (json_int_t)r->publisher_max_behind_us, "latency_us", latency_json(&r->latency),
-        "latency_intended_us", latency_json(&r->latency_intended), "histogram",
-        histogram_json(&r->latency));
+        (json_int_t)r->gaps, "reconnects", (json_int_t)r->reconnects, "restarts",
+        (json_int_t)r->restarts, "publisher_max_behind_us", (json_int_t)r->publisher_max_behind_us,
+        "latency_us", latency_json(&r->latency), "latency_intended_us",
+        latency_json(&r->latency_intended), "histogram", histogram_json(&r->latency));
     json_t *more = json_pack(
         "{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:o}",
         "http_requests_per_msg", pl_bench_per_msg(r, (double)r->http_requests),

@@ -18,6 +18,7 @@ typedef struct pl_bench_result {
     uint64_t publish_failed;  /* measured messages whose publish failed */
     uint64_t publish_retries; /* publishes sent again after no answer (whole run) */
     uint64_t expected, delivered, lost, duplicated, out_of_order, gaps, reconnects;
+    uint64_t restarts; /* subscriptions that found the server restarted (ids begin again) */
     pl_hist latency, latency_intended; /* us, per delivery */
     /* Subscriber-side deltas over the measured window (incl. its drain). */
     uint64_t http_requests, tcp_connections, bytes_in, bytes_out;

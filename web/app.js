@@ -154,26 +154,28 @@ class App {
   }
 
   // The server restarted with an empty store: its ids begin at 1 again, so
-  // every panel's cursor is wrong. Start the room over, once.
+  // every panel's cursor is wrong. Start the room over, once, from its first
+  // message: all the new server stored came after the restart.
   rejoin() {
     if (this.joining) return;
-    this.join(this.room, 'the server restarted the room').catch((err) => this.say(`cannot rejoin: ${err.message}`, true));
+    this.join(this.room, 'the server restarted the room', 0).catch((err) => this.say(`cannot rejoin: ${err.message}`, true));
   }
 
-  async join(room, why = '') {
+  // Joins `room` after id `from`, by default after its newest message.
+  async join(room, why = '', from = null) {
     this.joining = true;
     try {
-      await this.switchTo(room, why);
+      await this.switchTo(room, why, from);
     } finally {
       this.joining = false;
     }
   }
 
-  async switchTo(room, why) {
+  async switchTo(room, why, from = null) {
     for (const p of Object.values(this.panels)) if (p.connected) p.disconnect();
     this.room = room;
     document.title = `pushlab: ${room}`;
-    const start = await lastId(room);
+    const start = from ?? await lastId(room);
     for (const p of Object.values(this.panels)) {
       p.reset(room, start);
       p.connect();

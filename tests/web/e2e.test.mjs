@@ -265,6 +265,48 @@ test('each lane has an LTE radio band: short polling never rests while SSE sleep
   await page.screenshot({ path: h.screenshotPath('index-radio'), fullPage: true });
 });
 
+test('killed (SIGKILL) under load and started again, each panel shows every message stored after the restart, once', async () => {
+  const room = 'e2e-kill';
+  await openRoom(room);
+  // A publisher posting across the kill; the second server's ids start over.
+  const lives = [[]];
+  let stop = false;
+  let n = 0;
+  const publisher = (async () => {
+    while (!stop) {
+      try {
+        const m = await h.publish(server.http, room, 'pub', `k-${n}`);
+        if (lives.at(-1).length && m.id <= lives.at(-1).at(-1).id) lives.push([]);
+        lives.at(-1).push(m);
+      } catch { /* the server is down */ }
+      n++;
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  })();
+  try {
+    for (const p of PANELS) await waitForId(p, 40);
+    const exited = new Promise((r) => server.proc.once('exit', r));
+    server.proc.kill('SIGKILL');
+    await exited;
+    await new Promise((r) => setTimeout(r, 1000)); // down for a second
+    server = await h.startServer(exe, path.resolve(webRoot), server.ports);
+    await page.waitForFunction(() => /restarted/.test(document.querySelector('#publish-status').textContent), null, { timeout: 20000 });
+    const deadline = Date.now() + 20000;
+    while ((lives.length < 2 || lives[1].length < 30) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    stop = true;
+    await publisher;
+  }
+  assert.equal(lives.length, 2, 'the publisher saw the ids start over');
+  const fresh = lives[1].map((m) => m.id);
+  for (const p of PANELS) {
+    await waitForId(p, fresh.at(-1));
+    const shown = (await ids(p)).filter((id) => id <= fresh.at(-1));
+    assert.deepEqual(shown.slice(-fresh.length), fresh, `${p} shows every message stored after the restart, in order`);
+    assert.equal(await counter(p, 'dups'), '0', p);
+  }
+});
+
 // bench-sample.json is a real, small run of this repository's bench:
 //   pushlab-bench --subscribers 10 --rate 20 --duration 1 --warmup 0.3 \
 //     --poll-interval 250 --json bench-sample.json
