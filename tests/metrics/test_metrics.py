@@ -2,8 +2,12 @@
 """GET /metrics: what each transport, the store and the process report,
 checked by value after known traffic, by `promtool check metrics`, and by a
 real Prometheus (started on a free port with its data in a temporary
-folder) scraping the server and answering a query.
+folder) scraping the server and answering a query. A second server, with
+--header-timeout 1 and --max-lag 5, cuts a slowloris head and an SSE and a
+WebSocket subscriber that never read: /metrics counts each cut where
+/api/stats does.
 usage: test_metrics.py SERVER   (TAP output)"""
+import http.client as http_client
 import json
 import os
 import re
@@ -125,6 +129,82 @@ def check_values(s):
           value(s, "process_open_fds") >= 4)
 
 
+def slowloris(http):
+    """A request head sent one byte every 0.2 s: the server cuts it
+    (--header-timeout) and closes the socket. Returns the seconds it
+    took, or None when it was still open after 10 s."""
+    s = socket.create_connection(("127.0.0.1", int(http.rsplit(":", 1)[1])), timeout=0.2)
+    head, t0 = b"GET /api/rooms/s/messages HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 200, time.monotonic()
+    try:
+        for i in range(50):
+            s.send(head[i:i + 1])
+            try:
+                if s.recv(4096) == b"":
+                    return time.monotonic() - t0
+            except socket.timeout:
+                pass
+    except OSError:  # the reset of the cut
+        return time.monotonic() - t0
+    finally:
+        s.close()
+    return None
+
+
+def non_reader(addr, head):
+    """A subscriber that sends its request and never reads; a small
+    receive buffer so the server's side fills soon."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(addr)
+    s.sendall(head)
+    return s
+
+
+def cuts(http):
+    """Slowloris and slow-consumer cuts, read from /metrics and /api/stats."""
+    cfg = json.loads(request(http + "/api/config")[2])
+    host, port = cfg["ws_url"].split("//", 1)[1].rsplit(":", 1)
+    hport = int(http.rsplit(":", 1)[1])
+    took = slowloris(http)
+    check("a slowloris head is cut within --header-timeout and a sweep", took is not None
+          and 1 <= took < 4, str(took))
+    subs = [non_reader(("127.0.0.1", hport),
+                       b"GET /api/rooms/s/events HTTP/1.1\r\nHost: x\r\n\r\n"),
+            non_reader((host, int(port)),
+                       b"GET /ws/s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                       b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       b"Sec-WebSocket-Version: 13\r\n\r\n")]
+    time.sleep(0.5)  # both subscribed before the first publish
+    # Published in batches until both are cut: how much the sockets between
+    # hold depends on the kernel's buffer tuning (here up to 4 MiB sent).
+    want = {("pushlab_connection_errors_total", "kind", "http_timeout"): 1,
+            ("pushlab_slow_consumers_dropped_total", "transport", "sse"): 1,
+            ("pushlab_slow_consumers_dropped_total", "transport", "ws"): 1}
+    body = json.dumps({"user": "ann", "text": "y" * 4096}).encode()
+    pub = http_client.HTTPConnection("127.0.0.1", hport, timeout=10)
+    got, sent, end = {}, 0, time.monotonic() + 30
+    while got != want and time.monotonic() < end:
+        if sent < 3000:
+            for _ in range(100):
+                pub.request("POST", "/api/rooms/s/messages", body,
+                            {"Content-Type": "application/json"})
+                pub.getresponse().read()
+            sent += 100
+        time.sleep(0.25)  # the SSE check runs 2 s after a publish
+        m = samples(request(http + "/metrics")[2].decode())
+        got = {k: value(m, k[0], **{k[1]: k[2]}) for k in want}
+    pub.close()
+    for s in subs:
+        s.close()
+    check("/metrics counts the slowloris cut and one slow consumer per stream transport",
+          got == want, f"{got} after {sent} messages")
+    st = json.loads(request(http + "/api/stats")[2])
+    check("/api/stats counts the same cuts",
+          (st["errors"]["http_timeout"], st["transports"]["sse"]["slow_consumers_dropped"],
+           st["transports"]["ws"]["slow_consumers_dropped"]) == (1, 1, 1),
+          json.dumps(st["errors"]) + json.dumps(st["transports"]))
+
+
 def promtool(text):
     r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                        text=True, timeout=30)
@@ -184,6 +264,14 @@ def main():
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+    p = subprocess.Popen([SERVER, "--http-port", "0", "--ws-port", "0", "--history", "1000",
+                          "--header-timeout", "1", "--max-lag", "5"],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        cuts(dict(kv.split("=", 1) for kv in p.stdout.readline().split()[2:])["http"])
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
     print(f"1..{len(results)}")
     for i, (name, ok, detail) in enumerate(results, 1):
         print(f"{'ok' if ok else 'not ok'} {i} - {name}")
