@@ -81,18 +81,14 @@ for t in "${targets[@]}"; do
   objects+=(-object "build/tests/fuzz/$t-cov")
 done
 "$profdata" merge -sparse -o "$out/all.profdata" "$out"/*/cov.profraw
-# The files whose code parses what arrives from the network, and in sub.c
-# the cursor functions the client fuzzers drive (the rest of it is I/O).
-parsers='common/(message|validate|store)|server/route|client/(sse_parser|ws_frame)'
+# The files whose code parses what arrives from the network, and the
+# client's delivery and cursor rule the client fuzzers drive (sub_deliver.c,
+# cursor.c).
+parsers='common/(message|validate|store)|server/route|client/(sse_parser|ws_frame|sub_deliver|cursor)'
 {
   echo
   echo "line coverage over all corpora (llvm-cov):"
-  printf '%-40s %8s %8s %9s\n' "file or function" lines missed covered
+  printf '%-40s %8s %8s %9s\n' "file" lines missed covered
   "$llvmcov" report "${objects[@]:1}" -instr-profile="$out/all.profdata" |
     awk -v re="^($parsers)\\.c$" '$1 ~ re { printf "%-40s %8s %8s %9s\n", $1, $8, $9, $10 }'
-  for fn in pl_sub_deliver_obj pl_sub_deliver_json; do
-    "$llvmcov" show "${objects[@]:1}" -instr-profile="$out/all.profdata" -name="$fn" |
-      awk -F'|' -v fn="client/sub.c $fn()" 'NF >= 3 && $2 ~ /[0-9]/ { n++; if ($2 + 0 == 0) m++ }
-        END { printf "%-40s %8d %8d %8.2f%%\n", fn, n, m, n ? 100 * (n - m) / n : 0 }'
-  done
 } | tee -a "$out/summary.txt"
