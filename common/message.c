@@ -79,30 +79,62 @@ uint64_t pl_cid_hash(const char *cid, size_t len)
     return h ? h : 1;
 }
 
-static char *encode_json(const char *room, uint64_t id, int64_t ts, const pl_publish *in)
+/* `o` serialized without its braces: "a":1,"b":2 (empty for {}). */
+static char *inner_of(json_t *o)
 {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "id", json_integer((json_int_t)id));
-    json_object_set_new(o, "room", json_string(room));
-    json_object_set_new(o, "user", json_stringn(in->user, in->user_len));
-    json_object_set_new(o, "text", json_stringn(in->text, in->text_len));
-    json_object_set_new(o, "ts", json_integer((json_int_t)ts));
-    if (in->cid)
-        json_object_set_new(o, "cid", json_stringn(in->cid, in->cid_len));
-    if (in->meta)
-        json_object_set(o, "meta", in->meta);
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    memmove(s, s + 1, n - 2);
+    s[n - 2] = '\0';
     return s;
 }
 
-pl_msg *pl_msg_new(const char *room, uint64_t id, int64_t ts, const pl_publish *in)
+int pl_msg_fragments(const pl_publish *in, pl_msg_parts *out)
 {
-    char *json = encode_json(room, id, ts, in);
-    if (!json)
+    json_t *head = json_object(), *tail = json_object();
+    if (head) {
+        json_object_set_new(head, "user", json_stringn(in->user, in->user_len));
+        json_object_set_new(head, "text", json_stringn(in->text, in->text_len));
+    }
+    if (tail && in->cid)
+        json_object_set_new(tail, "cid", json_stringn(in->cid, in->cid_len));
+    if (tail && in->meta)
+        json_object_set(tail, "meta", in->meta);
+    out->head = inner_of(head);
+    char *t = inner_of(tail);
+    out->tail = NULL;
+    if (t && (out->tail = malloc(strlen(t) + 2)))
+        sprintf(out->tail, "%s%s", *t ? "," : "", t);
+    free(t);
+    if (!out->head || !out->tail) {
+        pl_msg_parts_free(out);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void pl_msg_parts_free(pl_msg_parts *p)
+{
+    free(p->head);
+    free(p->tail);
+    p->head = p->tail = NULL;
+}
+
+char *pl_msg_join(const char *room, uint64_t id, int64_t ts, const pl_msg_parts *p)
+{
+    char *s;
+    if (asprintf(&s, "{\"id\":%" PRIu64 ",\"room\":\"%s\",%s,\"ts\":%" PRId64 "%s}", id, room,
+                 p->head, ts, p->tail) < 0)
         return NULL;
+    return s;
+}
+
+/* The three encodings around `json` (taken), in one allocation. */
+static pl_msg *wrap(char *json, uint64_t id, int64_t ts, const char *cid, size_t cid_len)
+{
     size_t jlen = strlen(json);
     char idbuf[24];
     int idlen = snprintf(idbuf, sizeof idbuf, "%" PRIu64, id);
@@ -110,7 +142,7 @@ pl_msg *pl_msg_new(const char *room, uint64_t id, int64_t ts, const pl_publish *
     static const char ws_head[] = "{\"type\":\"message\",";
     size_t sse_len = 4 + (size_t)idlen + (sizeof sse_mid - 1) + jlen + 2;
     size_t ws_len = (sizeof ws_head - 1) + jlen - 1;
-    size_t cid_size = in->cid ? in->cid_len + 1 : 0;
+    size_t cid_size = cid ? cid_len + 1 : 0;
     pl_msg *m = malloc(sizeof *m + (jlen + 1) + (sse_len + 1) + (ws_len + 1) + cid_size);
     if (!m) {
         free(json);
@@ -134,13 +166,40 @@ pl_msg *pl_msg_new(const char *room, uint64_t id, int64_t ts, const pl_publish *
     p += ws_len + 1;
     m->cid = NULL;
     m->cid_hash = 0;
-    if (in->cid) {
-        memcpy(p, in->cid, in->cid_len);
-        p[in->cid_len] = '\0';
+    if (cid) {
+        memcpy(p, cid, cid_len);
+        p[cid_len] = '\0';
         m->cid = p;
-        m->cid_hash = pl_cid_hash(in->cid, in->cid_len);
+        m->cid_hash = pl_cid_hash(cid, cid_len);
     }
     free(json);
+    return m;
+}
+
+pl_msg *pl_msg_new(const char *room, uint64_t id, int64_t ts, const pl_publish *in)
+{
+    pl_msg_parts parts;
+    if (pl_msg_fragments(in, &parts) != 0)
+        return NULL;
+    char *json = pl_msg_join(room, id, ts, &parts);
+    pl_msg_parts_free(&parts);
+    return json ? wrap(json, id, ts, in->cid, in->cid_len) : NULL;
+}
+
+pl_msg *pl_msg_from_json(const char *json, size_t len)
+{
+    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *id = json_object_get(o, "id"), *ts = json_object_get(o, "ts");
+    json_t *cid = json_object_get(o, "cid");
+    pl_msg *m = NULL;
+    if (json_is_integer(id) && json_integer_value(id) > 0 && json_is_integer(ts) &&
+        (!cid || json_is_string(cid))) {
+        char *copy = strndup(json, len);
+        if (copy)
+            m = wrap(copy, (uint64_t)json_integer_value(id), json_integer_value(ts),
+                     cid ? json_string_value(cid) : NULL, cid ? json_string_length(cid) : 0);
+    }
+    json_decref(o);
     return m;
 }
 

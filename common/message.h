@@ -52,6 +52,28 @@ int pl_msg_parse_publish(json_t *obj, pl_publish *out, pl_err *err);
 /* Builds a stored message with one reference. Returns NULL on allocation
  * failure. */
 pl_msg *pl_msg_new(const char *room, uint64_t id, int64_t ts, const pl_publish *in);
+
+/* A publish's fields as the two JSON pieces around the "ts" of its stored
+ * form, for a store that sets the id, room and ts itself (the Redis
+ * backend's script): `head` is "user":..,"text":.. and `tail` is
+ * ,"cid":..,"meta":{..} or "". Both malloc'ed, freed by
+ * pl_msg_parts_free. */
+typedef struct pl_msg_parts {
+    char *head, *tail;
+} pl_msg_parts;
+/* Fills *out from `in`. Returns 0 or -ENOMEM (then *out holds nothing). */
+int pl_msg_fragments(const pl_publish *in, pl_msg_parts *out);
+void pl_msg_parts_free(pl_msg_parts *p);
+/* The stored JSON of a message, exactly as pl_msg_new writes it:
+ * {"id":..,"room":"..",<head>,"ts":..<tail>}. `room` is a valid room name
+ * (no escaping needed). malloc'ed; NULL without memory. */
+char *pl_msg_join(const char *room, uint64_t id, int64_t ts, const pl_msg_parts *p);
+
+/* A stored message rebuilt from its JSON (as another node wrote it into a
+ * shared log): id, ts and cid are read from the text, which is kept as
+ * is. Returns NULL for text without a positive integer id and ts, or
+ * without memory. */
+pl_msg *pl_msg_from_json(const char *json, size_t len);
 pl_msg *pl_msg_ref(pl_msg *m);
 /* Drops a reference; frees the message with the last one. NULL is a no-op. */
 void pl_msg_unref(pl_msg *m);

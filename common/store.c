@@ -14,9 +14,11 @@ struct pl_room {
     pthread_mutex_t lock;
     struct pl_room *hnext; /* hash chain, guarded by the store lock */
     pl_msg **ring;
-    size_t cap, start, count; /* ring[start] holds the oldest message */
-    uint64_t next_id;         /* the id the next publish gets */
-    pl_list waiters;          /* of pl_waiter.node */
+    size_t cap, start, count;        /* ring[start] holds the oldest message */
+    uint64_t next_id;                /* the id the next publish gets */
+    atomic_uint_fast64_t generation; /* pl_store_restart_room calls */
+    _Atomic(void *) ext;             /* the backend's, pl_room_set_ext */
+    pl_list waiters;                 /* of pl_waiter.node */
     char name[PL_ROOM_MAX + 1];
 };
 
@@ -118,6 +120,8 @@ static pl_room *room_new(const char *name, size_t history)
     pthread_mutex_init(&r->lock, NULL);
     r->cap = history;
     r->next_id = 1;
+    atomic_init(&r->generation, 0);
+    atomic_init(&r->ext, NULL);
     pl_list_init(&r->waiters);
     strncpy(r->name, name, PL_ROOM_MAX);
     return r;
@@ -205,6 +209,12 @@ static void wake_locked(pl_room *r)
     }
 }
 
+static void run_hooks(pl_store *s, pl_room *r, const pl_msg *m)
+{
+    for (int i = 0; i < s->nhooks; i++)
+        s->hooks[i].fn(s->hooks[i].ud, r, m);
+}
+
 int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out, bool *dup)
 {
     pl_msg *m = NULL;
@@ -229,10 +239,61 @@ int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out
     atomic_fetch_add(&s->published, 1);
     if (trimmed)
         atomic_fetch_add(&s->trimmed, 1);
-    for (int i = 0; i < s->nhooks; i++)
-        s->hooks[i].fn(s->hooks[i].ud, r, m);
+    run_hooks(s, r, m);
     return 0;
 }
+
+/* Drops every held message; the next id becomes `next`. Returns how many
+ * were dropped. */
+static size_t clear_locked(pl_room *r, uint64_t next)
+{
+    size_t n = r->count;
+    for (size_t i = 0; i < r->count; i++)
+        pl_msg_unref(r->ring[(r->start + i) % r->cap]);
+    r->start = r->count = 0;
+    r->next_id = next;
+    return n;
+}
+
+int pl_store_append(pl_store *s, pl_room *r, pl_msg *m, bool allow_gap)
+{
+    size_t dropped = 0;
+    pthread_mutex_lock(&r->lock);
+    if (m->id < r->next_id) {
+        pthread_mutex_unlock(&r->lock);
+        return -EALREADY;
+    }
+    if (m->id > r->next_id) {
+        if (!allow_gap) {
+            pthread_mutex_unlock(&r->lock);
+            return -ERANGE;
+        }
+        dropped = clear_locked(r, m->id); /* ids in between are gone everywhere */
+    }
+    bool trimmed = append_locked(r, pl_msg_ref(m));
+    wake_locked(r);
+    pthread_mutex_unlock(&r->lock);
+    atomic_fetch_add(&s->published, 1);
+    atomic_fetch_add(&s->trimmed, dropped + trimmed);
+    run_hooks(s, r, m);
+    return 0;
+}
+
+void pl_store_restart_room(pl_store *s, pl_room *r)
+{
+    pthread_mutex_lock(&r->lock);
+    clear_locked(r, 1);
+    atomic_fetch_add(&r->generation, 1);
+    wake_locked(r);
+    pthread_mutex_unlock(&r->lock);
+    run_hooks(s, r, NULL);
+}
+
+uint64_t pl_room_generation(const pl_room *r) { return atomic_load(&r->generation); }
+
+void *pl_room_ext(const pl_room *r) { return atomic_load(&((pl_room *)r)->ext); }
+
+void pl_room_set_ext(pl_room *r, void *ext) { atomic_store(&r->ext, ext); }
 
 /* Something after `since` is gone when the oldest held id is past the one
  * right after `since`. (Written so that no `since` overflows; oldest >= 1.) */

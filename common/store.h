@@ -39,8 +39,9 @@ typedef struct pl_scan {
  * to stop before this message (it is then not counted as visited). */
 typedef bool (*pl_visit_fn)(void *ud, const pl_msg *m);
 
-/* Called after every stored publish, outside any store lock, from the
- * publishing thread. */
+/* Called after every stored publish (and pl_store_append), outside any
+ * store lock, from the publishing thread; with m == NULL after
+ * pl_store_restart_room. */
 typedef void (*pl_publish_hook)(void *ud, pl_room *room, const pl_msg *m);
 
 /* A store keeping the last `history` messages of each of at most
@@ -64,6 +65,33 @@ const char *pl_room_name(const pl_room *r);
  * history returns that message instead, with *dup set and nothing woken.
  * On success *out holds a new reference. Returns 0 or -ENOMEM. */
 int pl_store_publish(pl_store *s, pl_room *r, const pl_publish *in, pl_msg **out, bool *dup);
+
+/* Adds `m` (built elsewhere, e.g. by another node: its id is set) as the
+ * room's next message, for a store that is a replica of a shared log. Its
+ * id must be the next one; with `allow_gap` (the log holds nothing in
+ * between any more) a larger id empties the room first, as trimming
+ * would. Wakes waiters and runs hooks like a publish; takes its own
+ * reference. Returns 0, -EALREADY (id already held or passed: nothing
+ * done) or -ERANGE (a hole without allow_gap, even in an empty room:
+ * nothing done). */
+int pl_store_append(pl_store *s, pl_room *r, pl_msg *m, bool allow_gap);
+
+/* The room's log began again (a shared store lost its data): drops every
+ * message, ids restart at 1, the room's generation rises, waiters are
+ * woken and hooks run with m == NULL, so readers treat it as a server
+ * restart. */
+void pl_store_restart_room(pl_store *s, pl_room *r);
+/* How many times `r` was restarted; readers compare it with the one they
+ * started under. Any thread. */
+uint64_t pl_room_generation(const pl_room *r);
+
+/* One pointer the store's backend keeps per room (NULL at first); atomic,
+ * any thread. The store never looks at it. */
+void *pl_room_ext(const pl_room *r);
+void pl_room_set_ext(pl_room *r, void *ext);
+
+/* The room's newest id, 0 for an empty room. */
+uint64_t pl_room_last_id(pl_room *r);
 
 /* Visits up to `limit` messages with id > since, oldest first, with the
  * room locked. Returns the number visited; fills *info if not NULL. */

@@ -4,10 +4,10 @@
 #   scripts/deps.sh test    - the above plus curl, jq, tcpdump, chromium and Node.js for the tests
 set -euo pipefail
 want=(gcc meson ninja-build pkg-config libmicrohttpd-dev libwebsockets-dev
-      libcurl4-openssl-dev libjansson-dev libev-dev)
+      libcurl4-openssl-dev libjansson-dev libev-dev libhiredis-dev)
 if [ "${1:-build}" = test ]; then
   want+=(curl jq chromium python3 clang-format clang libclang-rt-14-dev nginx libnginx-mod-nchan openssl
-        libnss3-tools prometheus)
+        libnss3-tools prometheus redis-server)
   command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 fi
 missing=()
@@ -19,13 +19,17 @@ echo "pushlab: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-# Packages such as nginx start a system service when installed; tests start
-# their own servers on free ports, so keep the system's from starting.
+# Packages such as nginx and redis-server start a system service when
+# installed; tests start their own servers on free ports, so keep the
+# system's from starting: policy-rc.d answering 101 ("action forbidden"),
+# which invoke-rc.d and deb-systemd-invoke obey. One already there that
+# says otherwise is set aside for the install and put back.
 rcd=/usr/sbin/policy-rc.d
-if [ ! -e $rcd ]; then
+if ! { [ -x $rcd ] && grep -qx 'exit 101' $rcd; }; then
+  [ -e $rcd ] && $sudo mv $rcd $rcd.pushlab-saved
   printf '#!/bin/sh\nexit 101\n' | $sudo tee $rcd >/dev/null
   $sudo chmod +x $rcd
-  trap '$sudo rm -f $rcd' EXIT
+  trap '$sudo rm -f $rcd; [ -e $rcd.pushlab-saved ] && $sudo mv $rcd.pushlab-saved $rcd' EXIT
 fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -131,6 +131,62 @@ TEST(websocket_frame_is_the_message_with_type_first)
     pl_msg_unref(m);
 }
 
+TEST(fragments_joined_give_the_bytes_of_a_stored_message)
+{
+    const char *body =
+        "{\"user\":\"ann\",\"text\":\"h\u00e9\\\"\",\"cid\":\"c\",\"meta\":{\"a\":[1]}}";
+    json_t *obj = NULL;
+    pl_publish p;
+    pl_err err;
+    pl_msg_parts parts;
+    CHECK(pl_msg_parse_body(body, strlen(body), &obj, &err) == 0);
+    CHECK(pl_msg_parse_publish(obj, &p, &err) == 0);
+    pl_msg *m = pl_msg_new("lobby", 7, 1764140000123456, &p);
+    CHECK(pl_msg_fragments(&p, &parts) == 0);
+    char *joined = pl_msg_join("lobby", 7, 1764140000123456, &parts);
+    CHECK_EQ_STR(joined, m->json);
+    CHECK(parts.tail[0] == ',');
+    free(joined);
+    pl_msg_parts_free(&parts);
+    pl_msg_unref(m);
+    json_decref(obj);
+}
+
+TEST(fragments_without_cid_or_meta_have_an_empty_tail)
+{
+    pl_publish p = {.user = "ann", .user_len = 3, .text = "hi", .text_len = 2};
+    pl_msg_parts parts;
+    CHECK(pl_msg_fragments(&p, &parts) == 0);
+    CHECK_EQ_STR(parts.head, "\"user\":\"ann\",\"text\":\"hi\"");
+    CHECK_EQ_STR(parts.tail, "");
+    pl_msg_parts_free(&parts);
+}
+
+TEST(message_rebuilt_from_its_json_is_the_same_message)
+{
+    pl_msg *m = make("{\"user\":\"ann\",\"text\":\"hi\",\"cid\":\"c-9\"}");
+    CHECK(m != NULL);
+    pl_msg *r = pl_msg_from_json(m->json, m->json_len);
+    CHECK(r != NULL);
+    CHECK_EQ_INT(r->id, 42);
+    CHECK_EQ_INT(r->ts, 1764140000123456);
+    CHECK_EQ_STR(r->json, m->json);
+    CHECK_EQ_STR(r->sse, m->sse);
+    CHECK_EQ_STR(r->ws, m->ws);
+    CHECK_EQ_STR(r->cid, "c-9");
+    CHECK(r->cid_hash == m->cid_hash);
+    pl_msg_unref(r);
+    pl_msg_unref(m);
+}
+
+TEST(json_without_an_id_or_ts_is_not_a_message)
+{
+    CHECK(pl_msg_from_json("{\"ts\":1}", 8) == NULL);
+    CHECK(pl_msg_from_json("{\"id\":0,\"ts\":1}", 15) == NULL);
+    CHECK(pl_msg_from_json("{\"id\":1}", 8) == NULL);
+    CHECK(pl_msg_from_json("not json", 8) == NULL);
+}
+
 int main(void)
 {
     RUN(publish_with_user_and_text_is_accepted);
@@ -142,5 +198,9 @@ int main(void)
     RUN(cid_and_meta_are_carried_through);
     RUN(sse_event_is_id_event_data_and_a_blank_line);
     RUN(websocket_frame_is_the_message_with_type_first);
+    RUN(fragments_joined_give_the_bytes_of_a_stored_message);
+    RUN(fragments_without_cid_or_meta_have_an_empty_tail);
+    RUN(message_rebuilt_from_its_json_is_the_same_message);
+    RUN(json_without_an_id_or_ts_is_not_a_message);
     return CHECK_DONE();
 }
