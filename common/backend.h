@@ -115,6 +115,11 @@ static inline bool pl_backend_unavailable(int rc)
            rc == -EAGAIN;
 }
 
+/* The protocol's error for a store call that failed with `rc`: 503 with
+ * code "store_unavailable" when the shared store did not answer, else 503
+ * "unavailable" (the room limit, or memory). */
+void pl_backend_err(pl_err *err, int rc);
+
 /* The memory backend: `s` is the whole store. Every call finishes before
  * it returns. NULL without memory. */
 pl_backend *pl_backend_memory_new(pl_store *s);

@@ -90,9 +90,6 @@ uint64_t pl_room_generation(const pl_room *r);
 void *pl_room_ext(const pl_room *r);
 void pl_room_set_ext(pl_room *r, void *ext);
 
-/* The room's newest id, 0 for an empty room. */
-uint64_t pl_room_last_id(pl_room *r);
-
 /* Visits up to `limit` messages with id > since, oldest first, with the
  * room locked. Returns the number visited; fills *info if not NULL. */
 size_t pl_room_scan(pl_room *r, uint64_t since, size_t limit, pl_visit_fn fn, void *ud,

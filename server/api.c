@@ -43,16 +43,38 @@ static void publish_body(pl_req *q, const char *data, size_t len)
         q->u.pub.status = rc == -EMSGSIZE ? 413 : 503;
 }
 
-/* The body is in: store the message and answer with it. */
-static enum MHD_Result publish_resume(pl_req *q)
+/* The backend's answer, on its thread (or at once, from memory). */
+static void published(void *ud, int rc, pl_msg *m, bool dup)
+{
+    pl_req *q = ud;
+    q->later.rc = rc;
+    q->u.pub.m = m ? pl_msg_ref(m) : NULL;
+    q->u.pub.dup = dup;
+    pl_req_later_done(q);
+}
+
+/* The message is stored (or the store failed): answer. */
+static enum MHD_Result publish_answer(pl_req *q)
 {
     pl_server *srv = q->srv;
+    pl_msg *m = q->u.pub.m;
+    if (q->later.rc != 0)
+        return pl_reply_store_error(q, q->later.rc);
+    bool dup = q->u.pub.dup;
+    pl_stat_add(dup ? &srv->stats.publishes.duplicate : &srv->stats.publishes.stored, 1);
+    char *body = strdup(m->json);
+    size_t len = m->json_len;
+    q->u.pub.m = NULL;
+    pl_msg_unref(m);
+    return pl_reply_json(q, dup ? 200 : 201, body, len);
+}
+
+/* The body is in: store the message; answer once the store has. */
+static enum MHD_Result publish_resume(pl_req *q)
+{
     pl_err err;
     json_t *obj = NULL;
     pl_publish in;
-    pl_room *room;
-    pl_msg *m = NULL;
-    bool dup;
     enum MHD_Result ret;
 
     if (q->u.pub.status < 0)
@@ -66,24 +88,20 @@ static enum MHD_Result publish_resume(pl_req *q)
     if (pl_msg_parse_body(pl_buf_str(&q->u.pub.body), q->u.pub.body.len, &obj, &err) ||
         pl_msg_parse_publish(obj, &in, &err))
         goto fail;
-    int rc = pl_store_room(srv->store, q->room_name, true, &room);
-    if (rc == 0)
-        rc = pl_store_publish(srv->store, room, &in, &m, &dup);
-    json_decref(obj); /* `in` borrowed from it, and is used no more */
-    if (rc != 0)
-        return pl_reply_store_error(q, rc);
-    pl_stat_add(dup ? &srv->stats.publishes.duplicate : &srv->stats.publishes.stored, 1);
-    char *body = strdup(m->json);
-    size_t len = m->json_len;
-    pl_msg_unref(m);
-    return pl_reply_json(q, dup ? 200 : 201, body, len);
+    pl_backend_publish(q->srv->backend, q->room_name, &in, published, q);
+    json_decref(obj); /* `in` borrowed from it; the backend copied it */
+    return pl_req_later(q, publish_answer);
 fail:
     ret = pl_reply_error(q, &err);
     json_decref(obj);
     return ret;
 }
 
-static void publish_done(pl_req *q) { pl_buf_free(&q->u.pub.body); }
+static void publish_done(pl_req *q)
+{
+    pl_buf_free(&q->u.pub.body);
+    pl_msg_unref(q->u.pub.m);
+}
 
 static enum MHD_Result metrics(pl_req *q)
 {
@@ -107,8 +125,10 @@ static enum MHD_Result stats(pl_req *q)
 {
     pl_server *srv = q->srv;
     size_t len = 0;
+    pl_backend_info info;
+    pl_backend_info_get(srv->backend, &info);
     char *body = pl_stats_json(&srv->stats, pl_store_room_count(srv->store),
-                               pl_store_published(srv->store), &len);
+                               pl_store_published(srv->store), srv->backend->name, &info, &len);
     return pl_reply_json(q, 200, body, len);
 }
 

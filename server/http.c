@@ -100,6 +100,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return ret;
     }
     q->url = url;
+    /* Resumed after a store backend call: its handler continues. */
+    enum MHD_Result (*then)(pl_req *) = pl_req_later_take(q);
+    if (then)
+        return then(q);
     if (*upload_size) {
         if (q->h && q->h->body)
             q->h->body(q, upload_data, *upload_size);

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "hangup.h"
 #include "log.h"
+#include "backend_redis.h"
 #include "server.h"
 
 static void usage(FILE *out)
@@ -45,6 +46,11 @@ static void usage(FILE *out)
             "                         (default 10)\n"
             "  --max-lag N            cut an SSE or WebSocket subscriber more than N\n"
             "                         messages behind its room (default: --history)\n"
+            "  --store STORE          memory (default), or redis://HOST[:PORT][/DB]: rooms\n"
+            "                         shared with every server on that Redis\n"
+            "  --redis-prefix P       prefix of the Redis keys and channels (default pushlab)\n"
+            "  --redis-timeout MS     longest wait for Redis: connect, answer, a publish\n"
+            "                         before its 503 (default 2000)\n"
             "  --log-level LEVEL      error, warn, info or debug (default warn)\n"
             "  --help, --version\n",
             pl_static_default_root(), PL_HEARTBEAT_MIN_DEFAULT, PL_HEARTBEAT_MAX_DEFAULT);
@@ -65,6 +71,26 @@ static long number(const char *name, const char *v, long min, long max)
 
 enum { OPT_HEADER_TIMEOUT = 256, OPT_MAX_LAG }; /* long-only flags */
 
+/* --store and --redis-prefix, checked before anything starts. */
+static void check_store(const pl_server_config *cfg)
+{
+    pl_redis_config rc;
+    const char *p = cfg->redis_prefix;
+    if (strcmp(cfg->store_url, "memory") != 0 && pl_redis_parse_url(cfg->store_url, &rc) != 0) {
+        fprintf(stderr,
+                "pushlab-server: --store wants memory or redis://HOST[:PORT][/DB], got '%s'\n",
+                cfg->store_url);
+        exit(2);
+    }
+    if (!*p || strlen(p) > 64 || strcspn(p, "{}: \t\r\n") != strlen(p)) {
+        fprintf(stderr,
+                "pushlab-server: --redis-prefix wants 1 to 64 characters without {}: or "
+                "spaces, got '%s'\n",
+                p);
+        exit(2);
+    }
+}
+
 static void parse_args(int argc, char **argv, pl_server_config *cfg)
 {
     static const struct option opts[] = {{"bind", 1, 0, 'b'},
@@ -84,6 +110,9 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
                                          {"public-url", 1, 0, 'P'},
                                          {"trust-proxy", 0, 0, 'T'},
                                          {"log-level", 1, 0, 'l'},
+                                         {"store", 1, 0, 'S'},
+                                         {"redis-prefix", 1, 0, 'X'},
+                                         {"redis-timeout", 1, 0, 'O'},
                                          {"help", 0, 0, '?'},
                                          {"version", 0, 0, 'V'},
                                          {0, 0, 0, 0}};
@@ -117,6 +146,9 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
             }
             break;
         case 'T': cfg->trust_proxy = true; break;
+        case 'S': cfg->store_url = optarg; break;
+        case 'X': cfg->redis_prefix = optarg; break;
+        case 'O': cfg->redis_timeout_ms = (int)number("redis-timeout", optarg, 10, 600000); break;
         case 'o':
             if (cfg->n_origins == PL_MAX_ORIGINS) {
                 fprintf(stderr, "pushlab-server: at most %d --allow-origin\n", PL_MAX_ORIGINS);
@@ -142,6 +174,7 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
         fprintf(stderr, "pushlab-server: unexpected argument '%s'\n", argv[optind]);
         exit(2);
     }
+    check_store(cfg);
     if (cfg->min_heartbeat_s > cfg->max_heartbeat_s) {
         fprintf(stderr, "pushlab-server: --min-heartbeat %d is above --max-heartbeat %d\n",
                 cfg->min_heartbeat_s, cfg->max_heartbeat_s);
@@ -189,6 +222,8 @@ static void raise_fd_limit(void)
 static void drain_http(pl_server *srv)
 {
     MHD_socket lsock = MHD_quiesce_daemon(srv->mhd);
+    /* Requests suspended on a store call are answered (503) now. */
+    pl_backend_stop(srv->backend);
     pl_store_wake_all(srv->store);
     for (int i = 0; i < 300; i++) {
         if (atomic_load(&srv->stats.sse.connections) == 0 &&
@@ -246,9 +281,29 @@ static int start_ticker(pl_server *srv)
     return pl_ticker_start(srv->ticker);
 }
 
+/* The store behind the rooms: memory, or a Redis shared with other
+ * servers (which connects in the background: the server serves meanwhile
+ * and publishes wait up to --redis-timeout, then answer 503). */
+static int start_backend(pl_server *srv)
+{
+    const pl_server_config *c = &srv->cfg;
+    if (strcmp(c->store_url, "memory") == 0)
+        return (srv->backend = pl_backend_memory_new(srv->store)) ? 0 : -1;
+    pl_redis_config rc = {
+        .prefix = c->redis_prefix, .history = c->history, .timeout_ms = c->redis_timeout_ms};
+    pl_redis_parse_url(c->store_url, &rc);
+    if (pl_backend_redis_new(srv->store, &rc, &srv->backend) != 0) {
+        fprintf(stderr, "pushlab-server: cannot start the Redis store\n");
+        return -1;
+    }
+    pl_info("store: %s, prefix %s", c->store_url, c->redis_prefix);
+    return 0;
+}
+
 static int start(pl_server *srv)
 {
-    if (!(srv->store = pl_store_new(srv->cfg.history, srv->cfg.max_rooms)))
+    if (!(srv->store = pl_store_new(srv->cfg.history, srv->cfg.max_rooms)) ||
+        start_backend(srv) != 0)
         return -1;
     srv->stats.started_mono_us = pl_clock_mono_us();
     pl_req_list_init(&srv->long_polls, pl_long_poll_handler.tick);
@@ -274,7 +329,7 @@ static int start(pl_server *srv)
                        .max_connections = srv->cfg.max_connections,
                        .max_lag = srv->cfg.max_lag,
                        .origin = &srv->origin};
-    if (pl_ws_start(&srv->ws, &wc, srv->store, &srv->stats) != 0) {
+    if (pl_ws_start(&srv->ws, &wc, srv->backend, &srv->stats) != 0) {
         listen_failed(srv->cfg.bind, srv->cfg.ws_port);
         return -1;
     }
@@ -301,7 +356,10 @@ int main(int argc, char **argv)
                                  .min_heartbeat_s = PL_HEARTBEAT_MIN_DEFAULT,
                                  .max_heartbeat_s = PL_HEARTBEAT_MAX_DEFAULT,
                                  .http_threads = 2,
-                                 .header_timeout_s = 10};
+                                 .header_timeout_s = 10,
+                                 .store_url = "memory",
+                                 .redis_prefix = "pushlab",
+                                 .redis_timeout_ms = 2000};
     parse_args(argc, argv, &srv.cfg);
     raise_fd_limit();
     json_object_seed(0); /* before any thread touches jansson */
@@ -330,6 +388,7 @@ int main(int argc, char **argv)
     pl_ws_stop(srv.ws);
     pl_info("websocket stopped");
     pl_hangup_stop(srv.hangup);
+    pl_backend_free(srv.backend);
     pl_store_free(srv.store);
     return rc;
 }

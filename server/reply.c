@@ -3,6 +3,7 @@
 #include "reply.h"
 #include <errno.h>
 #include <stdlib.h>
+#include "backend.h"
 #include "server.h"
 
 enum MHD_Result pl_reply_queue(pl_req *q, int status, struct MHD_Response *r)
@@ -52,7 +53,7 @@ enum MHD_Result pl_reply_error(pl_req *q, const pl_err *err)
 enum MHD_Result pl_reply_store_error(pl_req *q, int rc)
 {
     pl_err err;
-    pl_err_set(&err, 503, rc == -ENOSPC ? "room limit reached" : "out of memory");
+    pl_backend_err(&err, rc);
     return pl_reply_error(q, &err);
 }
 

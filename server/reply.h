@@ -21,8 +21,9 @@ enum MHD_Result pl_reply_json(pl_req *q, int status, char *body, size_t len);
 /* Queues the error body for `err` with its status, and counts it. */
 enum MHD_Result pl_reply_error(pl_req *q, const pl_err *err);
 
-/* A 503 for a store call that failed with `rc` (-ENOSPC: the room limit,
- * otherwise memory). */
+/* A 503 for a store call that failed with `rc` (backend.h's
+ * pl_backend_err: "store_unavailable" when a shared store did not answer,
+ * else the room limit or memory). */
 enum MHD_Result pl_reply_store_error(pl_req *q, int rc);
 
 /* A 405 with the Allow header `allow`. */

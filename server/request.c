@@ -1,9 +1,15 @@
 /* The helpers every waiting request shares; see request.h. Touches the
  * request, its room's waiter list and the hang-up watcher. */
 #include "request.h"
+#include "backend.h"
 #include "hangup.h"
+#include "reply.h"
 #include "server.h"
 #include "wire.h"
+
+/* Orders a backend call's end against the request's suspension, so a
+ * callback on another thread resumes only a suspended connection. */
+static pthread_mutex_t later_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void pl_req_list_init(pl_req_list *l, int64_t (*tick)(pl_req *q, int64_t now_us))
 {
@@ -86,4 +92,70 @@ void pl_req_unwatch(pl_req *q)
         pl_hangup_unwatch(q->srv->hangup, q->watched_fd - 1, q);
         q->watched_fd = 0;
     }
+}
+
+enum MHD_Result pl_req_later(pl_req *q, enum MHD_Result (*then)(pl_req *q))
+{
+    pthread_mutex_lock(&later_lock);
+    bool done = q->later.done;
+    if (!done) {
+        q->later.then = then;
+        q->later.parked = true;
+        MHD_suspend_connection(q->conn);
+    }
+    pthread_mutex_unlock(&later_lock);
+    if (!done)
+        return MHD_YES;
+    q->later.done = false;
+    return then(q);
+}
+
+void pl_req_later_done(pl_req *q)
+{
+    pthread_mutex_lock(&later_lock);
+    q->later.done = true;
+    if (q->later.parked)
+        MHD_resume_connection(q->conn);
+    pthread_mutex_unlock(&later_lock);
+}
+
+enum MHD_Result (*pl_req_later_take(pl_req *q))(pl_req *q)
+{
+    pthread_mutex_lock(&later_lock);
+    enum MHD_Result (*then)(pl_req * q) = q->later.done ? q->later.then : NULL;
+    if (then) {
+        q->later.then = NULL;
+        q->later.done = q->later.parked = false;
+    }
+    pthread_mutex_unlock(&later_lock);
+    return then;
+}
+
+static void room_opened(void *ud, int rc, pl_room *room)
+{
+    pl_req *q = ud;
+    q->later.rc = rc;
+    q->room = room;
+    pl_req_later_done(q);
+}
+
+static enum MHD_Result after_open(pl_req *q)
+{
+    if (q->later.rc != 0)
+        return pl_reply_store_error(q, q->later.rc);
+    return q->later.next(q);
+}
+
+enum MHD_Result pl_req_open_room(pl_req *q, bool create, uint64_t since,
+                                 enum MHD_Result (*then)(pl_req *q))
+{
+    pl_room *room = NULL;
+    q->later.next = then;
+    int rc = pl_backend_open(q->srv->backend, q->room_name, create, since, &room, room_opened, q);
+    if (rc == PL_BACKEND_LATER)
+        return pl_req_later(q, after_open);
+    if (rc != 0)
+        return pl_reply_store_error(q, rc);
+    q->room = room;
+    return then(q);
 }

@@ -89,12 +89,27 @@ struct pl_req {
     int watched_fd;   /* fd + 1 while hangup.c watches it (MHD), else 0 */
     atomic_bool gone; /* the client hung up (watcher) */
 
+    /* A store backend call the request waits for (request.c; MHD, and
+     * the backend's thread in pl_req_later_done). */
+    struct {
+        enum MHD_Result (*then)(pl_req *q); /* run by the router on resume */
+        enum MHD_Result (*next)(pl_req *q); /* pl_req_open_room's caller */
+        bool done, parked;                  /* under request.c's lock */
+        int rc;
+    } later;
+
     union {
         struct { /* api.c's publish (MHD) */
             pl_buf body;
             int status; /* an error found while the body streamed in;
                          * -1: already answered at start */
+            pl_msg *m;  /* the backend's answer (its thread, then MHD) */
+            bool dup;
         } pub;
+        struct { /* transport_short_poll.c */
+            uint64_t since;
+            size_t limit;
+        } sp;
         struct { /* transport_long_poll.c */
             uint64_t since;
             size_t limit;
@@ -107,7 +122,8 @@ struct pl_req {
             atomic_uint_fast64_t cursor; /* (read by the ticker's lag check) */
             pl_msg *cur;                 /* the message being written, a reference */
             size_t cur_off;
-            bool open; /* counted in sse.connections, on the stream list */
+            uint64_t generation; /* the room's, when the stream began */
+            bool open;           /* counted in sse.connections, on the stream list */
             bool started;
             bool head_counted;
             atomic_bool ping_due;   /* (ticker) */
@@ -156,6 +172,26 @@ bool pl_req_resume(pl_req *q);
 void pl_req_watch(pl_req *q);
 /* Stops watching (a no-op when not watched). Before `q` is freed. */
 void pl_req_unwatch(pl_req *q);
+
+/* Waiting for the store backend (backend.h), without holding a thread:
+ * the handler starts a backend call whose callback ends in
+ * pl_req_later_done(), then returns pl_req_later(q, then). When the call
+ * finished already (the memory backend), `then` runs at once; otherwise
+ * the connection is suspended and the router runs `then` when it is
+ * resumed. One call at a time per request. */
+enum MHD_Result pl_req_later(pl_req *q, enum MHD_Result (*then)(pl_req *q));
+/* The call finished (results stored in q first). Any thread. */
+void pl_req_later_done(pl_req *q);
+/* For the router: `then` of a resumed request whose call finished, or
+ * NULL. Clears it. (MHD) */
+enum MHD_Result (*pl_req_later_take(pl_req *q))(pl_req *q);
+
+/* Opens the request's room (q->room_name) through the store backend for a
+ * reader at `since` (backend.h's pl_backend_open), then continues with
+ * `then`, q->room set (NULL: it exists nowhere and `create` was false).
+ * A store that fails is answered with 503 here. (MHD) */
+enum MHD_Result pl_req_open_room(pl_req *q, bool create, uint64_t since,
+                                 enum MHD_Result (*then)(pl_req *q));
 
 /* The socket's fd, or -1. */
 int pl_req_fd(const pl_req *q);

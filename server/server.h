@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "backend.h"
 #include "conn.h"
 #include "origin.h"
 #include "stats.h"
@@ -33,13 +34,17 @@ typedef struct pl_server_config {
     size_t n_origins;
     char public_origin[PL_ORIGIN_MAX]; /* --public-url's origin, or "" */
     bool trust_proxy;
+    const char *store_url;    /* --store: "memory" or redis://HOST:PORT[/DB] */
+    const char *redis_prefix; /* --redis-prefix */
+    int redis_timeout_ms;     /* --redis-timeout */
 } pl_server_config;
 
 typedef struct pl_hangup pl_hangup;
 
 typedef struct pl_server {
     pl_server_config cfg;
-    pl_store *store;
+    pl_store *store;     /* the local rooms: what every transport reads */
+    pl_backend *backend; /* behind them: memory, or a shared Redis */
     pl_stats stats;
     struct MHD_Daemon *mhd; /* http.c */
     pl_ws *ws;              /* transport_ws.c */

@@ -106,7 +106,20 @@ static json_t *transport_json(pl_transport_stats *t, const char *shape)
     return o;
 }
 
-char *pl_stats_json(pl_stats *st, size_t rooms, uint64_t published, size_t *len)
+/* Which store the rooms live in, and how a shared one is doing. */
+static json_t *store_json(const pl_backend_info *b, const char *name)
+{
+    json_t *o = json_pack("{s:s,s:b}", "backend", name, "connected", b->connected);
+    if (o && b->shared) {
+        json_object_set_new(o, "syncs", json_integer((json_int_t)b->syncs));
+        json_object_set_new(o, "fetched", json_integer((json_int_t)b->fetched));
+        json_object_set_new(o, "restarts", json_integer((json_int_t)b->restarts));
+    }
+    return o;
+}
+
+char *pl_stats_json(pl_stats *st, size_t rooms, uint64_t published, const char *backend,
+                    const pl_backend_info *store, size_t *len)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -123,6 +136,8 @@ char *pl_stats_json(pl_stats *st, size_t rooms, uint64_t published, size_t *len)
                   transport_json(&st->short_poll, "rmb"), "long_poll",
                   transport_json(&st->long_poll, "rwmb"), "sse", transport_json(&st->sse, "crmbd"),
                   "ws", transport_json(&st->ws, "cmbid"), "errors", errors);
+    if (o)
+        json_object_set_new(o, "store", store_json(store, backend));
     if (!o)
         return NULL;
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

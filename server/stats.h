@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "backend.h"
 
 /* Store-to-socket time of each delivered message, as a Prometheus
  * histogram: counts per bucket (not cumulative), their sum and count. */
@@ -94,7 +95,9 @@ static inline void pl_stats_count_status(pl_stats *st, int status)
 {
     pl_stats_count_status_at(st, PL_SEP_OTHER, status);
 }
-/* The /api/stats body, malloc'ed; the caller frees it. */
-char *pl_stats_json(pl_stats *st, size_t rooms, uint64_t published, size_t *len);
+/* The /api/stats body, malloc'ed; the caller frees it. `backend` and
+ * `store` describe the store behind the rooms ("store" in the body). */
+char *pl_stats_json(pl_stats *st, size_t rooms, uint64_t published, const char *backend,
+                    const pl_backend_info *store, size_t *len);
 
 #endif

@@ -48,7 +48,9 @@ static enum MHD_Result answer(pl_req *q)
     return pl_page_answer(q, q->room, q->u.lp.since, q->u.lp.limit);
 }
 
-/* The first call: validates, then answers or parks. */
+static enum MHD_Result lp_opened(pl_req *q);
+
+/* The first call: validates, then opens the room. */
 static enum MHD_Result lp_start(pl_req *q)
 {
     pl_server *srv = q->srv;
@@ -62,16 +64,21 @@ static enum MHD_Result lp_start(pl_req *q)
         return pl_reply_error(q, &err);
     if (timeout > PL_TIMEOUT_MAX)
         timeout = PL_TIMEOUT_MAX;
+    q->u.lp.deadline_us = pl_clock_mono_us() + (int64_t)timeout * 1000000;
     /* Waiting needs the room to exist, so a long poll may create it. */
-    int rc = pl_store_room(srv->store, q->room_name, true, &q->room);
-    if (rc != 0)
-        return pl_reply_store_error(q, rc);
+    return pl_req_open_room(q, true, q->u.lp.since, lp_opened);
+}
+
+/* The room holds what the store had when the poll came: answer or park. */
+static enum MHD_Result lp_opened(pl_req *q)
+{
+    pl_server *srv = q->srv;
     uint64_t since = q->u.lp.since;
-    if (timeout == 0 || pl_room_last_id(q->room) > since || atomic_load(&srv->stopping))
+    if (q->u.lp.deadline_us <= pl_clock_mono_us() || pl_room_last_id(q->room) > since ||
+        atomic_load(&srv->stopping))
         return answer(q);
     q->waiter.park = lp_park;
     q->waiter.wake = lp_wake;
-    q->u.lp.deadline_us = pl_clock_mono_us() + (int64_t)timeout * 1000000;
     q->u.lp.waited = true;
     pl_req_list_add(&srv->long_polls, q);
     pl_req_watch(q);

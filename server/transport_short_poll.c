@@ -5,21 +5,22 @@
 #include "reply.h"
 #include "server.h"
 
+static enum MHD_Result sp_answer(pl_req *q)
+{
+    return pl_page_answer(q, q->room, q->u.sp.since, q->u.sp.limit);
+}
+
 static enum MHD_Result sp_start(pl_req *q)
 {
     pl_server *srv = q->srv;
     pl_err err;
-    uint64_t since;
-    size_t limit;
-    pl_room *room = NULL;
 
     q->ts = &srv->stats.short_poll;
     pl_stat_add(&q->ts->requests, 1);
-    if (pl_page_query(q, &since, &limit, &err))
+    if (pl_page_query(q, &q->u.sp.since, &q->u.sp.limit, &err))
         return pl_reply_error(q, &err);
     /* Reading never creates a room: a typo'd name costs no memory. */
-    pl_store_room(srv->store, q->room_name, false, &room);
-    return pl_page_answer(q, room, since, limit);
+    return pl_req_open_room(q, false, q->u.sp.since, sp_answer);
 }
 
 const pl_handler pl_short_poll_handler = {

@@ -109,6 +109,10 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     for (;;) {
         if (atomic_load(&q->gone) || (atomic_load(&q->srv->stopping) && !q->u.sse.cur))
             return MHD_CONTENT_READER_END_OF_STREAM;
+        /* The room began again (a shared store lost it): end the stream as
+         * a restarting server would; the client resumes and sees it. */
+        if (!q->u.sse.cur && pl_room_generation(q->room) != q->u.sse.generation)
+            return MHD_CONTENT_READER_END_OF_STREAM;
         size_t n = fill(q, buf, max);
         if (n > 0) {
             size_t wire = n + chunk_overhead(n);
@@ -122,7 +126,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     }
 }
 
-/* The resume point: Last-Event-ID, else ?since=, else the room's end. */
+/* The resume point: Last-Event-ID, else ?since=, else UINT64_MAX for
+ * the room's end, which sse_opened reads once the room is open. */
 static int start_cursor(pl_req *q, pl_err *err)
 {
     const char *lei = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Last-Event-ID");
@@ -133,11 +138,9 @@ static int start_cursor(pl_req *q, pl_err *err)
         atomic_store(&q->u.sse.cursor, id);
         return 0;
     }
-    uint64_t since = UINT64_MAX;
+    uint64_t since = UINT64_MAX; /* the room's end: sse_opened reads it */
     if (pl_page_query_uint(q, "since", &since, err))
         return -EINVAL;
-    if (since == UINT64_MAX)
-        since = pl_room_last_id(q->room);
     atomic_store(&q->u.sse.cursor, since);
     return 0;
 }
@@ -165,17 +168,29 @@ static int start_beat(pl_req *q, pl_err *err)
     return 0;
 }
 
+static enum MHD_Result sse_opened(pl_req *q);
+
 static enum MHD_Result sse_start(pl_req *q)
 {
     pl_server *srv = q->srv;
     pl_err err;
     q->ts = &srv->stats.sse;
     pl_stat_add(&q->ts->requests, 1);
-    int rc = pl_store_room(srv->store, q->room_name, true, &q->room);
-    if (rc != 0)
-        return pl_reply_store_error(q, rc);
     if (start_cursor(q, &err) != 0 || start_beat(q, &err) != 0)
         return pl_reply_error(q, &err);
+    uint64_t since = atomic_load(&q->u.sse.cursor);
+    if (since == UINT64_MAX)
+        since = 0;
+    return pl_req_open_room(q, true, since, sse_opened);
+}
+
+/* The room holds what the store had when the stream came: begin it. */
+static enum MHD_Result sse_opened(pl_req *q)
+{
+    pl_server *srv = q->srv;
+    if (atomic_load(&q->u.sse.cursor) == UINT64_MAX)
+        atomic_store(&q->u.sse.cursor, pl_room_last_id(q->room));
+    q->u.sse.generation = pl_room_generation(q->room);
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, q, NULL);
     if (!r)

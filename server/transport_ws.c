@@ -9,10 +9,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include "backend.h"
 #include "clock.h"
 #include "message.h"
 #include "wire.h"
+
+/* RFC 6455 registry codes lws 4.1 has no names for */
+#define CLOSE_SERVICE_RESTART ((enum lws_close_status)1012)
+#define CLOSE_TRY_AGAIN_LATER ((enum lws_close_status)1013)
 
 /* ---- fan-out: the only state shared with publishing threads ---- */
 
@@ -24,30 +28,6 @@ void pl_ws_on_publish(void *ud, pl_room *room, const pl_msg *m)
     pl_ws *ws = ud;
     if (pl_ws_fanout_mark(ws->fanout, room))
         lws_cancel_service(ws->ctx);
-}
-
-/* Closes `c` at once, with a reset: what it has not read is dropped. */
-static void drop(struct conn *c)
-{
-    struct linger now = {.l_onoff = 1, .l_linger = 0};
-    int fd = lws_get_socket_fd(c->wsi);
-    c->self_closed = true;
-    if (fd >= 0)
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
-}
-
-/* A client that does not read stops taking frames (lws keeps the unsent
- * part of one, the socket buffers are full), so its cursor falls behind
- * its room's newest id; past max_lag it is cut and counted. */
-static bool too_slow(pl_ws *ws, struct conn *c, uint64_t last_id)
-{
-    if (!ws->max_lag || c->self_closed || last_id <= c->cursor ||
-        last_id - c->cursor <= ws->max_lag)
-        return false;
-    pl_stat_add(&ws->st->ws.slow_consumers_dropped, 1);
-    drop(c);
-    return true;
 }
 
 /* A drain's walk: members of one room come together, so the room's
@@ -66,7 +46,7 @@ static void wake_member(pl_ws_fanout_member *m, void *ud)
         p->room = c->room;
         p->last_id = pl_room_last_id(c->room);
     }
-    if (!too_slow(p->ws, c, p->last_id))
+    if (!pl_ws_too_slow(p->ws, c, p->last_id))
         lws_callback_on_writable(c->wsi);
 }
 
@@ -181,6 +161,18 @@ static int on_writable(pl_ws *ws, struct conn *c)
                          15);
         return -1;
     }
+    if (c->store_down) {
+        c->self_closed = true;
+        lws_close_reason(c->wsi, CLOSE_TRY_AGAIN_LATER, (unsigned char *)"store unavailable", 17);
+        return -1;
+    }
+    /* The room began again (a shared store lost it): close as a
+     * restarting server would; the client resumes and sees it. */
+    if (!c->opening && pl_room_generation(c->room) != c->generation) {
+        c->self_closed = true;
+        lws_close_reason(c->wsi, CLOSE_SERVICE_RESTART, (unsigned char *)"room restarted", 14);
+        return -1;
+    }
     int rc;
     if (c->ping_due) {
         unsigned char ping[LWS_PRE];
@@ -188,11 +180,11 @@ static int on_writable(pl_ws *ws, struct conn *c)
         rc = lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0 ? -1 : 0;
         count_bytes(ws, c, 2);
     } else {
-        rc = c->rq_len ? write_reply(ws, c) : write_next_message(ws, c);
+        rc = c->rq_len ? write_reply(ws, c) : c->opening ? 0 : write_next_message(ws, c);
     }
     if (rc != 0)
         return rc;
-    if (c->rq_len || pl_room_last_id(c->room) > c->cursor)
+    if (c->rq_len || (!c->opening && pl_room_last_id(c->room) > c->cursor))
         lws_callback_on_writable(c->wsi);
     return 0;
 }
@@ -221,12 +213,49 @@ static int queue_text(struct conn *c, const char *text, size_t len)
     return 0;
 }
 
-/* One complete client message (ws_message.c) and its answer queued.
- * Returns 0, or -1 to close. */
+static pl_ws *ws_of(const struct conn *c) { return lws_context_user(lws_get_context(c->wsi)); }
+
+/* The store answered a publish (service thread): ack it, or say why not. */
+static void publish_answered(void *owner, const pl_ws_call *call)
+{
+    struct conn *c = owner;
+    char text[PL_WS_ANSWER_MAX];
+    if (c->inflight-- == INFLIGHT_MAX && !c->closing)
+        lws_rx_flow_control(c->wsi, 1);
+    int n = pl_ws_message_stored(ws_of(c)->st, call->rc, call->m, call->dup, text);
+    if (n < 0 || queue_text(c, text, (size_t)n) != 0) /* no memory: not from inside this answer */
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
+}
+
+/* Hands a publish to the store; the ack goes out once it answers. A peer
+ * with INFLIGHT_MAX unanswered is not read until one is answered. */
+static int publish(pl_ws *ws, struct conn *c, const pl_publish *pub)
+{
+    char text[PL_WS_ANSWER_MAX];
+    pl_ws_call *call = pl_ws_call_new(ws->calls, c, &c->calls, publish_answered);
+    if (!call) {
+        int n = pl_ws_message_stored(ws->st, -ENOMEM, NULL, false, text);
+        return n < 0 ? -1 : queue_text(c, text, (size_t)n);
+    }
+    if (++c->inflight == INFLIGHT_MAX)
+        lws_rx_flow_control(c->wsi, 0);
+    pl_backend_publish(ws->backend, pl_room_name(c->room), pub, pl_ws_call_published, call);
+    return 0;
+}
+
+/* One complete client message (ws_message.c): answered now, or a publish
+ * handed to the store. Returns 0, or -1 to close. */
 static int handle_message(pl_ws *ws, struct conn *c, const char *in, size_t len)
 {
     char text[PL_WS_ANSWER_MAX];
-    int n = pl_ws_message_answer(ws->store, ws->st, c->room, in, len, text);
+    pl_publish pub;
+    json_t *hold;
+    int n = pl_ws_message_read(ws->st, in, len, text, &pub, &hold);
+    if (n == 0) {
+        int rc = publish(ws, c, &pub);
+        json_decref(hold); /* the backend copied what it keeps */
+        return rc;
+    }
     return n < 0 ? -1 : queue_text(c, text, (size_t)n);
 }
 
@@ -274,26 +303,59 @@ static int on_receive(pl_ws *ws, struct conn *c, const char *in, size_t len)
 
 /* ---- connection life ---- */
 
-static void sweep_plan(pl_ws *ws, int64_t at);
+/* The room is open (or the store failed): the cursor is decided now. */
+static void room_ready(struct conn *c, int rc)
+{
+    if (rc != 0) {
+        c->store_down = true;
+        lws_callback_on_writable(c->wsi);
+        return;
+    }
+    c->opening = false;
+    if (c->new_only)
+        c->cursor = pl_room_last_id(c->room);
+    c->generation = pl_room_generation(c->room);
+    /* A since= behind the room's head has messages to send right away. */
+    if (pl_room_last_id(c->room) > c->cursor)
+        lws_callback_on_writable(c->wsi);
+}
+
+static void room_opened(void *owner, const pl_ws_call *call) { room_ready(owner, call->rc); }
+
+/* Makes the room hold what the store had when the peer came (a shared
+ * store may need a round trip), before anything is sent. */
+static int open_room(pl_ws *ws, struct conn *c)
+{
+    pl_room *room;
+    pl_ws_call *call = pl_ws_call_new(ws->calls, c, &c->calls, room_opened);
+    if (!call)
+        return -1;
+    c->opening = true;
+    int rc = pl_backend_open(ws->backend, pl_room_name(c->room), true, c->new_only ? 0 : c->cursor,
+                             &room, pl_ws_call_opened, call);
+    if (rc == PL_BACKEND_LATER)
+        return 0;
+    pl_ws_call_forget(call); /* answered already: no callback comes */
+    room_ready(c, rc);
+    return 0;
+}
 
 static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
 {
     pl_ws_handshake_answered(ws, wsi);
     c->wsi = wsi;
+    pl_list_init(&c->calls);
     pl_buf_init(&c->rx, 4096, PL_BODY_MAX);
     c->last_rx_us = pl_clock_mono_us();
     if (pl_ws_fanout_join(ws->fanout, &c->member, c->room) != 0)
         return -1;
     c->check_us = pl_clock_next_tick(ws->epoch_us, c->beat_us, c->last_rx_us);
-    sweep_plan(ws, c->check_us);
+    pl_ws_sweep_plan(ws, c->check_us);
     c->established = true;
     ws->n_conns++;
     atomic_fetch_add(&ws->st->ws.connections, 1);
     count_bytes(ws, c, wire_out(wsi)); /* so far, exactly the 101 response */
-    /* A since= behind the room's head has messages to send right away. */
-    if (pl_room_last_id(c->room) > c->cursor)
-        lws_callback_on_writable(wsi);
-    return 0;
+    return open_room(ws, c);
 }
 
 /* RFC 6455's 1006: the connection ended without a close frame from the
@@ -312,6 +374,7 @@ static void on_closed(pl_ws *ws, struct conn *c)
     if (abnormal_close(c))
         pl_stat_add(&ws->st->errors[PL_ERR_WS_ABNORMAL], 1);
     count_control_bytes(ws, c);
+    pl_ws_calls_orphan(&c->calls);
     pl_ws_fanout_leave(ws->fanout, &c->member);
     atomic_fetch_sub(&ws->st->ws.connections, 1);
     c->established = false;
@@ -366,6 +429,8 @@ int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             c->last_rx_us = pl_clock_mono_us();
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (ws && ws->calls)
+            pl_ws_calls_drain(ws->calls);
         if (ws && !atomic_load(&ws->stopping))
             wake_dirty_rooms(ws);
         return 0;
@@ -377,68 +442,4 @@ int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return -1;
     default: return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
-}
-
-/* ---- idle peers ---- */
-
-/* One timer for all connections, instead of lws's validity timer per
- * connection: lws keeps those in a sorted list (an insert per received
- * frame walks it), and each one wakes the poll() loop on its own, which
- * scans every socket. Each peer is checked on the grid of its heartbeat
- * (pl_clock_next_tick), so peers of one heartbeat share a sweep and a
- * server whose peers all use the default sweeps once per heartbeat. A
- * check pings a peer silent for its heartbeat and drops one silent for
- * 2 x heartbeat + 5 s. */
-static void sweep(lws_sorted_usec_list_t *sul);
-
-/* Makes the sweep run by `at` (service thread). */
-static void sweep_plan(pl_ws *ws, int64_t at)
-{
-    if (at >= ws->sweep_at)
-        return;
-    ws->sweep_at = at;
-    int64_t wait = at - pl_clock_mono_us();
-    lws_sul_schedule(ws->ctx, 0, &ws->sweep_timer, sweep, wait > 0 ? wait : 0);
-}
-
-static void check_idle(struct conn *c, int64_t now)
-{
-    int64_t silent = now - c->last_rx_us;
-    if (silent >= 2 * c->beat_us + 5000000) {
-        c->self_closed = true;
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
-    } else if (silent >= c->beat_us - 100000 && !c->ping_due) {
-        c->ping_due = true;
-        lws_callback_on_writable(c->wsi);
-    }
-}
-
-typedef struct sweep_pass {
-    pl_ws *ws;
-    int64_t epoch_us, now, next;
-} sweep_pass;
-
-static void sweep_one(pl_ws_fanout_member *m, void *ud)
-{
-    struct conn *c = CONN(m);
-    sweep_pass *p = ud;
-    if (c->check_us <= p->now) {
-        /* too_slow: a backstop for wake-ups that skipped the check */
-        if (!too_slow(p->ws, c, pl_room_last_id(c->room)))
-            check_idle(c, p->now);
-        c->check_us = pl_clock_next_tick(p->epoch_us, c->beat_us, p->now);
-    }
-    if (c->check_us < p->next)
-        p->next = c->check_us;
-}
-
-static void sweep(lws_sorted_usec_list_t *sul)
-{
-    pl_ws *ws = (pl_ws *)(void *)((char *)sul - offsetof(pl_ws, sweep_timer));
-    sweep_pass p = {
-        .ws = ws, .epoch_us = ws->epoch_us, .now = pl_clock_mono_us(), .next = INT64_MAX};
-    ws->sweep_at = INT64_MAX;
-    pl_ws_fanout_each(ws->fanout, sweep_one, &p);
-    if (p.next != INT64_MAX)
-        sweep_plan(ws, p.next);
 }

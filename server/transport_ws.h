@@ -25,6 +25,7 @@
 #define PL_TRANSPORT_WS_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "backend.h"
 #include "origin.h"
 #include "stats.h"
 #include "store.h"
@@ -47,14 +48,17 @@ typedef struct pl_ws_config {
 
 typedef struct pl_ws pl_ws;
 
-/* Creates the listener and starts its service thread. Borrows `store` and
- * `stats` (they must outlive the pl_ws) and copies what it needs of `cfg`.
- * Registers a publish hook on the store: call before other threads publish.
+/* Creates the listener and starts its service thread. Borrows `backend`
+ * (its store is what connections read; publishes and opens go through
+ * it) and `stats` (they must outlive the pl_ws) and copies what it needs
+ * of `cfg`. Stop the backend before pl_ws_stop(): its answers must have
+ * come. Registers a publish hook on the store: call before other threads
+ * publish.
  * The store cannot unregister hooks, so once pl_ws_stop() ran nobody may
  * publish into that store any more (stop the publishers first).
  * Returns 0 and *out, or a negative errno-style code (-EADDRINUSE when the
  * listener could not be created). */
-int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_store *store, pl_stats *st);
+int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_backend *backend, pl_stats *st);
 /* The port actually bound (useful with port 0). */
 int pl_ws_port(const pl_ws *ws);
 /* Closes every connection, joins the service thread and frees the pl_ws.

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "origin.h"
 #include "transport_ws.h"
+#include "ws_calls.h"
 #include "ws_fanout.h"
 #include "ws_message.h"
 
@@ -20,6 +21,7 @@
 #define REPLY_MAX         PL_WS_ANSWER_MAX
 #define HEADERS_MAX       4096 /* request head; browsers on localhost carry cookies */
 #define FRAME_BUF_DEFAULT 65536
+#define INFLIGHT_MAX      16 /* publishes waiting for the store per peer: then it is not read */
 
 struct conn;
 /* The peer a fan-out member is embedded in. */
@@ -40,18 +42,24 @@ struct conn {
     uint64_t bytes_counted;     /* added to st->ws.bytes_out for this socket */
     struct reply *replies[REPLY_QUEUE_MAX];
     unsigned rq_head, rq_len;
-    pl_buf rx;          /* fragments of the message being received */
-    size_t rx_len;      /* bytes received so far (may exceed what rx holds) */
-    bool rx_binary;     /* the message being received is binary */
-    bool established;   /* counted in st->ws.connections */
-    bool closing;       /* flooded: input ignored, next writable closes */
-    bool going_away;    /* server stopping: next writable closes with 1001 */
-    bool ping_due;      /* silent past the heartbeat: next writable pings */
-    bool peer_closed;   /* the peer sent a close frame */
-    bool self_closed;   /* we chose to close it: too slow or silent */
-    int64_t last_rx_us; /* monotonic time of the peer's last frame */
-    int64_t beat_us;    /* this peer's heartbeat (?heartbeat= or the server's) */
-    int64_t check_us;   /* its next idle check, on the sweep's grid */
+    pl_buf rx;           /* fragments of the message being received */
+    size_t rx_len;       /* bytes received so far (may exceed what rx holds) */
+    bool rx_binary;      /* the message being received is binary */
+    bool established;    /* counted in st->ws.connections */
+    bool closing;        /* flooded: input ignored, next writable closes */
+    bool going_away;     /* server stopping: next writable closes with 1001 */
+    bool ping_due;       /* silent past the heartbeat: next writable pings */
+    bool peer_closed;    /* the peer sent a close frame */
+    bool self_closed;    /* we chose to close it: too slow or silent */
+    int64_t last_rx_us;  /* monotonic time of the peer's last frame */
+    int64_t beat_us;     /* this peer's heartbeat (?heartbeat= or the server's) */
+    int64_t check_us;    /* its next idle check, on the sweep's grid */
+    pl_list calls;       /* store calls not answered yet (ws_calls.h) */
+    unsigned inflight;   /* publishes among them */
+    bool opening;        /* the room is being opened: no message sent yet */
+    bool new_only;       /* no since=: begin at the room's end once open */
+    bool store_down;     /* the store failed the open: next writable closes */
+    uint64_t generation; /* the room's when it opened; another: it restarted */
 };
 
 struct pl_ws {
@@ -59,7 +67,9 @@ struct pl_ws {
     struct lws_vhost *vhost;
     pthread_t thread;
     atomic_bool stopping; /* any thread */
-    pl_store *store;
+    pl_backend *backend;  /* publishes and opens go through it */
+    pl_store *store;      /* the backend's local rooms, which peers read */
+    pl_ws_calls *calls;   /* the backend's answers, queued to this thread */
     pl_stats *st;
     int port;
     char bind[64];
@@ -103,5 +113,11 @@ int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c);
 void pl_ws_handshake_accepted(pl_ws *ws, struct lws *wsi);
 void pl_ws_handshake_answered(pl_ws *ws, struct lws *wsi);
 void pl_ws_handshake_closed(pl_ws *ws, struct lws *wsi);
+
+/* ws_sweep.c, for transport_ws.c: cuts `c` when it is more than max_lag
+ * behind `last_id`, its room's newest, and says so; makes the idle sweep
+ * run by `at`. */
+bool pl_ws_too_slow(pl_ws *ws, struct conn *c, uint64_t last_id);
+void pl_ws_sweep_plan(pl_ws *ws, int64_t at);
 
 #endif

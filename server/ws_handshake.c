@@ -91,7 +91,11 @@ int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c)
         return 503;
     if (c) {
         c->room = room;
-        c->cursor = given ? since : pl_room_last_id(room);
+        /* Without since=, the room's end before the 101 goes out, so a
+         * message published once the client saw it is never skipped; a
+         * replica not live yet decides it once the room is open. */
+        c->new_only = !given && !pl_backend_current(ws->backend, room);
+        c->cursor = given || c->new_only ? since : pl_room_last_id(room);
         int hb = beat_given ? pl_heartbeat_clamp(beat, ws->min_heartbeat_s, ws->max_heartbeat_s)
                             : ws->heartbeat_s;
         c->beat_us = (int64_t)hb * 1000000;

@@ -41,6 +41,7 @@ static void say_goodbye(pl_ws *ws)
 static void *service_main(void *arg)
 {
     pl_ws *ws = arg;
+    pl_ws_calls_bind(ws->calls);
     while (!atomic_load(&ws->stopping))
         if (lws_service(ws->ctx, 0) < 0)
             break;
@@ -50,6 +51,7 @@ static void *service_main(void *arg)
 
 static void free_ws(pl_ws *ws)
 {
+    pl_ws_calls_free(ws->calls);
     free(ws->frame_buf);
     free(ws->handshaking);
     pl_ws_fanout_free(ws->fanout);
@@ -101,12 +103,14 @@ static int create_context(pl_ws *ws, const pl_ws_config *cfg)
     return 0;
 }
 
-int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_store *store, pl_stats *st)
+int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_backend *backend, pl_stats *st)
 {
+    pl_store *store = backend->store;
     int rc = -ENOMEM;
     pl_ws *ws = calloc(1, sizeof *ws);
     if (!ws)
         return -ENOMEM;
+    ws->backend = backend;
     ws->store = store;
     ws->st = st;
     ws->max_connections = cfg->max_connections ? cfg->max_connections : 10000;
@@ -122,6 +126,9 @@ int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_store *store, pl_stats 
         goto fail;
     if ((rc = create_context(ws, cfg)) != 0)
         goto fail;
+    rc = -ENOMEM;
+    if (!(ws->calls = pl_ws_calls_new(ws->ctx)))
+        goto fail_ctx;
     if ((rc = -pthread_create(&ws->thread, NULL, service_main, ws)) != 0)
         goto fail_ctx;
     if ((rc = pl_store_add_hook(store, pl_ws_on_publish, ws)) != 0)

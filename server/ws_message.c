@@ -1,9 +1,10 @@
 /* A client's WebSocket message and its answer; see ws_message.h.
- * Touches the store (a publish) and the counters; writes only `out`. */
+ * Touches only the counters, `out` and what the caller hands in. */
 #include "ws_message.h"
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
+#include "backend.h"
 #include "message.h"
 
 /* Writes `obj` (a reference taken; NULL means no memory) into `out`. */
@@ -23,19 +24,12 @@ int pl_ws_message_error(pl_stats *st, const pl_err *err, char *out)
         out);
 }
 
-static int publish(pl_store *store, pl_stats *st, pl_room *room, json_t *obj, char *out)
+int pl_ws_message_stored(pl_stats *st, int rc, const pl_msg *m, bool dup, char *out)
 {
-    pl_publish pub;
     pl_err err;
-    pl_msg *m;
-    bool dup;
-    if (pl_msg_parse_publish(obj, &pub, &err) != 0) {
+    if (rc != 0) {
         pl_stat_add(&st->publishes.refused, 1);
-        return pl_ws_message_error(st, &err, out);
-    }
-    if (pl_store_publish(store, room, &pub, &m, &dup) != 0) {
-        pl_stat_add(&st->publishes.refused, 1);
-        pl_err_set(&err, 503, "out of memory");
+        pl_backend_err(&err, rc);
         return pl_ws_message_error(st, &err, out);
     }
     pl_stat_add(dup ? &st->publishes.duplicate : &st->publishes.stored, 1);
@@ -43,15 +37,15 @@ static int publish(pl_store *store, pl_stats *st, pl_room *room, json_t *obj, ch
     json_t *ack = json_pack("{s:s, s:I}", "type", "ack", "id", (json_int_t)m->id);
     if (ack && m->cid)
         json_object_set_new(ack, "cid", json_string(m->cid));
-    pl_msg_unref(m);
     return dump(ack, out);
 }
 
-int pl_ws_message_answer(pl_store *store, pl_stats *st, pl_room *room, const char *in, size_t len,
-                         char *out)
+int pl_ws_message_read(pl_stats *st, const char *in, size_t len, char *out, pl_publish *pub,
+                       json_t **hold)
 {
     json_t *obj;
     pl_err err;
+    *hold = NULL;
     if (len == 4 && memcmp(in, "ping", 4) == 0) {
         memcpy(out, "pong", 4);
         return 4;
@@ -64,7 +58,12 @@ int pl_ws_message_answer(pl_store *store, pl_stats *st, pl_room *room, const cha
         pl_err_set(&err, 400, "\"type\" must be a string");
         rc = pl_ws_message_error(st, &err, out);
     } else if (strcmp(type, "publish") == 0) {
-        rc = publish(store, st, room, obj, out);
+        if (pl_msg_parse_publish(obj, pub, &err) == 0) {
+            *hold = obj; /* pub's strings are obj's */
+            return 0;
+        }
+        pl_stat_add(&st->publishes.refused, 1);
+        rc = pl_ws_message_error(st, &err, out);
     } else if (strcmp(type, "ping") == 0) {
         rc = dump(json_pack("{s:s}", "type", "pong"), out);
     } else {

@@ -173,14 +173,14 @@ TEST(ids_start_at_one_and_are_contiguous_per_room)
 
 TEST(last_id_is_the_newest_id_even_after_trimming)
 {
-    pl_store *s = pl_store_new(2, 4);
+    pl_store *s = fx_new(2, 4);
     pl_room *r;
-    CHECK(pl_store_room(s, "a", true, &r) == 0);
+    CHECK(fx_room(s, "a", true, &r) == 0);
     CHECK_EQ_INT(pl_room_last_id(r), 0);
     for (int i = 0; i < 5; i++)
         publish(s, r, "x", NULL);
     CHECK_EQ_INT(pl_room_last_id(r), 5);
-    pl_store_free(s);
+    fx_free(s);
 }
 
 TEST(reading_a_room_does_not_create_it)

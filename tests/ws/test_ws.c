@@ -16,6 +16,7 @@
 static const char *const own_origin[] = {"http://127.0.0.1:8080"};
 
 static pl_store *store;
+static pl_backend *backend;
 static pl_stats st;
 static pl_ws *ws;
 static int port;
@@ -36,7 +37,8 @@ static int start_with(const char *const *origins, size_t n, size_t max_conns, si
                         .origin = &origin};
     memset(&st, 0, sizeof st);
     store = pl_store_new(history, 16);
-    if (!store || pl_ws_start(&ws, &cfg, store, &st) != 0)
+    backend = store ? pl_backend_memory_new(store) : NULL;
+    if (!backend || pl_ws_start(&ws, &cfg, backend, &st) != 0)
         return -1;
     port = pl_ws_port(ws);
     return port > 0 ? 0 : -1;
@@ -50,7 +52,9 @@ static void stop(void)
     }
     n_clients = 0;
     pl_ws_stop(ws);
+    pl_backend_free(backend);
     pl_store_free(store);
+    backend = NULL;
     ws = NULL;
     store = NULL;
 }
