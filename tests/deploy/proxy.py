@@ -71,12 +71,16 @@ def site_config(text, plain, tls, srv, folder):
 
 
 class Nginx:
-    """nginx with `site` (a function of the ports and folder giving the
-    server blocks), under its own prefix; never /etc/nginx."""
+    """nginx running the shipped site file (or `site`, a function of the
+    plain port giving the server blocks), under its own prefix; never
+    /etc/nginx."""
 
-    def __init__(self, folder, srv, edit=None):
+    def __init__(self, folder, srv, edit=None, site=None):
         self.folder, self.plain, self.tls = folder, free_port(), free_port()
-        site = site_config(open(SITE).read(), self.plain, self.tls, srv, folder)
+        if site:
+            site = site(self.plain)
+        else:
+            site = site_config(open(SITE).read(), self.plain, self.tls, srv, folder)
         if edit:
             site = edit(site)
         conf = os.path.join(folder, "nginx.conf")
@@ -102,7 +106,7 @@ http {{
             if self.p.poll() is not None:
                 raise RuntimeError("nginx did not start: " + self.p.stderr.read())
             try:
-                socket.create_connection(("127.0.0.1", self.tls), timeout=0.2).close()
+                socket.create_connection(("127.0.0.1", self.plain), timeout=0.2).close()
                 return
             except OSError:
                 time.sleep(0.05)

@@ -164,6 +164,7 @@ class Subscriber(threading.Thread):
         self.name, self.ports, self.room = name, ports, room
         self.turn = start
         self.ids, self.nodes_used, self.errors = [], set(), 0
+        self.heads = []  # the response head of each stream it opened
         self.stopping = False
 
     @property
@@ -242,6 +243,7 @@ class EventSource(Subscriber):
         head, buf = buf.split(b"\r\n\r\n", 1)
         if not head.startswith(b"HTTP/1.1 200"):
             raise ValueError(head[:40])
+        self.heads.append(head.decode("latin-1"))
         self.nodes_used.add(port)
         text = b""
         while not self.stopping:
@@ -312,6 +314,7 @@ class WebSocket(Subscriber):
             head, buf = buf.split(b"\r\n\r\n", 1)
             if b" 101 " not in head.split(b"\r\n", 1)[0]:
                 raise ValueError(head[:40])
+            self.heads.append(head.decode("latin-1"))
             self.nodes_used.add(port)
             while not self.stopping:
                 frame, buf = ws_parse(buf)
