@@ -120,9 +120,11 @@ static int open_one(run *r, bsub *b)
     const pl_bench_opts *o = r->o;
     if ((b->src = pl_srcplan_take(&r->src)) < 0)
         return -EADDRNOTAVAIL;
+    const pl_btarget_addr *tg = r->tg;
+    int node = tg->n_nodes > 1 ? (int)(b - r->subs) % tg->n_nodes : 0;
     pl_sub_opts so = {.transport = r->t,
-                      .url = r->tg->url,
-                      .ws_url = r->tg->ws_url,
+                      .url = node ? tg->node_url[node] : tg->url,
+                      .ws_url = node ? tg->node_ws[node] : tg->ws_url,
                       .room = r->room_names[b->room],
                       /* Our rooms are new and empty until every sub is open, so
                        * 0 means "new only" without a probe request (and its

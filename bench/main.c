@@ -117,6 +117,32 @@ static int write_outputs(const pl_bench_opts *o, const pl_bench_result *res, int
     return rc;
 }
 
+/* Every --url and --publish-to with its WebSocket base (--ws-url, else
+ * GET /api/config), written into `ws` (one 256-byte slot each). */
+static int find_nodes(const pl_bench_opts *o, pl_btarget_addr *tg, char ws[][256])
+{
+    tg->n_nodes = o->n_urls;
+    for (int i = 0; i <= o->n_urls; i++) {
+        const char *url = i < o->n_urls ? o->urls[i] : o->publish_to;
+        if (!url || (i == 0 && o->ws_url))
+            continue;
+        if (fetch_ws_url(url, &o->tls, ws[i], sizeof ws[i]) != 0) {
+            fprintf(stderr, "pushlab-bench: GET %s/api/config failed\n", url);
+            return -EIO;
+        }
+    }
+    for (int i = 0; i < o->n_urls; i++) {
+        tg->node_url[i] = o->urls[i];
+        tg->node_ws[i] = i == 0 && o->ws_url ? o->ws_url : ws[i];
+    }
+    tg->ws_url = tg->node_ws[0];
+    if (o->publish_to) {
+        tg->pub_url = o->publish_to;
+        tg->pub_ws = ws[o->n_urls];
+    }
+    return 0;
+}
+
 /* A fresh server of our own for each transport: the previous transport's
  * connections (a suspended long poll only notices its client left at its
  * timeout) must not use up this one's connection slots, and the server's
@@ -159,7 +185,7 @@ int main(int argc, char **argv)
 {
     pl_bench_opts o;
     pl_btarget srv = {0};
-    char ws[256];
+    char ws[PL_BENCH_NODES_MAX + 1][256];
     int rc = pl_bench_opts_parse(argc, argv, &o);
     if (rc)
         return rc > 0 ? 0 : 2;
@@ -172,12 +198,8 @@ int main(int argc, char **argv)
             goto done;
         tg.url = srv.http;
         tg.ws_url = srv.ws;
-    } else if (!o.ws_url) {
-        if ((rc = fetch_ws_url(o.url, &o.tls, ws, sizeof ws)) != 0) {
-            fprintf(stderr, "pushlab-bench: GET %s/api/config failed\n", o.url);
-            goto done;
-        }
-        tg.ws_url = ws;
+    } else if ((rc = find_nodes(&o, &tg, ws)) != 0) {
+        goto done;
     }
     if (o.floor && strncmp(tg.url, "http://", 7) != 0) {
         fprintf(stderr, "pushlab-bench: floor reads bare sockets and needs an http:// --url\n");

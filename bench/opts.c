@@ -49,8 +49,14 @@ static void usage(FILE *f)
             "                           0: never (default: every heartbeat)\n"
             "  --json FILE              every figure, the environment and the histograms\n"
             "  --csv FILE               one line per transport\n"
-            "  --url URL                use this server instead of starting one\n"
-            "  --ws-url URL             its WebSocket base (default: from GET /api/config)\n"
+            "  --url URL                use this server instead of starting one; again: one\n"
+            "                           more server of the same rooms (up to 8, e.g. nodes\n"
+            "                           over one Redis): subscriptions are spread over them\n"
+            "                           and server CPU is their sum\n"
+            "  --ws-url URL             with one --url, its WebSocket base (default: from\n"
+            "                           GET /api/config)\n"
+            "  --publish-to URL         the server the publisher sends to (default: the\n"
+            "                           first --url); another node: cross-node latency\n"
             "  --server-bin PATH        the pushlab-server to start\n"
             "  --cacert FILE            https/wss: trust the CAs in this PEM file\n"
             "  --insecure               https/wss: accept any certificate\n"
@@ -141,6 +147,7 @@ static const struct option longopts[] = {{"transports", required_argument, 0, 't
                                          {"csv", required_argument, 0, 'c'},
                                          {"url", required_argument, 0, 'u'},
                                          {"ws-url", required_argument, 0, 'W'},
+                                         {"publish-to", required_argument, 0, 'T'},
                                          {"server-bin", required_argument, 0, 'b'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"cacert", required_argument, 0, 'C'},
@@ -181,7 +188,15 @@ static int apply(int c, char *arg, pl_bench_opts *o)
         break;
     case 'j': o->json_path = arg; break;
     case 'c': o->csv_path = arg; break;
-    case 'u': o->url = arg; break;
+    case 'u':
+        if (o->n_urls == PL_BENCH_NODES_MAX) {
+            fprintf(stderr, "pushlab-bench: at most %d --url\n", PL_BENCH_NODES_MAX);
+            return -EINVAL;
+        }
+        o->urls[o->n_urls++] = arg;
+        o->url = o->urls[0];
+        break;
+    case 'T': o->publish_to = arg; break;
     case 'W': o->ws_url = arg; break;
     case 'b': o->server_bin = arg; break;
     case 'q': o->quiet = true; break;
@@ -221,6 +236,10 @@ int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o)
     }
     if (optind < argc) {
         fprintf(stderr, "pushlab-bench: unexpected argument '%s'\n", argv[optind]);
+        return -EINVAL;
+    }
+    if ((o->n_urls > 1 && o->ws_url) || (o->publish_to && !o->url)) {
+        fprintf(stderr, "pushlab-bench: --ws-url takes one --url, --publish-to wants --url\n");
         return -EINVAL;
     }
     if (o->rooms > o->subscribers) {

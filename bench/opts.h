@@ -9,6 +9,8 @@
 
 /* A bench runs the client's transports (client.h), all but PL_TRANSPORT_AUTO. */
 #define PL_BENCH_TRANSPORTS PL_TRANSPORT_AUTO
+/* Servers one run may spread its subscribers over (--url, repeated). */
+#define PL_BENCH_NODES_MAX 8
 
 typedef struct pl_bench_opts {
     bool overhead; /* the `overhead` subcommand */
@@ -30,8 +32,11 @@ typedef struct pl_bench_opts {
     int heartbeat_s;         /* --heartbeat: our server's and the subscribers'; 0: defaults */
     int client_ping_s;       /* --client-ping: WebSocket subscribers' ping; -1: default, 0: none */
     const char *json_path, *csv_path;
-    const char *url;        /* NULL: start our own server */
-    const char *ws_url;     /* with --url: the WebSocket base, else from /api/config */
+    const char *url;    /* NULL: start our own server; else urls[0] */
+    const char *ws_url; /* with one --url: the WebSocket base, else from /api/config */
+    const char *urls[PL_BENCH_NODES_MAX]; /* every --url: subscription i goes to i % n_urls */
+    int n_urls;
+    const char *publish_to; /* --publish-to: the publisher's server; NULL: urls[0] */
     const char *server_bin; /* NULL: next to our build dir */
     bool quiet;             /* no progress line even on a TTY */
     pl_tls_opts tls;        /* https:// and wss:// targets */

@@ -19,8 +19,8 @@ pl_bpub_cfg pl_brun_publisher(const pl_bench_opts *o, pl_loop *l, const pl_btarg
 {
     return (pl_bpub_cfg){.loop = l,
                          .tls = &o->tls,
-                         .url = tg->url,
-                         .ws_url = tg->ws_url,
+                         .url = tg->pub_url ? tg->pub_url : tg->url,
+                         .ws_url = tg->pub_url ? tg->pub_ws : tg->ws_url,
                          .rate = o->rate,
                          .total = w.total_msgs,
                          .pause_at = w.warm_msgs,

@@ -167,7 +167,7 @@ static void measure(run *r)
 {
     pl_bench_result *res = r->res;
     pl_btarget_stats s0 = {0}, s1 = {0};
-    bool have0 = pl_btarget_stats_get(r->tg->url, &r->o->tls, &s0) == 0;
+    bool have0 = pl_btarget_stats_sum(r->tg, &r->o->tls, &s0) == 0;
     counter_deltas(r, true);
     pl_cpu cpu0 = pl_clock_cpu();
     int64_t t0 = pl_clock_mono_us();
@@ -184,7 +184,7 @@ static void measure(run *r)
     res->bench_cpu_sys_s = cpu1.sys_s - cpu0.sys_s;
     res->bench_cpu_s = cpu1.user_s - cpu0.user_s + res->bench_cpu_sys_s;
     counter_deltas(r, false);
-    res->server_stats = have0 && pl_btarget_stats_get(r->tg->url, &r->o->tls, &s1) == 0;
+    res->server_stats = have0 && pl_btarget_stats_sum(r->tg, &r->o->tls, &s1) == 0;
     res->server_cpu_s = s1.cpu_s - s0.cpu_s;
     res->server_bytes_out = s1.bytes_out[r->t] - s0.bytes_out[r->t];
     res->server_rss_before = s0.rss_bytes;

@@ -170,3 +170,31 @@ fail:
     free(b);
     return rc;
 }
+
+int pl_btarget_stats_sum(const pl_btarget_addr *tg, const pl_tls_opts *tls, pl_btarget_stats *out)
+{
+    const char *urls[PL_BENCH_NODES_MAX + 1];
+    int n = 0;
+    urls[n++] = tg->url;
+    for (int i = 1; i < tg->n_nodes; i++)
+        urls[n++] = tg->node_url[i];
+    if (tg->pub_url)
+        urls[n++] = tg->pub_url;
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < n; i++) {
+        bool seen = false;
+        for (int j = 0; j < i; j++)
+            seen = seen || strcmp(urls[i], urls[j]) == 0;
+        pl_btarget_stats one;
+        int rc = seen ? 0 : pl_btarget_stats_get(urls[i], tls, &one);
+        if (rc)
+            return rc;
+        if (seen)
+            continue;
+        out->cpu_s += one.cpu_s;
+        out->rss_bytes += one.rss_bytes;
+        for (int t = 0; t < PL_BENCH_TRANSPORTS; t++)
+            out->bytes_out[t] += one.bytes_out[t];
+    }
+    return 0;
+}

@@ -12,8 +12,13 @@
 
 /* Where the target listens: what every run is given. */
 typedef struct pl_btarget_addr {
-    const char *url;    /* HTTP base of the server */
+    const char *url;    /* HTTP base of the server (node 0) */
     const char *ws_url; /* its WebSocket base */
+    /* Several servers of the same rooms (--url repeated): subscription i
+     * goes to node i % n_nodes; n_nodes 0 means just url/ws_url. */
+    int n_nodes;
+    const char *node_url[PL_BENCH_NODES_MAX], *node_ws[PL_BENCH_NODES_MAX];
+    const char *pub_url, *pub_ws; /* the publisher's server; NULL: url/ws_url */
 } pl_btarget_addr;
 
 /* A target process we started (pid 0: one given by --url). */
@@ -47,5 +52,9 @@ void pl_btarget_stop(pl_btarget *s);
 /* GET {url}/api/stats, blocking (up to 5 s): only between measurements.
  * Returns 0, or -EIO (no answer) / -EPROTO (not the expected JSON). */
 int pl_btarget_stats_get(const char *url, const pl_tls_opts *tls, pl_btarget_stats *out);
+
+/* The same summed over every server of `tg` (its nodes and the
+ * publisher's, each once). Returns 0 or the first failure. */
+int pl_btarget_stats_sum(const pl_btarget_addr *tg, const pl_tls_opts *tls, pl_btarget_stats *out);
 
 #endif
