@@ -1,7 +1,9 @@
-/* Opening a run's subscriptions; see scenario_internal.h. Each takes a
- * source address from the plan (srcaddr.h) and the descriptor limit's
- * room; one whose address the kernel refuses moves to the next; one that
- * cannot open is counted as failed, with its reason, and closed. */
+/* Opening a lane's subscriptions; see scenario_internal.h. Each takes a
+ * source address from the run's plan (srcaddr.h, shared by the lanes under
+ * its mutex) and the descriptor limit's room; one whose address the kernel
+ * refuses moves to the next; one that cannot open is counted as failed,
+ * with its reason, and closed. Runs on the lane's thread, but for
+ * pl_bsubs_report (main thread). */
 #include "scenario_internal.h"
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +16,22 @@
  * counts as failed; a cut connection is always retried. */
 #define SUB_MAX_FAILS 5
 
-static int open_one(run *r, bsub *b);
+static int open_one(lane *l, bsub *b);
+
+static int plan_take(run *r)
+{
+    pthread_mutex_lock(&r->src_mu);
+    int i = pl_srcplan_take(&r->src);
+    pthread_mutex_unlock(&r->src_mu);
+    return i;
+}
+
+static void plan_release(run *r, int i)
+{
+    pthread_mutex_lock(&r->src_mu);
+    pl_srcplan_release(&r->src, i);
+    pthread_mutex_unlock(&r->src_mu);
+}
 
 int pl_bsubs_radio_devices(const pl_bench_opts *o)
 {
@@ -34,61 +51,67 @@ static int radio_device(const run *r, int i)
 
 /* Watches subscription `b` as its phone (again, after a move), or stops
  * watching it once it failed. */
-static void watch_radio(run *r, bsub *b)
+static void watch_radio(lane *l, bsub *b)
 {
-    int k = radio_device(r, (int)(b - r->subs));
+    int k = radio_device(l->run, b->idx);
     if (k >= 0)
-        pl_bradio_watch(r->radio, k, b->sub);
+        pl_bradio_watch(l->radio, k, b->sub);
 }
 
 /* A subscription that cannot open: counted, its place in the room's
  * expected deliveries given up, closed. Safe inside its own callback. */
 static void sub_failed(bsub *b, const char *why)
 {
-    run *r = b->run;
+    lane *l = b->lane;
+    run *r = l->run;
     if (b->failed)
         return;
     b->failed = true;
-    r->failed++;
-    r->res->subscribers_failed++;
-    r->subs_in_room[b->room]--;
-    pl_failures_add(&r->why, why);
-    if (r->why.total <= 3) /* the first few by name, the rest in the summary */
+    l->failed++;
+    atomic_store(&l->failed_seen, l->failed);
+    l->res.subscribers_failed++;
+    atomic_fetch_sub(&r->subs_in_room[b->room], 1);
+    pl_failures_add(&l->why, why);
+    if (atomic_fetch_add(&r->named_failures, 1) < 3) /* the first few by name */
         fprintf(stderr, "pushlab-bench: %s: subscription %d could not open: %s\n",
-                pl_bench_transport_name(r->t), (int)(b - r->subs), why);
-    pl_srcplan_release(&r->src, b->src);
+                pl_bench_transport_name(r->t), b->idx, why);
+    plan_release(r, b->src);
     if (b->open)
-        r->opened--;
+        l->opened--;
     b->open = false;
     pl_sub_close(b->sub);
     b->sub = NULL;
-    watch_radio(r, b);
+    watch_radio(l, b);
 }
 
 /* The kernel has no port left on this subscription's address: retire
  * the address and open the subscription again from the next one. */
 static void move_off(bsub *b, const pl_client_err *err)
 {
-    run *r = b->run;
+    lane *l = b->lane;
+    run *r = l->run;
+    char why[200], addr[16];
+    pthread_mutex_lock(&r->src_mu);
     pl_src *from = &r->src.a[b->src];
-    char why[200];
-    if (!from->full) {
+    bool first = !from->full;
+    snprintf(addr, sizeof addr, "%s", from->addr);
+    if (first)
         pl_srcplan_full(&r->src, b->src, err->message);
+    pl_srcplan_release(&r->src, b->src);
+    pthread_mutex_unlock(&r->src_mu);
+    if (first)
         fprintf(stderr,
                 "pushlab-bench: %s: source address %s refused (%s: no port left, or not local); "
                 "moving on\n",
-                pl_bench_transport_name(r->t), from->addr, strerror(-err->rc));
-    }
-    snprintf(why, sizeof why, "no source address left (last: %s: %.120s)", from->addr,
-             err->message);
-    pl_srcplan_release(&r->src, b->src);
+                pl_bench_transport_name(r->t), addr, strerror(-err->rc));
+    snprintf(why, sizeof why, "no source address left (last: %s: %.120s)", addr, err->message);
     pl_sub_close(b->sub);
     b->sub = NULL;
-    int rc = open_one(r, b);
+    int rc = open_one(l, b);
     if (rc)
         sub_failed(b, rc == -EADDRNOTAVAIL ? why : strerror(-rc));
     else
-        r->moved++;
+        l->moved++;
 }
 
 static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_client_err *err,
@@ -98,11 +121,11 @@ static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_cl
     (void)s, (void)detail;
     if (st == PL_SUB_OPEN && !b->open) {
         b->open = true;
-        b->run->opened++;
+        b->lane->opened++;
     } else if (st == PL_SUB_RESTARTED) {
         /* A new server numbers from 1 again: not out of order. */
-        b->last_id = 0;
-        b->run->res->restarts++;
+        b->order = 0;
+        b->lane->res.restarts++;
     } else if (!b->open && err && pl_srcaddr_exhausted(err->rc) && b->src >= 0 &&
                (st == PL_SUB_RECONNECTING || st == PL_SUB_FAILED)) {
         move_off(b, err);
@@ -115,14 +138,17 @@ static void on_state(pl_sub *s, pl_sub_state st, const char *detail, const pl_cl
 
 /* Opens subscription `b` from the next source address with room.
  * Returns 0, -EADDRNOTAVAIL when no address has room, or pl_sub_open's. */
-static int open_one(run *r, bsub *b)
+static int open_one(lane *l, bsub *b)
 {
+    run *r = l->run;
     const pl_bench_opts *o = r->o;
-    if ((b->src = pl_srcplan_take(&r->src)) < 0)
+    if ((b->src = plan_take(r)) < 0)
         return -EADDRNOTAVAIL;
     const pl_btarget_addr *tg = r->tg;
-    int node = tg->n_nodes > 1 ? (int)(b - r->subs) % tg->n_nodes : 0;
+    int node = tg->n_nodes > 1 ? b->idx % tg->n_nodes : 0;
     pl_sub_opts so = {.transport = r->t,
+                      .dialect = r->dialect,
+                      .endpoint = r->endpoints ? r->endpoints[b->room] : NULL,
                       .url = node ? tg->node_url[node] : tg->url,
                       .ws_url = node ? tg->node_ws[node] : tg->ws_url,
                       .room = r->room_names[b->room],
@@ -135,47 +161,39 @@ static int open_one(run *r, bsub *b)
                       .ping_s = o->client_ping_s < 0    ? 0
                                 : o->client_ping_s == 0 ? -1
                                                         : o->client_ping_s,
-                      .own_connections = radio_device(r, (int)(b - r->subs)) >= 0,
+                      .own_connections = radio_device(r, b->idx) >= 0,
                       .max_fails = SUB_MAX_FAILS,
-                      .source_addr = pl_srcplan_addr(&r->src, b->src),
-                      .cb = {.on_message = r->cb.on_message, .on_state = on_state},
+                      .cb = {.on_message = l->on_message, .on_state = on_state},
                       .ud = b};
-    int rc = pl_sub_open(r->loop, &so, &b->sub);
+    char addr[16];
+    pthread_mutex_lock(&r->src_mu);
+    const char *a = pl_srcplan_addr(&r->src, b->src);
+    snprintf(addr, sizeof addr, "%s", a ? a : "");
+    pthread_mutex_unlock(&r->src_mu);
+    so.source_addr = addr[0] ? addr : NULL;
+    int rc = pl_sub_open(l->loop, &so, &b->sub);
     if (rc)
-        pl_srcplan_release(&r->src, b->src);
+        plan_release(r, b->src);
     else
-        watch_radio(r, b);
+        watch_radio(l, b);
     return rc;
 }
 
-/* Subscriptions the descriptor limit leaves room for: one socket each,
- * two descriptors per 64 (a libcurl multi handle's wake-up pair), and
- * some kept for the publisher, the stats requests, the loop and stdio. */
-static int fd_room(const run *r)
+int pl_bsubs_open(lane *l)
 {
-    struct rlimit rl;
-    long keep = 2L * r->o->rooms + 64, n = r->o->subscribers;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-        return (int)n;
-    long room = ((long)rl.rlim_cur - keep) * 64 / 66;
-    return room < n ? (int)(room > 0 ? room : 0) : (int)n;
-}
-
-int pl_bsubs_open(run *r)
-{
-    int rc = pl_srcplan_init(&r->src, r->o,
-                             r->tg->ws_url && r->t == PL_TRANSPORT_WS ? r->tg->ws_url : r->tg->url);
-    int room = fd_room(r);
-    for (int i = 0; rc == 0 && i < r->o->subscribers; i++) {
-        bsub *b = &r->subs[i];
-        b->run = r;
-        b->room = i % r->o->rooms;
+    run *r = l->run;
+    int rc = 0;
+    for (int j = 0; rc == 0 && j < l->n; j++) {
+        bsub *b = &l->subs[j];
+        b->lane = l;
+        b->idx = j * r->n_lanes + l->k;
+        b->room = b->idx % r->o->rooms;
         b->src = -1;
         if (!(b->seen = calloc(1, r->seen_bytes)))
             return -ENOMEM;
-        if (i >= room) /* a publisher without a descriptor would fail them all */
+        if (b->idx >= r->fd_room) /* a publisher without a descriptor would fail them all */
             sub_failed(b, "no file descriptor left for it (RLIMIT_NOFILE; raise ulimit -n)");
-        else if ((rc = open_one(r, b)) == -EADDRNOTAVAIL) {
+        else if ((rc = open_one(l, b)) == -EADDRNOTAVAIL) {
             sub_failed(b, "no source address has a free port left (ports in use counted from "
                           "/proc/net/tcp, TIME_WAIT included)");
             rc = 0;
@@ -186,21 +204,39 @@ int pl_bsubs_open(run *r)
 
 /* After the open phase: whatever has not even sent its first request is
  * a subscription that could not open, with the last reason it was given. */
-void pl_bsubs_fail_unready(run *r, double waited_s)
+void pl_bsubs_fail_unready(lane *l)
 {
     char why[200];
-    for (int i = 0; i < r->o->subscribers; i++) {
-        bsub *b = &r->subs[i];
+    for (int j = 0; j < l->n; j++) {
+        bsub *b = &l->subs[j];
         pl_sub_counters c;
         if (b->open || !b->sub)
             continue;
         pl_sub_counters_get(b->sub, &c);
         if (c.http_requests > 0)
             continue;
-        snprintf(why, sizeof why, "not connected after %.0f s%s%s", waited_s, b->why[0] ? ": " : "",
-                 b->why);
+        snprintf(why, sizeof why, "not connected after %.0f s%s%s", l->run->waited_s,
+                 b->why[0] ? ": " : "", b->why);
         sub_failed(b, why);
     }
+}
+
+/* Every subscription asks from id 0 in a room that is still empty, so
+ * none can miss a message once its first request is sent: a long poll
+ * that is only OPEN after its first answer need not be waited for. The
+ * others are OPEN at once (their first bytes); a request they made is no
+ * sign (after a refusal it is the restart probe, over HTTP). */
+void pl_bsubs_count_ready(lane *l)
+{
+    l->ready = l->opened;
+    for (int j = 0; l->opened + l->failed < l->n && j < l->n; j++) {
+        pl_sub_counters c;
+        if (l->subs[j].open || !l->subs[j].sub)
+            continue;
+        pl_sub_counters_get(l->subs[j].sub, &c);
+        l->ready += l->run->t == PL_TRANSPORT_LONG_POLL && c.http_requests > 0;
+    }
+    atomic_store(&l->ready_seen, l->ready);
 }
 
 /* The plan as it stood after the open phase, for the report. */
@@ -222,14 +258,21 @@ static void keep_sources(run *r)
 static void report_open(const run *r)
 {
     const char *t = pl_bench_transport_name(r->t);
-    if (!r->o->quiet && isatty(2) && (r->failed || r->moved))
+    pl_failures why = {0};
+    int failed = 0, moved = 0;
+    for (int k = 0; k < r->n_lanes; k++) {
+        pl_failures_merge(&why, &r->lanes[k].why);
+        failed += r->lanes[k].failed;
+        moved += r->lanes[k].moved;
+    }
+    if (!r->o->quiet && isatty(2) && (failed || moved))
         fprintf(stderr, "\n");
-    if (r->moved)
+    if (moved)
         fprintf(stderr, "pushlab-bench: %s: %d subscription%s moved to another source address\n", t,
-                r->moved, r->moved == 1 ? "" : "s");
-    pl_failures_print(&r->why, stderr, t);
-    if (r->failed)
-        fprintf(stderr, "pushlab-bench: %s: %d of %d subscriptions could not open\n", t, r->failed,
+                moved, moved == 1 ? "" : "s");
+    pl_failures_print(&why, stderr, t);
+    if (failed)
+        fprintf(stderr, "pushlab-bench: %s: %d of %d subscriptions could not open\n", t, failed,
                 r->o->subscribers);
 }
 

@@ -45,14 +45,16 @@ json_t *pl_bench_env(void)
 {
     char model[256], when[32];
     struct utsname u;
-    if (uname(&u) != 0)
+    if (uname(&u) != 0) {
         snprintf(u.release, sizeof u.release, "unknown");
+        snprintf(u.nodename, sizeof u.nodename, "unknown");
+    }
     cpu_model(model, sizeof model);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "version", PUSHLAB_VERSION, "cpu_model",
+    return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "version", PUSHLAB_VERSION, "cpu_model",
                      model, "cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "kernel", u.release,
-                     "time_utc", when, "libs", libs());
+                     "host", u.nodename, "time_utc", when, "libs", libs());
 }

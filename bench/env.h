@@ -4,8 +4,8 @@
 #define PL_BENCH_ENV_H
 #include <jansson.h>
 
-/* A new JSON object {"version", "cpu_model", "cpus", "kernel", "libs",
- * "time_utc"}; the caller owns the reference. Unknown fields are "unknown".
+/* A new JSON object {"version", "cpu_model", "cpus", "kernel", "host",
+ * "libs", "time_utc"}; the caller owns the reference. Unknown fields are "unknown".
  * Returns NULL on allocation failure. */
 json_t *pl_bench_env(void);
 

@@ -19,6 +19,9 @@ typedef struct pl_failures {
  * counted under "other reasons"). */
 void pl_failures_add(pl_failures *f, const char *reason);
 
+/* Adds every count of `src` into `dst` (one lane's into the run's). */
+void pl_failures_merge(pl_failures *dst, const pl_failures *src);
+
 /* One line per reason: "pushlab-bench: <what>: N subscriptions could not
  * open: <reason>". Nothing when there was no failure. */
 void pl_failures_print(const pl_failures *f, FILE *out, const char *what);

@@ -1,9 +1,12 @@
-/* pushlab-bench: runs a scenario per transport against a pushlab-server
- * (our own on free ports unless --url) and prints what it measured, or
- * the `overhead` table. Wiring only; the work is in scenario.c. */
+/* pushlab-bench: runs a scenario per target and transport (pushlab-server,
+ * nchan or a WebSocket relay; our own on free ports unless --url) and
+ * prints what it measured, or the `overhead`, `floor` or `merge` output.
+ * Wiring only; the work is in scenario.c. */
 #include "client.h"
 #include "env.h"
 #include "floor.h"
+#include "launch.h"
+#include "merge.h"
 #include "opts.h"
 #include "overhead.h"
 #include "report.h"
@@ -57,31 +60,6 @@ static int fetch_ws_url(const char *url, const pl_tls_opts *tls, char *out, size
     if (!rc)
         snprintf(out, len, "%s", w.ws_url);
     return rc;
-}
-
-static int start_server(const pl_bench_opts *o, pl_btarget *srv)
-{
-    char bin[4096], conns[32], beat[16];
-    if (o->server_bin)
-        snprintf(bin, sizeof bin, "%s", o->server_bin);
-    else if (pl_btarget_find(bin, sizeof bin) != 0) {
-        fprintf(stderr, "pushlab-bench: no pushlab-server next to the bench; use --server-bin "
-                        "or --url\n");
-        return -ENOENT;
-    }
-    snprintf(conns, sizeof conns, "%d", o->subscribers + o->rooms + 256);
-    snprintf(beat, sizeof beat, "%d", o->heartbeat_s);
-    const char *extra[5] = {NULL};
-    int n = 0;
-    if (o->subscribers + o->rooms + 256 > 10000) {
-        extra[n++] = "--max-connections";
-        extra[n++] = conns;
-    }
-    if (o->heartbeat_s > 0) {
-        extra[n++] = "--heartbeat";
-        extra[n++] = beat;
-    }
-    return pl_btarget_start(srv, bin, extra);
 }
 
 static void warn_saturation(const pl_bench_result *r)
@@ -143,74 +121,109 @@ static int find_nodes(const pl_bench_opts *o, pl_btarget_addr *tg, char ws[][256
     return 0;
 }
 
-/* A fresh server of our own for each transport: the previous transport's
- * connections (a suspended long poll only notices its client left at its
- * timeout) must not use up this one's connection slots, and the server's
- * CPU and memory figures then belong to one transport. */
-static int restart_server(const pl_bench_opts *o, pl_btarget *srv, pl_btarget_addr *tg)
+/* --url's WebSocket base: --ws-url; pushlab's nodes from find_nodes;
+ * nchan's the same host over ws://; a relay's URL itself. `ws` holds
+ * PL_BENCH_NODES_MAX + 1 slots. */
+static int url_target(const pl_bench_opts *o, pl_bench_target g, pl_btarget_addr *tg,
+                      char ws[][256])
 {
-    pl_btarget_stop(srv);
-    memset(srv, 0, sizeof *srv);
-    int rc = start_server(o, srv);
-    tg->url = srv->http;
-    tg->ws_url = srv->ws;
+    tg->url = o->url;
+    tg->ws_url = o->ws_url;
+    tg->pid = o->server_pid;
+    if (g == PL_TARGET_PUSHLAB)
+        return find_nodes(o, tg, ws);
+    if (o->ws_url)
+        return 0;
+    if (g == PL_TARGET_WS_BROADCAST) {
+        tg->ws_url = o->url;
+        return 0;
+    }
+    bool tls = strncmp(o->url, "https://", 8) == 0; /* nchan */
+    snprintf(ws[0], sizeof ws[0], "%s%s", tls ? "wss" : "ws", strchr(o->url, ':'));
+    tg->ws_url = ws[0];
+    return 0;
+}
+
+/* The transports of target `g`, each against a fresh server of our own
+ * unless --url: the previous transport's connections (a suspended long
+ * poll only notices its client left at its timeout) must not use up this
+ * one's connection slots, and the server's CPU and memory figures then
+ * belong to one transport. Results go to res[*n...]. */
+static int run_target(const pl_bench_opts *o, pl_bench_target g, pl_bench_result *res, int *n)
+{
+    pl_btarget_addr tg = {.kind = g, .nchan = &o->nchan};
+    pl_blaunch own = {0};
+    char ws[PL_BENCH_NODES_MAX + 1][256];
+    int rc = 0;
+    if (o->url && (rc = url_target(o, g, &tg, ws)) != 0)
+        return rc;
+    for (int t = 0; t < PL_BENCH_TRANSPORTS && rc == 0; t++) {
+        if (!o->transports[t] || !pl_bench_target_serves(g, (pl_transport)t))
+            continue;
+        if (!o->url) {
+            pl_blaunch_stop(&own);
+            if ((rc = pl_blaunch_start(&own, g, o)) != 0)
+                break;
+            pl_blaunch_addr(&own, o, &tg);
+        }
+        rc = pl_bench_run(o, (pl_transport)t, &tg, &res[*n]);
+        if (rc)
+            fprintf(stderr, "pushlab-bench: %s %s could not run: %s\n", pl_bench_target_name(g),
+                    pl_bench_transport_name(t), strerror(-rc));
+        else
+            warn_saturation(&res[(*n)++]);
+    }
+    pl_blaunch_stop(&own);
     return rc;
 }
 
-static int run_all(const pl_bench_opts *o, pl_btarget_addr *tg, pl_btarget *own)
+static int run_all(const pl_bench_opts *o)
 {
-    pl_bench_result *res = calloc(PL_BENCH_TRANSPORTS, sizeof *res);
-    int n = 0, rc = 0, runs = 0;
+    pl_bench_result *res = calloc((size_t)o->n_targets * PL_BENCH_TRANSPORTS, sizeof *res);
+    int n = 0, rc = 0;
     if (!res)
         return -ENOMEM;
-    for (int t = 0; t < PL_BENCH_TRANSPORTS && rc == 0; t++) {
-        if (!o->transports[t])
-            continue;
-        if (own && runs++ > 0 && (rc = restart_server(o, own, tg)) != 0)
-            break;
-        rc = pl_bench_run(o, (pl_transport)t, tg, &res[n]);
-        if (rc)
-            fprintf(stderr, "pushlab-bench: %s could not run: %s\n", pl_bench_transport_name(t),
-                    strerror(-rc));
-        else
-            warn_saturation(&res[n++]);
-    }
+    for (int i = 0; i < o->n_targets && rc == 0; i++)
+        rc = run_target(o, o->targets[i], res, &n);
     if (n && write_outputs(o, res, n) != 0 && rc == 0)
         rc = -EIO;
     free(res);
     return rc;
 }
 
+/* overhead and floor: against pushlab, ours unless --url. */
+static int run_tool(const pl_bench_opts *o)
+{
+    pl_btarget_addr tg = {.kind = PL_TARGET_PUSHLAB, .nchan = &o->nchan};
+    pl_blaunch own = {0};
+    char ws[PL_BENCH_NODES_MAX + 1][256];
+    int rc = o->url ? url_target(o, PL_TARGET_PUSHLAB, &tg, ws)
+                    : pl_blaunch_start(&own, PL_TARGET_PUSHLAB, o);
+    if (rc)
+        return rc;
+    if (!o->url)
+        pl_blaunch_addr(&own, o, &tg);
+    if (o->floor && strncmp(tg.url, "http://", 7) != 0) {
+        fprintf(stderr, "pushlab-bench: floor reads bare sockets and needs an http:// --url\n");
+        rc = -EINVAL;
+    } else
+        rc = o->overhead ? pl_bench_overhead(o, &tg) : pl_bench_floor(o, &tg);
+    pl_blaunch_stop(&own);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     pl_bench_opts o;
-    pl_btarget srv = {0};
-    char ws[PL_BENCH_NODES_MAX + 1][256];
     int rc = pl_bench_opts_parse(argc, argv, &o);
     if (rc)
         return rc > 0 ? 0 : 2;
+    if (o.merge)
+        return pl_bench_merge(&o) ? 1 : 0;
     raise_nofile();
     if (pl_client_global_init() != 0)
         return 1;
-    pl_btarget_addr tg = {.url = o.url, .ws_url = o.ws_url};
-    if (!o.url) {
-        if ((rc = start_server(&o, &srv)) != 0)
-            goto done;
-        tg.url = srv.http;
-        tg.ws_url = srv.ws;
-    } else if ((rc = find_nodes(&o, &tg, ws)) != 0) {
-        goto done;
-    }
-    if (o.floor && strncmp(tg.url, "http://", 7) != 0) {
-        fprintf(stderr, "pushlab-bench: floor reads bare sockets and needs an http:// --url\n");
-        rc = -EINVAL;
-        goto done;
-    }
-    rc = o.overhead ? pl_bench_overhead(&o, &tg)
-         : o.floor  ? pl_bench_floor(&o, &tg)
-                    : run_all(&o, &tg, o.url ? NULL : &srv);
-done:
-    pl_btarget_stop(&srv);
+    rc = o.overhead || o.floor ? run_tool(&o) : run_all(&o);
     pl_client_global_cleanup();
     return rc ? 1 : 0;
 }

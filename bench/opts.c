@@ -12,14 +12,26 @@ static const char *const names[PL_BENCH_TRANSPORTS] = {"short_poll", "long_poll"
 
 const char *pl_bench_transport_name(pl_transport t) { return names[t]; }
 
+static const char *const target_names[PL_TARGET_COUNT] = {"pushlab", "nchan", "ws-broadcast"};
+
+const char *pl_bench_target_name(pl_bench_target t) { return target_names[t]; }
+
+bool pl_bench_target_serves(pl_bench_target g, pl_transport t)
+{
+    return g != PL_TARGET_WS_BROADCAST || t == PL_TRANSPORT_WS;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: pushlab-bench [overhead|floor|radio] [options]\n"
-            "Runs one scenario per transport against pushlab-server and reports delivery,\n"
-            "latency (actual and from the intended send time), requests, connections,\n"
-            "wire bytes (kernel TCP_INFO) and CPU per delivered message.\n"
+            "       pushlab-bench merge A.json B.json ... --json OUT\n"
+            "Runs one scenario per transport against pushlab-server (or nchan, or a WebSocket\n"
+            "relay) and reports delivery, latency (actual and from the intended send time),\n"
+            "requests, connections, wire bytes (kernel TCP_INFO) and CPU per delivered message.\n"
             "\n"
+            "  merge                    adds up runs taken at the same time by several bench\n"
+            "                           processes or machines: counts add, histograms merge\n"
             "  overhead                 bytes and Mbit/s per message at 1k/10k/100k clients,\n"
             "                           from a short real run per transport\n"
             "  floor                    the least CPU per delivery a subscriber can spend here:\n"
@@ -49,7 +61,12 @@ static void usage(FILE *f)
             "                           0: never (default: every heartbeat)\n"
             "  --json FILE              every figure, the environment and the histograms\n"
             "  --csv FILE               one line per transport\n"
-            "  --url URL                use this server instead of starting one; again: one\n"
+            "  --target LIST            pushlab,nchan,ws-broadcast: the servers to run against,\n"
+            "                           in turn, one table (default pushlab)\n"
+            "  --threads N              N subscriber event loops on N threads, the subscribers\n"
+            "                           shared out; the publisher has its own (default 1)\n"
+            "  --url URL                use this server instead of starting one (one target;\n"
+            "                           ws-broadcast: its ws:// URL); pushlab, again: one\n"
             "                           more server of the same rooms (up to 8, e.g. nodes\n"
             "                           over one Redis): subscriptions are spread over them\n"
             "                           and server CPU is their sum\n"
@@ -57,7 +74,20 @@ static void usage(FILE *f)
             "                           GET /api/config)\n"
             "  --publish-to URL         the server the publisher sends to (default: the\n"
             "                           first --url); another node: cross-node latency\n"
+            "  --server-pid PID         with --url: read that process's CPU and memory (and its\n"
+            "                           children's) from /proc, for servers without /api/stats\n"
             "  --server-bin PATH        the pushlab-server to start\n"
+            "  --nginx PATH             the nginx to start for nchan (default /usr/sbin/nginx)\n"
+            "  --nchan-module PATH      its nchan module, or 'none' when built in (default\n"
+            "                           /usr/lib/nginx/modules/ngx_nchan_module.so)\n"
+            "  --nchan-conf FILE        the server block to run (default: the shipped\n"
+            "                           bench/targets/nchan.conf)\n"
+            "  --nginx-workers N        its worker processes (default 0: auto, one per CPU)\n"
+            "  --nchan-pub T, --nchan-ws T, --nchan-sse T, --nchan-lp T, --nchan-poll T\n"
+            "                           nchan's publish and subscriber URL paths, {room} for the\n"
+            "                           room (default /pub?id={room}, /sub/ws?id={room}, ...)\n"
+            "  --relay-bin PATH         a ws-broadcast server to start (it prints\n"
+            "                           '... listening ws://HOST:PORT' first)\n"
             "  --cacert FILE            https/wss: trust the CAs in this PEM file\n"
             "  --insecure               https/wss: accept any certificate\n"
             "  --quiet                  no progress line\n"
@@ -113,6 +143,14 @@ static void defaults(pl_bench_opts *o)
     o->seed = 1;
     o->radio_sample = 4;
     o->client_ping_s = -1;
+    o->targets[0] = PL_TARGET_PUSHLAB;
+    o->n_targets = 1;
+    o->threads = 1;
+    o->nchan.pub = "/pub?id={room}";
+    o->nchan.sub[PL_TRANSPORT_SHORT_POLL] = "/sub/poll?id={room}";
+    o->nchan.sub[PL_TRANSPORT_LONG_POLL] = "/sub/lp?id={room}";
+    o->nchan.sub[PL_TRANSPORT_SSE] = "/sub/sse?id={room}";
+    o->nchan.sub[PL_TRANSPORT_WS] = "/sub/ws?id={room}";
 }
 
 /* A quiet chat: one message every 20 s, 2 minutes per transport, a few
@@ -127,6 +165,75 @@ static void radio_defaults(pl_bench_opts *o)
     o->duration_s = 120;
     o->warmup_s = 0;
     o->poll_interval_ms = 3000;
+}
+
+/* The options without a letter of their own. */
+enum {
+    O_TARGET = 256,
+    O_THREADS,
+    O_SERVER_PID,
+    O_NGINX,
+    O_MODULE,
+    O_CONF,
+    O_WORKERS,
+    O_RELAY,
+    O_PUB,
+    O_SUB, /* + transport */
+};
+
+static int parse_targets(char *list, pl_bench_opts *o)
+{
+    o->n_targets = 0;
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int i = 0;
+        while (i < PL_TARGET_COUNT && strcmp(t, target_names[i]) != 0)
+            i++;
+        if (i == PL_TARGET_COUNT) {
+            fprintf(stderr, "pushlab-bench: unknown target '%s' (pushlab, nchan, ws-broadcast)\n",
+                    t);
+            return -EINVAL;
+        }
+        for (int k = 0; k < o->n_targets; k++)
+            if (o->targets[k] == (pl_bench_target)i) {
+                fprintf(stderr, "pushlab-bench: target '%s' given twice\n", t);
+                return -EINVAL;
+            }
+        o->targets[o->n_targets++] = (pl_bench_target)i;
+    }
+    return o->n_targets ? 0 : -EINVAL;
+}
+
+/* A URL template: a path with {room} in it. */
+static int path_template(const char *name, const char *arg, const char **out)
+{
+    if (arg[0] != '/' || !strstr(arg, "{room}") || strlen(arg) > 200) {
+        fprintf(stderr, "pushlab-bench: --%s wants a path starting with / and holding {room}\n",
+                name);
+        return -EINVAL;
+    }
+    *out = arg;
+    return 0;
+}
+
+/* The target options; returns 0 or -EINVAL. */
+static int apply_target(int c, char *arg, pl_bench_opts *o)
+{
+    static const char *const sub_names[] = {"nchan-poll", "nchan-lp", "nchan-sse", "nchan-ws"};
+    double v = 0;
+    int rc = 0;
+    switch (c) {
+    case O_TARGET: return parse_targets(arg, o);
+    case O_THREADS: rc = num("threads", arg, 1, 64, &v), o->threads = (int)v; break;
+    case O_SERVER_PID: rc = num("server-pid", arg, 1, 1 << 22, &v), o->server_pid = (int)v; break;
+    case O_NGINX: o->nginx_bin = arg; break;
+    case O_MODULE: o->nchan_module = arg; break;
+    case O_CONF: o->nchan_conf = arg; break;
+    case O_WORKERS: rc = num("nginx-workers", arg, 0, 256, &v), o->nginx_workers = (int)v; break;
+    case O_RELAY: o->relay_bin = arg; break;
+    case O_PUB: return path_template("nchan-pub", arg, &o->nchan.pub);
+    default: return path_template(sub_names[c - O_SUB], arg, &o->nchan.sub[c - O_SUB]);
+    }
+    return rc;
 }
 
 static const struct option longopts[] = {{"transports", required_argument, 0, 't'},
@@ -152,6 +259,19 @@ static const struct option longopts[] = {{"transports", required_argument, 0, 't
                                          {"quiet", no_argument, 0, 'q'},
                                          {"cacert", required_argument, 0, 'C'},
                                          {"insecure", no_argument, 0, 'K'},
+                                         {"target", required_argument, 0, O_TARGET},
+                                         {"threads", required_argument, 0, O_THREADS},
+                                         {"server-pid", required_argument, 0, O_SERVER_PID},
+                                         {"nginx", required_argument, 0, O_NGINX},
+                                         {"nchan-module", required_argument, 0, O_MODULE},
+                                         {"nchan-conf", required_argument, 0, O_CONF},
+                                         {"nginx-workers", required_argument, 0, O_WORKERS},
+                                         {"relay-bin", required_argument, 0, O_RELAY},
+                                         {"nchan-pub", required_argument, 0, O_PUB},
+                                         {"nchan-poll", required_argument, 0, O_SUB},
+                                         {"nchan-lp", required_argument, 0, O_SUB + 1},
+                                         {"nchan-sse", required_argument, 0, O_SUB + 2},
+                                         {"nchan-ws", required_argument, 0, O_SUB + 3},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
 
@@ -209,16 +329,75 @@ static int apply(int c, char *arg, pl_bench_opts *o)
         break;
     case 'K': o->tls.insecure = true; break;
     case 'h': usage(stdout); return 1;
-    default: usage(stderr); return -EINVAL;
+    default:
+        if (c >= O_TARGET && c < O_SUB + PL_BENCH_TRANSPORTS)
+            return apply_target(c, arg, o);
+        usage(stderr);
+        return -EINVAL;
     }
     return rc;
+}
+
+static bool has_target(const pl_bench_opts *o, pl_bench_target t)
+{
+    for (int i = 0; i < o->n_targets; i++)
+        if (o->targets[i] == t)
+            return true;
+    return false;
+}
+
+/* What the targets cannot do, or not together; one line each. */
+static int check_targets(const pl_bench_opts *o)
+{
+    const char *why = NULL;
+    bool relay = has_target(o, PL_TARGET_WS_BROADCAST);
+    if (o->url && o->n_targets > 1)
+        why = "--url names one server: give one --target with it (the bench starts the others)";
+    else if (o->server_pid && !o->url)
+        why = "--server-pid is for a server given by --url";
+    else if ((o->n_urls > 1 || o->publish_to) && o->targets[0] != PL_TARGET_PUSHLAB)
+        why = "several --url and --publish-to are pushlab's (nodes of the same rooms)";
+    else if ((o->overhead || o->floor) && (o->n_targets > 1 || o->targets[0] != PL_TARGET_PUSHLAB))
+        why = "overhead and floor run against pushlab only";
+    else if (o->radio && o->n_targets > 1)
+        why = "radio runs against one target";
+    else if (relay && o->rooms > 1)
+        why = "ws-broadcast has no rooms: every frame goes to everyone (--rooms 1)";
+    else if (relay && !o->transports[PL_TRANSPORT_WS])
+        why = "ws-broadcast serves WebSocket only (--transports ws)";
+    else if (relay && !o->url && !o->relay_bin)
+        why = "ws-broadcast needs --url ws://HOST:PORT of the relay, or --relay-bin to start one";
+    else if (relay && o->url && strncmp(o->url, "ws://", 5) && strncmp(o->url, "wss://", 6))
+        why = "ws-broadcast's --url is its ws:// (or wss://) URL";
+    else if (has_target(o, PL_TARGET_NCHAN) && o->publish_over_ws)
+        why = "nchan is published to over HTTP (POST); --publish-over ws is pushlab's";
+    if (why)
+        fprintf(stderr, "pushlab-bench: %s\n", why);
+    return why ? -EINVAL : 0;
+}
+
+/* `merge A.json B.json ... --json OUT`: the files are the arguments left. */
+static int merge_inputs(int argc, char **argv, pl_bench_opts *o)
+{
+    o->merge_in = argv + optind;
+    o->n_merge = argc - optind;
+    if (o->n_merge < 1 || !o->json_path) {
+        fprintf(stderr, "pushlab-bench: merge wants one or more JSON files and --json OUT\n");
+        return -EINVAL;
+    }
+    return 0;
 }
 
 int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o)
 {
     defaults(o);
-    if (argc > 1 && (strcmp(argv[1], "overhead") == 0 || strcmp(argv[1], "floor") == 0 ||
-                     strcmp(argv[1], "radio") == 0)) {
+    if (argc > 1 && strcmp(argv[1], "merge") == 0) {
+        o->merge = true;
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    } else if (argc > 1 && (strcmp(argv[1], "overhead") == 0 || strcmp(argv[1], "floor") == 0 ||
+                            strcmp(argv[1], "radio") == 0)) {
         o->overhead = argv[1][0] == 'o';
         o->floor = argv[1][0] == 'f';
         if (argv[1][0] == 'r')
@@ -234,6 +413,8 @@ int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o)
         if (rc)
             return rc;
     }
+    if (o->merge)
+        return merge_inputs(argc, argv, o);
     if (optind < argc) {
         fprintf(stderr, "pushlab-bench: unexpected argument '%s'\n", argv[optind]);
         return -EINVAL;
@@ -246,5 +427,5 @@ int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o)
         fprintf(stderr, "pushlab-bench: --rooms must not exceed --subscribers\n");
         return -EINVAL;
     }
-    return 0;
+    return check_targets(o);
 }

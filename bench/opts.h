@@ -12,7 +12,22 @@
 /* Servers one run may spread its subscribers over (--url, repeated). */
 #define PL_BENCH_NODES_MAX 8
 
+/* The servers a bench can drive (--target). */
+typedef enum pl_bench_target {
+    PL_TARGET_PUSHLAB,      /* pushlab-server: its protocol, /api/stats */
+    PL_TARGET_NCHAN,        /* nginx with nchan, bench/targets/nchan.conf's layout */
+    PL_TARGET_WS_BROADCAST, /* a WebSocket relay: every text frame to every connection */
+    PL_TARGET_COUNT
+} pl_bench_target;
+
+/* nchan's URL templates (--nchan-*): "{room}" stands for the room. */
+typedef struct pl_bench_nchan_paths {
+    const char *pub;                      /* default "/pub?id={room}" */
+    const char *sub[PL_BENCH_TRANSPORTS]; /* "/sub/poll?id={room}", lp, sse, ws */
+} pl_bench_nchan_paths;
+
 typedef struct pl_bench_opts {
+    bool merge;    /* the `merge` subcommand: inputs in merge_in */
     bool overhead; /* the `overhead` subcommand */
     bool floor;    /* the `floor` subcommand */
     bool radio;    /* the `radio` subcommand: a quiet chat seen as phones */
@@ -38,8 +53,18 @@ typedef struct pl_bench_opts {
     int n_urls;
     const char *publish_to; /* --publish-to: the publisher's server; NULL: urls[0] */
     const char *server_bin; /* NULL: next to our build dir */
-    bool quiet;             /* no progress line even on a TTY */
-    pl_tls_opts tls;        /* https:// and wss:// targets */
+    pl_bench_target targets[PL_TARGET_COUNT]; /* --target, in order */
+    int n_targets;
+    int threads;    /* subscriber loops, one thread each */
+    int server_pid; /* --server-pid: the server's process for /proc figures; 0: none */
+    const char *nginx_bin, *nchan_module, *nchan_conf; /* NULL: the defaults (nginx.h) */
+    int nginx_workers;                                 /* 0: auto */
+    const char *relay_bin;                             /* a ws-broadcast server to start, or NULL */
+    pl_bench_nchan_paths nchan;
+    char **merge_in; /* `merge`: the JSON files */
+    int n_merge;
+    bool quiet;      /* no progress line even on a TTY */
+    pl_tls_opts tls; /* https:// and wss:// targets */
 } pl_bench_opts;
 
 /* Fills `o` from argv (defaults first). Returns 0, 1 when --help was
@@ -48,5 +73,9 @@ int pl_bench_opts_parse(int argc, char **argv, pl_bench_opts *o);
 
 /* "short_poll", "long_poll", "sse", "ws": the names in JSON and CSV. */
 const char *pl_bench_transport_name(pl_transport t);
+/* "pushlab", "nchan", "ws-broadcast". */
+const char *pl_bench_target_name(pl_bench_target t);
+/* True when target `g` serves transport `t` (a relay: WebSocket only). */
+bool pl_bench_target_serves(pl_bench_target g, pl_transport t);
 
 #endif

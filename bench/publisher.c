@@ -84,7 +84,8 @@ static void retry_later(pl_bpub *p, slot *s)
 static void settle(slot *s, bool ok, bool transient, const char *why)
 {
     pl_bpub *p = s->p;
-    if (!ok && transient && s->tries < MAX_TRIES) {
+    bool pushlab = !p->cfg.post_urls && !p->cfg.relay_url; /* only it knows a cid */
+    if (!ok && transient && pushlab && s->tries < MAX_TRIES) {
         p->counts.retried++;
         retry_later(p, s);
         return;
@@ -113,18 +114,19 @@ static void on_posted(void *ud, long status, const char *why)
     slot *s = ud;
     char msg[300];
     snprintf(msg, sizeof msg, "HTTP %ld %s", status, why ? why : "");
-    settle(s, status == 201 || status == 200, status == 0, msg);
+    /* pushlab: 201 (200 for a repeated cid); nchan: 201, or 202 when the
+     * channel had no subscriber yet. */
+    settle(s, status >= 200 && status < 300, status == 0, msg);
 }
 
-/* The POST body; the text is plain letters, so it needs no escaping. */
-static int post(pl_bpub *p, int room, const char *cid, const char *meta, slot *s)
+/* The publish body into p->body; the text is plain letters, so it needs
+ * no escaping. Returns its length, or -EOVERFLOW. */
+static int body(pl_bpub *p, const char *cid, const char *meta)
 {
     int n = snprintf(p->body, p->body_cap,
                      "{\"user\":\"bench\",\"text\":\"%s\",\"cid\":\"%s\",\"meta\":%s}", p->cfg.text,
                      cid, meta);
-    if (n < 0 || (size_t)n >= p->body_cap)
-        return -EOVERFLOW;
-    return pl_bhttp_post(p->http, p->urls[room], p->body, (size_t)n, on_posted, s);
+    return n < 0 || (size_t)n >= p->body_cap ? -EOVERFLOW : n;
 }
 
 /* Hands message `seq` to the client library. Returns 0, -EAGAIN (the
@@ -142,9 +144,16 @@ static int send_one(pl_bpub *p, slot *s)
     if (now - m.intended_us > p->counts.max_behind_us)
         p->counts.max_behind_us = now - m.intended_us;
     s->tries++;
-    if (p->cfg.over_ws)
+    if (p->cfg.over_ws && !p->cfg.relay_url)
         return pl_sub_publish(p->ws[room], &msg, on_published, s);
-    return post(p, room, cid, meta, s);
+    int n = body(p, cid, meta);
+    if (n < 0)
+        return n;
+    if (p->cfg.relay_url) { /* the frame is the body itself */
+        pl_pub_msg raw = {.text = p->body};
+        return pl_sub_publish(p->ws[0], &raw, on_published, s);
+    }
+    return pl_bhttp_post(p->http, p->urls[room], p->body, (size_t)n, on_posted, s);
 }
 
 /* Sends everything due, as far as the in-flight window allows, then arms
@@ -223,7 +232,11 @@ static int open_ws(pl_bpub *p)
     if (!p->ws)
         return -ENOMEM;
     for (int r = 0; r < p->cfg.n_rooms; r++) {
+        /* A relay echoes every frame back to us too: with no on_message
+         * callback, the echo is read and dropped. */
         pl_sub_opts o = {.transport = PL_TRANSPORT_WS,
+                         .dialect = p->cfg.relay_url ? PL_DIALECT_RELAY : PL_DIALECT_PUSHLAB,
+                         .endpoint = p->cfg.relay_url,
                          .url = p->cfg.url,
                          .ws_url = p->cfg.ws_url,
                          .room = p->cfg.rooms[r],
@@ -242,16 +255,19 @@ static int open_http(pl_bpub *p)
     int rc = pl_bhttp_new(p->cfg.loop, p->cfg.tls, &p->http);
     if (rc)
         return rc;
-    p->body_cap = strlen(p->cfg.text) + 256;
-    p->body = malloc(p->body_cap);
     p->urls = calloc((size_t)p->cfg.n_rooms, sizeof *p->urls);
-    if (!p->body || !p->urls)
+    if (!p->urls)
         return -ENOMEM;
     for (int r = 0; r < p->cfg.n_rooms; r++) {
-        size_t len = strlen(p->cfg.url) + strlen(p->cfg.rooms[r]) + 32;
-        if (!(p->urls[r] = malloc(len)))
+        if (p->cfg.post_urls) {
+            p->urls[r] = strdup(p->cfg.post_urls[r]);
+        } else {
+            size_t len = strlen(p->cfg.url) + strlen(p->cfg.rooms[r]) + 32;
+            if ((p->urls[r] = malloc(len)))
+                snprintf(p->urls[r], len, "%s/api/rooms/%s/messages", p->cfg.url, p->cfg.rooms[r]);
+        }
+        if (!p->urls[r])
             return -ENOMEM;
-        snprintf(p->urls[r], len, "%s/api/rooms/%s/messages", p->cfg.url, p->cfg.rooms[r]);
     }
     return 0;
 }
@@ -271,7 +287,10 @@ int pl_bpub_new(const pl_bpub_cfg *cfg, pl_bpub **out)
     p->retry_timer = pl_timer_new(cfg->loop, on_retry_timer, p);
     if (!p->timer || !p->retry_timer)
         goto fail;
-    rc = cfg->over_ws ? open_ws(p) : open_http(p);
+    p->body_cap = strlen(cfg->text) + 256;
+    if (!(p->body = malloc(p->body_cap)))
+        goto fail;
+    rc = cfg->over_ws || cfg->relay_url ? open_ws(p) : open_http(p);
     if (rc)
         goto fail;
     *out = p;
@@ -281,7 +300,7 @@ fail:
     return rc;
 }
 
-bool pl_bpub_ready(const pl_bpub *p) { return !p->cfg.over_ws || p->ws_open == p->cfg.n_rooms; }
+bool pl_bpub_ready(const pl_bpub *p) { return !p->ws || p->ws_open == p->cfg.n_rooms; }
 
 void pl_bpub_start(pl_bpub *p, int64_t t0_us)
 {

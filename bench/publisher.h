@@ -4,7 +4,10 @@
  * the wait (no coordinated omission). Sends over HTTP (its own connections,
  * see http_pub.h) or a WebSocket per room, round-robin over rooms, with a
  * bounded number in flight. Every message carries a cid ("b<seq>"), so a
- * publish that got no answer is safely sent again, up to 4 tries. */
+ * publish that got no answer is safely sent again, up to 4 tries. Other
+ * servers get the same JSON body to deliver verbatim: POSTed to the URLs
+ * given (nchan), or as the text frames of one WebSocket to a relay; they
+ * store a repeated cid again, so there a try is final. */
 #ifndef PL_BENCH_PUBLISHER_H
 #define PL_BENCH_PUBLISHER_H
 #include <stdbool.h>
@@ -26,6 +29,10 @@ typedef struct pl_bpub_cfg {
     uint64_t pause_at;
     int64_t pause_us;
     bool over_ws;
+    /* Another server: its POST URL per room (pushlab's API URLs when
+     * NULL), or relay_url, a WebSocket relay to send every message to. */
+    const char *const *post_urls;
+    const char *relay_url;
     const char *text; /* the same text in every message */
     /* Each message's outcome, once: ok after the server stored it. */
     void (*on_done)(void *ud, uint64_t seq, bool ok);

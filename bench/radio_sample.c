@@ -98,6 +98,24 @@ void pl_bradio_watch(pl_bradio *r, int i, pl_sub *s)
 
 static double per_hour(double x, double secs) { return secs > 0 ? x / secs * 3600 : 0; }
 
+/* The means of a result, in one order, to divide or weigh them alike. */
+#define RADIO_FIGURES 11
+static void figures(pl_bench_radio *r, double *all[RADIO_FIGURES])
+{
+    double *f[RADIO_FIGURES] = {&r->window_s,
+                                &r->lte.connected_share,
+                                &r->lte.avg_mw,
+                                &r->lte.joules_per_hour,
+                                &r->lte.promotions_per_hour,
+                                &r->g3.connected_share,
+                                &r->g3.dch_share,
+                                &r->g3.fach_share,
+                                &r->g3.avg_mw,
+                                &r->g3.joules_per_hour,
+                                &r->g3.promotions_per_hour};
+    memcpy(all, f, sizeof f);
+}
+
 void pl_bradio_finish(pl_bradio *r, pl_bench_radio *out)
 {
     int64_t now = pl_clock_mono_us();
@@ -125,20 +143,24 @@ void pl_bradio_finish(pl_bradio *r, pl_bench_radio *out)
     }
     if (!n)
         return;
-    double *all[] = {&out->window_s,
-                     &out->lte.connected_share,
-                     &out->lte.avg_mw,
-                     &out->lte.joules_per_hour,
-                     &out->lte.promotions_per_hour,
-                     &out->g3.connected_share,
-                     &out->g3.dch_share,
-                     &out->g3.fach_share,
-                     &out->g3.avg_mw,
-                     &out->g3.joules_per_hour,
-                     &out->g3.promotions_per_hour};
-    for (size_t k = 0; k < sizeof all / sizeof *all; k++)
+    double *all[RADIO_FIGURES];
+    figures(out, all);
+    for (size_t k = 0; k < RADIO_FIGURES; k++)
         *all[k] /= n;
     out->devices = n;
+}
+
+void pl_bradio_merge(pl_bench_radio *dst, const pl_bench_radio *src)
+{
+    double *d[RADIO_FIGURES], *s[RADIO_FIGURES];
+    int n = dst->devices + src->devices;
+    if (!src->devices)
+        return;
+    figures(dst, d);
+    figures((pl_bench_radio *)src, s);
+    for (size_t k = 0; k < RADIO_FIGURES; k++)
+        *d[k] = (*d[k] * dst->devices + *s[k] * src->devices) / n;
+    dst->devices = n;
 }
 
 void pl_bradio_free(pl_bradio *r)

@@ -34,6 +34,9 @@ void pl_bradio_watch(pl_bradio *r, int i, pl_sub *s);
 /* Reads every device's counters one last time and fills *out with the
  * means for the windows ending now. */
 void pl_bradio_finish(pl_bradio *r, pl_bench_radio *out);
+/* Folds `src` into `dst`: the means weighed by their devices (one
+ * subscriber thread's sample into the run's). */
+void pl_bradio_merge(pl_bench_radio *dst, const pl_bench_radio *src);
 /* Removes the hook and frees. NULL is a no-op. */
 void pl_bradio_free(pl_bradio *r);
 

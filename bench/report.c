@@ -9,6 +9,43 @@ double pl_bench_per_msg(const pl_bench_result *r, double x)
     return r->delivered ? x / (double)r->delivered : 0.0;
 }
 
+void pl_bench_result_add(pl_bench_result *dst, const pl_bench_result *src)
+{
+    uint64_t *add[][2] = {
+        {&dst->published, (uint64_t *)&src->published},
+        {&dst->publish_failed, (uint64_t *)&src->publish_failed},
+        {&dst->publish_retries, (uint64_t *)&src->publish_retries},
+        {&dst->expected, (uint64_t *)&src->expected},
+        {&dst->delivered, (uint64_t *)&src->delivered},
+        {&dst->duplicated, (uint64_t *)&src->duplicated},
+        {&dst->out_of_order, (uint64_t *)&src->out_of_order},
+        {&dst->gaps, (uint64_t *)&src->gaps},
+        {&dst->reconnects, (uint64_t *)&src->reconnects},
+        {&dst->restarts, (uint64_t *)&src->restarts},
+        {&dst->http_requests, (uint64_t *)&src->http_requests},
+        {&dst->tcp_connections, (uint64_t *)&src->tcp_connections},
+        {&dst->bytes_in, (uint64_t *)&src->bytes_in},
+        {&dst->bytes_out, (uint64_t *)&src->bytes_out},
+        {&dst->http_requests_total, (uint64_t *)&src->http_requests_total},
+        {&dst->tcp_connections_total, (uint64_t *)&src->tcp_connections_total},
+    };
+    for (size_t i = 0; i < sizeof add / sizeof *add; i++)
+        *add[i][0] += *add[i][1];
+    dst->subscribers += src->subscribers;
+    dst->opened += src->opened;
+    dst->subscribers_failed += src->subscribers_failed;
+    dst->bench_cpu_s += src->bench_cpu_s;
+    dst->bench_cpu_sys_s += src->bench_cpu_sys_s;
+    if (src->window_s > dst->window_s)
+        dst->window_s = src->window_s;
+    if (src->publisher_max_behind_us > dst->publisher_max_behind_us)
+        dst->publisher_max_behind_us = src->publisher_max_behind_us;
+    pl_hist_merge(&dst->latency, &src->latency);
+    pl_hist_merge(&dst->latency_intended, &src->latency_intended);
+    pl_bradio_merge(&dst->radio, &src->radio);
+    dst->lost = dst->expected > dst->delivered ? dst->expected - dst->delivered : 0;
+}
+
 static double bench_us_per_delivery(const pl_bench_result *r)
 {
     return pl_bench_per_msg(r, r->bench_cpu_s * 1e6);
@@ -29,8 +66,21 @@ static double server_bytes_per_msg(const pl_bench_result *r)
     return pl_bench_per_msg(r, (double)r->server_bytes_out);
 }
 
+/* The target column shows when a table holds another server than ours,
+ * or several. */
+static bool target_column(const pl_bench_result *r, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (r[i].target != r[0].target || r[i].target != PL_TARGET_PUSHLAB)
+            return true;
+    return false;
+}
+
 void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
 {
+    bool tcol = target_column(r, n);
+    if (tcol)
+        fprintf(f, "%-12s ", "target");
     fprintf(f,
             "%-10s %6s %5s %9s %9s %5s %4s %4s %8s %8s %8s %8s %9s %7s %7s %8s %8s %8s %8s %8s "
             "%7s %6s %6s %6s\n",
@@ -39,6 +89,8 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
             "srvB/msg", "cpu_us/d", "sys_us/d", "srv_ms/k", "lte_on", "lte_mW", "3g_mW");
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
+        if (tcol)
+            fprintf(f, "%-12s ", pl_bench_target_name(x->target));
         fprintf(f,
                 "%-10s %6d %5d %9llu %9llu %5llu %4llu %4llu %8llu %8llu %8llu %8llu %9llu %7.3f "
                 "%7.4f %8.1f %8.1f %8.1f %8.2f %8.2f %7.2f",
@@ -54,7 +106,7 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
                 pl_bench_per_msg(x, (double)x->http_requests),
                 pl_bench_per_msg(x, (double)x->tcp_connections),
                 pl_bench_per_msg(x, (double)x->bytes_in), pl_bench_per_msg(x, (double)x->bytes_out),
-                x->server_stats ? server_bytes_per_msg(x) : -1.0, bench_us_per_delivery(x),
+                x->server_bytes_known ? server_bytes_per_msg(x) : -1.0, bench_us_per_delivery(x),
                 bench_sys_us_per_delivery(x), x->server_stats ? server_ms_per_1000(x) : -1.0);
         if (x->radio.devices)
             fprintf(f, " %5.1f%% %6.0f %6.0f\n", 100 * x->radio.lte.connected_share,
@@ -71,10 +123,12 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
     fprintf(f, "fail: subscriptions that could not open (not in expected; see stderr for why).\n"
                "latency: delivery time minus actual send time; p99_int: minus the scheduled time.\n"
                "bytes: TCP payload per delivered message, subscriber sockets, from TCP_INFO;\n"
-               "srvB/msg: the server's own bytes_out for the transport per delivered message.\n"
+               "srvB/msg: the server's own bytes_out for the transport per delivered message "
+               "(pushlab only; -1: unknown).\n"
                "cpu_us/d: this bench's CPU per delivery, sys_us/d: its kernel part (see "
                "`pushlab-bench floor`);\n"
-               "srv_ms/k: server CPU ms per 1000 deliveries.\n"
+               "srv_ms/k: server CPU ms per 1000 deliveries (pushlab: /api/stats; others: /proc "
+               "of its processes).\n"
                "lte_on, lte_mW, 3g_mW: the sampled subscribers as phones (--radio-sample): share "
                "of time an LTE radio is\n"
                "not idle, and mean radio power under ARO's LTE and 3G models (a model, not a "
@@ -139,11 +193,20 @@ static json_t *server_json(const pl_bench_result *r)
     if (!r->server_stats)
         return json_pack("{s:n, s:n, s:n}", "server_cpu_ms_per_1000", "server_rss_bytes",
                          "server_bytes_out_per_msg");
-    return json_pack("{s:f, s:I, s:I, s:f, s:f, s:I}", "server_cpu_ms_per_1000",
-                     server_ms_per_1000(r), "server_rss_bytes", (json_int_t)r->server_rss_after,
-                     "server_rss_bytes_before", (json_int_t)r->server_rss_before, "server_cpu_s",
-                     r->server_cpu_s, "server_bytes_out_per_msg", server_bytes_per_msg(r),
-                     "server_bytes_out", (json_int_t)r->server_bytes_out);
+    json_t *j =
+        json_pack("{s:f, s:I, s:I, s:f, s:i}", "server_cpu_ms_per_1000", server_ms_per_1000(r),
+                  "server_rss_bytes", (json_int_t)r->server_rss_after, "server_rss_bytes_before",
+                  (json_int_t)r->server_rss_before, "server_cpu_s", r->server_cpu_s,
+                  "server_processes", r->server_processes);
+    if (j && r->server_bytes_known)
+        json_object_update_new(j, json_pack("{s:f, s:I}", "server_bytes_out_per_msg",
+                                            server_bytes_per_msg(r), "server_bytes_out",
+                                            (json_int_t)r->server_bytes_out));
+    else if (j)
+        json_object_set_new(j, "server_bytes_out_per_msg", json_null());
+    if (j && r->server_pss_after)
+        json_object_set_new(j, "server_pss_bytes", json_integer((json_int_t)r->server_pss_after));
+    return j;
 }
 
 static json_t *sources_json(const pl_bench_result *r)
@@ -156,7 +219,7 @@ static json_t *sources_json(const pl_bench_result *r)
     return a;
 }
 
-static json_t *result_json(const pl_bench_result *r)
+json_t *pl_bench_result_json(const pl_bench_result *r)
 {
     json_t *j = json_pack(
         "{s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
@@ -186,7 +249,9 @@ static json_t *result_json(const pl_bench_result *r)
         "bench_cpu_share", r->window_s > 0 ? r->bench_cpu_s / r->window_s : 0.0,
         "histogram_intended", histogram_json(&r->latency_intended));
     if (more)
-        json_object_set_new(more, "source_addresses", sources_json(r));
+        json_object_update_new(
+            more, json_pack("{s:o, s:s, s:i}", "source_addresses", sources_json(r), "target",
+                            pl_bench_target_name(r->target), "threads", r->threads));
     if (!j || !more || json_object_update(j, more) != 0 ||
         json_object_update_new(j, server_json(r)) != 0 ||
         json_object_set_new(j, "radio", pl_bench_radio_json(&r->radio)) != 0) {
@@ -195,6 +260,14 @@ static json_t *result_json(const pl_bench_result *r)
     }
     json_decref(more);
     return j;
+}
+
+static json_t *targets_json(const pl_bench_opts *o)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < o->n_targets; i++)
+        json_array_append_new(a, json_string(pl_bench_target_name(o->targets[i])));
+    return a;
 }
 
 static json_t *params_json(const pl_bench_opts *o)
@@ -212,10 +285,11 @@ static json_t *params_json(const pl_bench_opts *o)
     /* null: the defaults (the server's heartbeat, a client ping per heartbeat) */
     if (p)
         json_object_update_new(
-            p, json_pack("{s:o, s:o}", "heartbeat_s",
+            p, json_pack("{s:o, s:o, s:o, s:i}", "heartbeat_s",
                          o->heartbeat_s > 0 ? json_integer(o->heartbeat_s) : json_null(),
                          "client_ping_s",
-                         o->client_ping_s >= 0 ? json_integer(o->client_ping_s) : json_null()));
+                         o->client_ping_s >= 0 ? json_integer(o->client_ping_s) : json_null(),
+                         "targets", targets_json(o), "threads", o->threads));
     return p;
 }
 
@@ -223,7 +297,7 @@ json_t *pl_bench_json(const pl_bench_opts *o, json_t *env, const pl_bench_result
 {
     json_t *results = json_array();
     for (int i = 0; results && i < n; i++)
-        json_array_append_new(results, result_json(&r[i]));
+        json_array_append_new(results, pl_bench_result_json(&r[i]));
     json_t *j = json_pack("{s:i, s:o, s:o, s:o}", "pushlab_bench", 1, "env", env, "params",
                           params_json(o), "results", results);
     if (j && o->radio)
@@ -243,7 +317,7 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
                "server_cpu_ms_per_1000,server_rss_bytes,bench_sys_us_per_delivery,"
                "server_bytes_out_per_msg");
     pl_bench_radio_csv_header(f);
-    fputs(",subscribers_failed\n", f);
+    fputs(",subscribers_failed,target\n", f);
     for (int i = 0; i < n; i++) {
         const pl_bench_result *x = &r[i];
         const pl_hist *h = &x->latency, *hi = &x->latency_intended;
@@ -269,10 +343,10 @@ int pl_bench_write_csv(const char *path, const pl_bench_opts *o, const pl_bench_
         else
             fprintf(f, ",,");
         fprintf(f, "%.3f,", bench_sys_us_per_delivery(x));
-        if (x->server_stats)
+        if (x->server_bytes_known)
             fprintf(f, "%.1f", server_bytes_per_msg(x));
         pl_bench_radio_csv(f, &x->radio);
-        fprintf(f, ",%d\n", x->subscribers_failed);
+        fprintf(f, ",%d,%s\n", x->subscribers_failed, pl_bench_target_name(x->target));
     }
     return fclose(f) == 0 ? 0 : -errno;
 }

@@ -12,6 +12,8 @@
 
 typedef struct pl_bench_result {
     pl_transport transport;
+    pl_bench_target target;   /* the server it ran against */
+    int threads;              /* subscriber threads (--threads) */
     int subscribers, opened;  /* asked for / OPEN or first request sent */
     int subscribers_failed;   /* could not open (not in expected, not lost) */
     uint64_t published;       /* measured messages the server stored */
@@ -38,10 +40,19 @@ typedef struct pl_bench_result {
     int n_src;
     bool server_stats; /* the server figures below are known */
     double server_cpu_s;
+    bool server_bytes_known;   /* server_bytes_out is known (pushlab's /api/stats) */
     uint64_t server_bytes_out; /* the server's bytes_out for this transport, window delta */
     uint64_t server_rss_before, server_rss_after;
-    pl_bench_radio radio; /* the sampled subscriptions as phones */
+    uint64_t server_pss_after; /* /proc: shared pages split among its processes; 0: unknown */
+    int server_processes;      /* processes summed (nginx: master and workers) */
+    pl_bench_radio radio;      /* the sampled subscriptions as phones */
 } pl_bench_result;
+
+/* Adds `src`'s counts into `dst` (one subscriber thread's into its run's,
+ * or one run's into a merge): counts and CPU add, histograms merge, the
+ * window and the publisher's lateness are the larger; lost follows.
+ * Server figures are not touched. */
+void pl_bench_result_add(pl_bench_result *dst, const pl_bench_result *src);
 
 /* x / delivered, 0 when nothing was delivered. */
 double pl_bench_per_msg(const pl_bench_result *r, double x);
@@ -52,6 +63,10 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n);
 /* The `radio` subcommand's table: per transport, the sampled devices'
  * LTE and 3G figures, and what they are (a model, not a measurement). */
 void pl_bench_print_radio_table(FILE *f, const pl_bench_result *r, int n);
+
+/* One result as JSON (an element of "results" in docs/bench-json.md).
+ * Returns a new reference or NULL on allocation failure. */
+json_t *pl_bench_result_json(const pl_bench_result *r);
 
 /* The whole report as JSON (format in docs/bench-json.md); steals `env`.
  * Returns a new reference or NULL on allocation failure. */

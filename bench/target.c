@@ -1,109 +1,63 @@
-/* Starting and querying the target; see target.h. The stats
+/* Where the target is and what a run sends it; see target.h. The stats
  * call is a blocking libcurl easy request because it runs only between
- * measurement windows, never inside one. */
+ * measurement windows, never inside one; so does the /proc walk. */
 #include "target.h"
+#include "procstat.h"
 #include "tls.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
-#include <libgen.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-int pl_btarget_find(char *out, size_t len)
+pl_dialect pl_btarget_dialect(pl_bench_target k)
 {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
+    return k == PL_TARGET_NCHAN          ? PL_DIALECT_NCHAN
+           : k == PL_TARGET_WS_BROADCAST ? PL_DIALECT_RELAY
+                                         : PL_DIALECT_PUSHLAB;
+}
+
+/* base (its trailing slashes dropped) + template with {room} replaced. */
+static int expand(const char *base, const char *tmpl, const char *room, char *out, size_t len)
+{
+    size_t b = strlen(base);
+    while (b && base[b - 1] == '/')
+        b--;
+    const char *at = strstr(tmpl, "{room}");
+    int n =
+        at ? snprintf(out, len, "%.*s%.*s%s%s", (int)b, base, (int)(at - tmpl), tmpl, room, at + 6)
+           : snprintf(out, len, "%.*s%s", (int)b, base, tmpl);
+    return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int pl_btarget_endpoint(const pl_btarget_addr *a, pl_transport t, const char *room, char *out,
+                        size_t len)
+{
+    if (a->kind == PL_TARGET_WS_BROADCAST) /* one relay, no rooms: its URL as given */
+        return snprintf(out, len, "%s", a->ws_url) < (int)len ? 0 : -ENOSPC;
+    return expand(t == PL_TRANSPORT_WS ? a->ws_url : a->url, a->nchan->sub[t], room, out, len);
+}
+
+int pl_btarget_pub_url(const pl_btarget_addr *a, const char *room, char *out, size_t len)
+{
+    return expand(a->url, a->nchan->pub, room, out, len);
+}
+
+static int proc_stats(int pid, pl_btarget_stats *out)
+{
+    pl_bproc_stats p;
+    if (pid <= 0)
         return -ENOENT;
-    self[n] = '\0';
-    const char *dir = dirname(self);
-    /* Installed, the server sits beside the bench; in a build tree, in
-     * its own folder. */
-    snprintf(out, len, "%s/pushlab-server", dir);
-    if (access(out, X_OK) == 0)
-        return 0;
-    snprintf(out, len, "%s/../server/pushlab-server", dir);
-    return access(out, X_OK) == 0 ? 0 : -ENOENT;
-}
-
-static void child(const char *bin, const char *const *argv, int fds[2])
-{
-    /* If the bench dies, so does its server: no orphan holding ports and
-     * its caller's pipes. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execv(bin, (char *const *)argv);
-    fprintf(stderr, "pushlab-bench: cannot run %s: %s\n", bin, strerror(errno));
-    _exit(127);
-}
-
-/* Reads one line from fd, waiting at most 10 s in all. */
-static void read_line(int fd, char *line, size_t len)
-{
-    size_t n = 0;
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    while (n < len - 1 && poll(&p, 1, 10000) > 0) {
-        if (read(fd, line + n, 1) != 1 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-}
-
-int pl_btarget_start(pl_btarget *s, const char *bin, const char *const *extra)
-{
-    const char *argv[32] = {bin, "--http-port", "0", "--ws-port", "0"};
-    int argc = 5, fds[2];
-    for (; extra && *extra && argc < 31; extra++)
-        argv[argc++] = *extra;
-    argv[argc] = NULL;
-    memset(s, 0, sizeof *s);
-    if (pipe(fds) != 0)
-        return -errno;
-    s->pid = fork();
-    if (s->pid < 0) {
-        close(fds[0]), close(fds[1]);
-        return -errno;
-    }
-    if (s->pid == 0)
-        child(bin, argv, fds);
-    close(fds[1]);
-    s->stdout_fd = fds[0];
-    char line[512];
-    read_line(fds[0], line, sizeof line);
-    if (sscanf(line, "pushlab-server listening http=%127s ws=%127s", s->http, s->ws) == 2)
-        return 0;
-    fprintf(stderr, "pushlab-bench: %s did not print its listening line (got '%s')\n", bin, line);
-    pl_btarget_stop(s);
-    return -EIO;
-}
-
-void pl_btarget_stop(pl_btarget *s)
-{
-    if (s->pid <= 0)
-        return;
-    kill(s->pid, SIGTERM);
-    for (int i = 0; i < 500; i++) {
-        if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
-            goto done;
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-    }
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
-done:
-    close(s->stdout_fd);
-    s->pid = 0;
+    int rc = pl_bproc_sample(pid, &p);
+    if (rc)
+        return rc;
+    out->cpu_s = p.cpu_s;
+    out->rss_bytes = p.rss_bytes;
+    out->pss_bytes = p.pss_bytes;
+    out->pss_known = p.pss_known;
+    out->processes = p.processes;
+    return 0;
 }
 
 typedef struct body {
@@ -122,6 +76,7 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
+/* GET /api/stats's answer into out. */
 static int parse_stats(const char *text, pl_btarget_stats *out)
 {
     json_t *j = json_loads(text, 0, NULL);
@@ -140,10 +95,12 @@ static int parse_stats(const char *text, pl_btarget_stats *out)
         return -EPROTO;
     out->cpu_s = user + sys;
     out->rss_bytes = (uint64_t)rss;
+    out->processes = 1;
+    out->have_bytes = true;
     return 0;
 }
 
-int pl_btarget_stats_get(const char *url, const pl_tls_opts *tls, pl_btarget_stats *out)
+static int api_stats(const char *url, const pl_tls_opts *tls, pl_btarget_stats *out)
 {
     char full[256];
     body *b = calloc(1, sizeof *b);
@@ -171,7 +128,9 @@ fail:
     return rc;
 }
 
-int pl_btarget_stats_sum(const pl_btarget_addr *tg, const pl_tls_opts *tls, pl_btarget_stats *out)
+/* GET /api/stats of every server of `tg` (its nodes and the publisher's,
+ * each once), summed. */
+static int api_stats_sum(const pl_btarget_addr *tg, const pl_tls_opts *tls, pl_btarget_stats *out)
 {
     const char *urls[PL_BENCH_NODES_MAX + 1];
     int n = 0;
@@ -180,21 +139,28 @@ int pl_btarget_stats_sum(const pl_btarget_addr *tg, const pl_tls_opts *tls, pl_b
         urls[n++] = tg->node_url[i];
     if (tg->pub_url)
         urls[n++] = tg->pub_url;
-    memset(out, 0, sizeof *out);
     for (int i = 0; i < n; i++) {
         bool seen = false;
         for (int j = 0; j < i; j++)
             seen = seen || strcmp(urls[i], urls[j]) == 0;
-        pl_btarget_stats one;
-        int rc = seen ? 0 : pl_btarget_stats_get(urls[i], tls, &one);
+        pl_btarget_stats one = {0};
+        int rc = seen ? 0 : api_stats(urls[i], tls, &one);
         if (rc)
             return rc;
         if (seen)
             continue;
         out->cpu_s += one.cpu_s;
         out->rss_bytes += one.rss_bytes;
+        out->processes += one.processes;
         for (int t = 0; t < PL_BENCH_TRANSPORTS; t++)
             out->bytes_out[t] += one.bytes_out[t];
     }
+    out->have_bytes = true;
     return 0;
+}
+
+int pl_btarget_stats_get(const pl_btarget_addr *a, const pl_tls_opts *tls, pl_btarget_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    return a->kind == PL_TARGET_PUSHLAB ? api_stats_sum(a, tls, out) : proc_stats(a->pid, out);
 }

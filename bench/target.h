@@ -1,60 +1,59 @@
-/* The target the bench drives: where it listens, starting our own
- * pushlab-server on free ports (waiting for its listening line, never
- * sleeping) and reading its GET /api/stats before and after a run. Other
- * servers to compare against are meant to join here as more targets. */
+/* The target the bench drives (--target): where it listens, the protocol
+ * the client speaks to it, the URLs a run subscribes and publishes to,
+ * and the server's own CPU and memory before and after a run: GET
+ * /api/stats for pushlab, /proc of its process tree for the others.
+ * Starting a target is launch.c's. Main thread (stats) and any thread
+ * (URLs). */
 #ifndef PL_BENCH_TARGET_H
 #define PL_BENCH_TARGET_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 #include "client.h"
 #include "opts.h"
 
-/* Where the target listens: what every run is given. */
+/* Where the target listens and what it is: what every run is given. */
 typedef struct pl_btarget_addr {
-    const char *url;    /* HTTP base of the server (node 0) */
-    const char *ws_url; /* its WebSocket base */
-    /* Several servers of the same rooms (--url repeated): subscription i
-     * goes to node i % n_nodes; n_nodes 0 means just url/ws_url. */
+    pl_bench_target kind;
+    const char *url;    /* HTTP base (pushlab, nchan; pushlab's node 0); a relay's ws:// URL */
+    const char *ws_url; /* pushlab's WebSocket base; nchan's ws:// base; the relay's URL */
+    const pl_bench_nchan_paths *nchan; /* nchan's URL templates */
+    int pid; /* the server's process for /proc figures (ours or --server-pid); 0: none */
+    /* pushlab: several servers of the same rooms (--url repeated):
+     * subscription i goes to node i % n_nodes; n_nodes 0 means just url/ws_url. */
     int n_nodes;
     const char *node_url[PL_BENCH_NODES_MAX], *node_ws[PL_BENCH_NODES_MAX];
     const char *pub_url, *pub_ws; /* the publisher's server; NULL: url/ws_url */
 } pl_btarget_addr;
 
-/* A target process we started (pid 0: one given by --url). */
-typedef struct pl_btarget {
-    pid_t pid;      /* 0 when we did not start it */
-    int stdout_fd;  /* its stdout pipe, kept open so it never gets EPIPE */
-    char http[128]; /* "http://127.0.0.1:PORT" */
-    char ws[128];   /* "ws://127.0.0.1:PORT" */
-} pl_btarget;
-
-/* What a run needs of GET /api/stats. */
+/* A server's own figures at one moment. */
 typedef struct pl_btarget_stats {
-    double cpu_s; /* user + system */
+    double cpu_s; /* user + system, all its processes */
     uint64_t rss_bytes;
+    uint64_t pss_bytes; /* /proc only: shared pages split among the processes */
+    bool pss_known;
+    int processes;                           /* /proc: how many were summed; pushlab: 1 */
+    bool have_bytes;                         /* bytes_out below is known (pushlab) */
     uint64_t bytes_out[PL_BENCH_TRANSPORTS]; /* transports.<name>.bytes_out */
 } pl_btarget_stats;
 
-/* The pushlab-server next to this executable's build dir
- * (<build>/bench/../server/pushlab-server) into `out`. Returns 0 or
- * -ENOENT. */
-int pl_btarget_find(char *out, size_t len);
+/* The client dialect that speaks to target `k`. */
+pl_dialect pl_btarget_dialect(pl_bench_target k);
 
-/* Starts `bin` with --http-port 0 --ws-port 0 and the NULL-terminated
- * `extra` arguments, and waits up to 10 s for its listening line. Returns
- * 0, or a negative code after killing what it started. */
-int pl_btarget_start(pl_btarget *s, const char *bin, const char *const *extra);
+/* A foreign target's subscribe URL for transport `t` and `room` (nchan:
+ * its base and template; a relay: its URL as given) into out. Returns 0
+ * or -ENOSPC. */
+int pl_btarget_endpoint(const pl_btarget_addr *a, pl_transport t, const char *room, char *out,
+                        size_t len);
 
-/* SIGTERM, wait up to 5 s, then SIGKILL. A no-op when pid is 0. */
-void pl_btarget_stop(pl_btarget *s);
+/* nchan's publish URL for `room` into out. Returns 0 or -ENOSPC. */
+int pl_btarget_pub_url(const pl_btarget_addr *a, const char *room, char *out, size_t len);
 
-/* GET {url}/api/stats, blocking (up to 5 s): only between measurements.
- * Returns 0, or -EIO (no answer) / -EPROTO (not the expected JSON). */
-int pl_btarget_stats_get(const char *url, const pl_tls_opts *tls, pl_btarget_stats *out);
-
-/* The same summed over every server of `tg` (its nodes and the
- * publisher's, each once). Returns 0 or the first failure. */
-int pl_btarget_stats_sum(const pl_btarget_addr *tg, const pl_tls_opts *tls, pl_btarget_stats *out);
+/* The server's figures now: GET {url}/api/stats for pushlab, summed over
+ * its nodes and the publisher's server, each once (blocking, up to 5 s
+ * each: only between measurements), else /proc of a->pid and its
+ * children. Returns 0, -ENOENT (no pid to read), -ESRCH (it is gone),
+ * -EIO (no answer) or -EPROTO (not the expected JSON). */
+int pl_btarget_stats_get(const pl_btarget_addr *a, const pl_tls_opts *tls, pl_btarget_stats *out);
 
 #endif
