@@ -59,7 +59,8 @@
 
   /**
    * Latency CDF per transport on a log-x axis. `series`: [{ key, label,
-   * buckets, dashed }]. Returns the number of curves drawn.
+   * buckets, dashed, dash }] (`dash`: a line-dash pattern of its own, to
+   * tell runs apart). Returns the number of curves drawn.
    */
   function cdf(canvas, series) {
     const { g, w, h, pw, ph } = setup(canvas);
@@ -88,7 +89,7 @@
     for (const c of curves) {
       g.strokeStyle = COLORS[c.key] || INK;
       g.lineWidth = c.dashed ? 1.5 : 2.5;
-      g.setLineDash(c.dashed ? [6, 4] : []);
+      g.setLineDash(c.dash || (c.dashed ? [6, 4] : []));
       g.beginPath();
       g.moveTo(X(c.pts[0][0]), Y(0));
       // A step per bucket: the curve only rises at a bucket's upper bound.

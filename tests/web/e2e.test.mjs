@@ -350,6 +350,50 @@ test('report.html charts the phones radio from a radio run and hides it for a ru
   assert.equal(await page.isVisible('#radio'), false);
 });
 
+// bench-targets-sample.json is a real, small run of this repository's bench
+// against pushlab and nchan (nginx with the nchan module) in turn:
+//   pushlab-bench --target pushlab,nchan --subscribers 10 --rate 20 \
+//     --duration 1 --warmup 0.3 --poll-interval 250 --json bench-targets-sample.json
+test('report.html compares several runs side by side: a letter per target of each file', async () => {
+  await page.goto(`${server.http}/report.html`);
+  await page.setInputFiles('#file', [path.join(h.HERE, 'bench-sample.json'), path.join(h.HERE, 'bench-targets-sample.json')]);
+  await page.waitForSelector('body[data-drawn="1"]', { timeout: 10000 });
+  const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => `${tr.dataset.run} ${tr.dataset.transport}`));
+  const t = ['short_poll', 'long_poll', 'sse', 'ws'];
+  assert.deepEqual(rows, [...t.map((x) => `A ${x}`), ...t.map((x) => `B ${x}`), ...t.map((x) => `C ${x}`)]);
+  assert.deepEqual(await page.$$eval('#runs li', (lis) => lis.map((li) => li.textContent)),
+    ['A: pushlab, bench-sample.json', 'B: pushlab, bench-targets-sample.json', 'C: nchan, bench-targets-sample.json']);
+  assert.equal(await page.isVisible('#summary th.run'), true);
+  assert.equal(await page.textContent('#summary tbody tr[data-run="C"] td'), 'C: nchan');
+  assert.equal(await page.locator('#cdf-legend li').count(), 12);
+  const coloured = await page.evaluate(() => ['cdf', 'bytes', 'requests', 'server'].map((id) => {
+    const c = document.getElementById(id);
+    const img = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < img.length; i += 4) if (Math.max(img[i], img[i + 1], img[i + 2]) - Math.min(img[i], img[i + 1], img[i + 2]) > 60) n++;
+    return n;
+  }));
+  for (const n of coloured) assert.ok(n > 300, `a chart drew coloured marks (${n} px)`);
+  await page.screenshot({ path: h.screenshotPath('report-compare'), fullPage: true });
+  // One file again: no run letters, the scheduled-time curves are back.
+  await page.setInputFiles('#file', path.join(h.HERE, 'bench-sample.json'));
+  await page.waitForFunction(() => document.querySelectorAll('#summary tbody tr').length === 4);
+  assert.equal(await page.isVisible('#runs'), false);
+  assert.equal(await page.isVisible('#summary th.run'), false);
+});
+
+test('report.html loads ?src= given twice, and names the file at fault', async () => {
+  await page.route('**/one.json', (r) => r.fulfill({ path: path.join(h.HERE, 'bench-sample.json') }));
+  await page.route('**/two.json', (r) => r.fulfill({ path: path.join(h.HERE, 'bench-targets-sample.json') }));
+  await page.route('**/bad.json', (r) => r.fulfill({ body: '{"pushlab_bench": 2}', contentType: 'application/json' }));
+  await page.goto(`${server.http}/report.html?src=one.json&src=two.json`);
+  await page.waitForSelector('body[data-drawn="1"]', { timeout: 10000 });
+  assert.equal(await page.locator('#summary tbody tr').count(), 12);
+  await page.goto(`${server.http}/report.html?src=one.json&src=bad.json`);
+  await page.waitForSelector('#error:not(:empty)', { timeout: 10000 });
+  assert.match(await page.textContent('#error'), /bad\.json: not a pushlab_bench version 1 document/);
+});
+
 test('report.html works opened straight from disk (file://)', async () => {
   await page.goto(`file://${path.resolve(webRoot)}/report.html`);
   await page.setInputFiles('#file', path.join(h.HERE, 'bench-sample.json'));
