@@ -5,6 +5,7 @@ command and its figures cannot drift apart either."""
 import json
 
 import figures_deploy
+import figures_targets
 
 ROUNDS = 3  # rounds of the bench's own cost against the floor
 COST = ["--transports", "sse,ws", "--subscribers", "1000", "--rate", "50", "--duration", "5"]
@@ -23,6 +24,7 @@ BENCH_RUNS += [
     ("radio-quiet-hb60", RADIO + ["--heartbeat", "60"]),
     ("radio-quiet-ping5", RADIO + ["--client-ping", "5", "--transports", "ws"]),
 ]
+BENCH_RUNS += figures_targets.BENCH_RUNS
 ARGS = dict(BENCH_RUNS)
 TRANSPORTS = ["short_poll", "long_poll", "sse", "ws"]
 
@@ -502,6 +504,7 @@ RENDERERS = {
     "readme-floor": readme_floor,
 }
 RENDERERS.update(figures_deploy.RENDERERS)
+RENDERERS.update(figures_targets.RENDERERS)
 
 
 def slides_data(f):
