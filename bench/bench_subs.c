@@ -179,11 +179,52 @@ static int open_one(lane *l, bsub *b)
     return rc;
 }
 
+/* Subscriptions on their way at once (not yet subscribed), at most, over
+ * all lanes. Opened all at once, 18,000 WebSocket handshakes queued
+ * behind each other past libwebsockets' timeouts and were retried: each
+ * retry one more socket, each refusal one more probe. */
+#define OPEN_WINDOW 1000
+
+/* Subscribed: OPEN, or for a long poll (OPEN only after its first
+ * answer) its first request sent. Every subscription asks from id 0 in a
+ * room still empty, so none can miss a message then. The others are OPEN
+ * at once (their first bytes); a request they made is no sign (after a
+ * refusal it is the restart probe, over HTTP). */
+static bool sub_ready(const lane *l, const bsub *b)
+{
+    pl_sub_counters c;
+    if (b->open || !b->sub)
+        return b->open;
+    if (l->run->t != PL_TRANSPORT_LONG_POLL)
+        return false;
+    pl_sub_counters_get(b->sub, &c);
+    return c.http_requests > 0;
+}
+
+/* Opens the lane's next subscriptions while fewer than its share of
+ * OPEN_WINDOW are on their way; one without a descriptor or a source
+ * address fails at once. l->ready must be current. */
+static void pump(lane *l)
+{
+    run *r = l->run;
+    int window = OPEN_WINDOW / r->n_lanes > 0 ? OPEN_WINDOW / r->n_lanes : 1;
+    while (l->started < l->n && l->started - l->ready - l->failed < window) {
+        bsub *b = &l->subs[l->started++];
+        int rc = b->idx >= r->fd_room ? -EMFILE : open_one(l, b);
+        if (rc == -EMFILE) /* a publisher without a descriptor would fail them all */
+            sub_failed(b, "no file descriptor left for it (RLIMIT_NOFILE; raise ulimit -n)");
+        else if (rc == -EADDRNOTAVAIL)
+            sub_failed(b, "no source address has a free port left (ports in use counted from "
+                          "/proc/net/tcp, TIME_WAIT included)");
+        else if (rc)
+            sub_failed(b, strerror(-rc));
+    }
+}
+
 int pl_bsubs_open(lane *l)
 {
     run *r = l->run;
-    int rc = 0;
-    for (int j = 0; rc == 0 && j < l->n; j++) {
+    for (int j = 0; j < l->n; j++) {
         bsub *b = &l->subs[j];
         b->lane = l;
         b->idx = j * r->n_lanes + l->k;
@@ -191,51 +232,37 @@ int pl_bsubs_open(lane *l)
         b->src = -1;
         if (!(b->seen = calloc(1, r->seen_bytes)))
             return -ENOMEM;
-        if (b->idx >= r->fd_room) /* a publisher without a descriptor would fail them all */
-            sub_failed(b, "no file descriptor left for it (RLIMIT_NOFILE; raise ulimit -n)");
-        else if ((rc = open_one(l, b)) == -EADDRNOTAVAIL) {
-            sub_failed(b, "no source address has a free port left (ports in use counted from "
-                          "/proc/net/tcp, TIME_WAIT included)");
-            rc = 0;
-        }
     }
-    return rc;
+    pump(l);
+    return 0;
 }
 
-/* After the open phase: whatever has not even sent its first request is
- * a subscription that could not open, with the last reason it was given. */
+/* After the open phase: whatever is not subscribed yet could not open,
+ * with the last reason it was given. */
 void pl_bsubs_fail_unready(lane *l)
 {
     char why[200];
     for (int j = 0; j < l->n; j++) {
         bsub *b = &l->subs[j];
-        pl_sub_counters c;
-        if (b->open || !b->sub)
+        if (b->failed || sub_ready(l, b))
             continue;
-        pl_sub_counters_get(b->sub, &c);
-        if (c.http_requests > 0)
-            continue;
-        snprintf(why, sizeof why, "not connected after %.0f s%s%s", l->run->waited_s,
-                 b->why[0] ? ": " : "", b->why);
+        if (j >= l->started)
+            snprintf(why, sizeof why, "the open phase ended (%.0f s) before its turn",
+                     l->run->waited_s);
+        else
+            snprintf(why, sizeof why, "not connected after %.0f s%s%s", l->run->waited_s,
+                     b->why[0] ? ": " : "", b->why);
         sub_failed(b, why);
     }
+    l->started = l->n;
 }
 
-/* Every subscription asks from id 0 in a room that is still empty, so
- * none can miss a message once its first request is sent: a long poll
- * that is only OPEN after its first answer need not be waited for. The
- * others are OPEN at once (their first bytes); a request they made is no
- * sign (after a refusal it is the restart probe, over HTTP). */
 void pl_bsubs_count_ready(lane *l)
 {
-    l->ready = l->opened;
-    for (int j = 0; l->opened + l->failed < l->n && j < l->n; j++) {
-        pl_sub_counters c;
-        if (l->subs[j].open || !l->subs[j].sub)
-            continue;
-        pl_sub_counters_get(l->subs[j].sub, &c);
-        l->ready += l->run->t == PL_TRANSPORT_LONG_POLL && c.http_requests > 0;
-    }
+    l->ready = 0;
+    for (int j = 0; j < l->started; j++)
+        l->ready += sub_ready(l, &l->subs[j]);
+    pump(l);
     atomic_store(&l->ready_seen, l->ready);
 }
 

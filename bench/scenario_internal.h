@@ -50,6 +50,7 @@ typedef struct lane {
     bsub *subs;
     int n;
     int opened, ready, failed, moved;
+    int started; /* subscriptions opened so far; the rest wait their turn */
     pl_failures why;
     pl_bench_result res;  /* its part: deliveries, counters, radio */
     uint64_t foreign;     /* deliveries without our meta */
@@ -103,9 +104,11 @@ extern const pl_bworker_ops pl_lane_ops, pl_pub_lane_ops;
 /* How many subscriptions are watched as phones (--radio-sample). */
 int pl_bsubs_radio_devices(const pl_bench_opts *o);
 
-/* Opens every subscription of lane `l`, each from the next source
- * address with room; those that cannot get a descriptor or an address
- * are failed at once. Returns 0 or a negative code. */
+/* Prepares every subscription of lane `l` and opens the first few; the
+ * rest open from pl_bsubs_count_ready, at most 1000 on their way at once
+ * over all lanes, each from the next source address with room; one that
+ * cannot get a descriptor or an address fails at once. Returns 0 or a
+ * negative code. */
 int pl_bsubs_open(lane *l);
 
 /* After the open phase: the lane's subscriptions not yet subscribed are
@@ -113,7 +116,8 @@ int pl_bsubs_open(lane *l);
 void pl_bsubs_fail_unready(lane *l);
 
 /* Counts the lane's subscriptions that are in place (l->ready): OPEN, or
- * for long polling a first request on its way. */
+ * for long polling a first request on its way; then opens the next ones
+ * the window has room for. */
 void pl_bsubs_count_ready(lane *l);
 
 /* Says on stderr what the open phase could not do (all lanes) and keeps
