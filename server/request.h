@@ -86,7 +86,8 @@ struct pl_req {
                        * unlinked by publisher, ticker or watcher */
     pl_list link;     /* on a pl_req_list under its lock (MHD adds and
                        * removes, the ticker walks) */
-    int watched_fd;   /* fd + 1 while hangup.c watches it (MHD), else 0 */
+    int watched_fd;   /* fd + 1 while hangup.c watches it, else 0 (MHD; for
+                       * a long poll, the ticker under the list's lock) */
     atomic_bool gone; /* the client hung up (watcher) */
 
     /* A store backend call the request waits for (request.c; MHD, and
@@ -114,6 +115,8 @@ struct pl_req {
             uint64_t since;
             size_t limit;
             int64_t deadline_us;
+            int64_t watch_us;    /* when the ticker starts the hang-up watch
+                                  * (under the list's lock) */
             atomic_bool expired; /* resumed by ticker or publisher: skip */
             bool waited;         /* (MHD) */
             bool parked;         /* counted in long_poll.waiting (MHD, publisher) */

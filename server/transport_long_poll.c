@@ -14,6 +14,12 @@
 /* Deadlines this close together expire in one wake-up. */
 #define DEADLINE_SLACK_US 5000
 
+/* A poll still waiting this long gets the hang-up watcher (the ticker
+ * starts it), so a client that leaves is noticed within about this, and
+ * a poll answered sooner, most of them under load, never pays the
+ * watcher's two epoll_ctl calls. */
+#define WATCH_AFTER_US 1000000
+
 static bool lp_park(pl_waiter *w)
 {
     pl_req *q = pl_req_of_waiter(w);
@@ -74,20 +80,30 @@ static enum MHD_Result lp_opened(pl_req *q)
 {
     pl_server *srv = q->srv;
     uint64_t since = q->u.lp.since;
-    if (q->u.lp.deadline_us <= pl_clock_mono_us() || pl_room_last_id(q->room) > since ||
+    int64_t now = pl_clock_mono_us();
+    if (q->u.lp.deadline_us <= now || pl_room_last_id(q->room) > since ||
         atomic_load(&srv->stopping))
         return answer(q);
     q->waiter.park = lp_park;
     q->waiter.wake = lp_wake;
     q->u.lp.waited = true;
+    q->u.lp.watch_us = now + WATCH_AFTER_US;
     pl_req_list_add(&srv->long_polls, q);
-    pl_req_watch(q);
     if (!pl_room_wait(q->room, since, &q->waiter)) {
-        pl_req_unwatch(q);
+        pl_req_list_remove(&srv->long_polls, q);
         return answer(q); /* a message arrived in between */
     }
-    pl_ticker_note(srv->lp_tick, q->u.lp.deadline_us);
+    pl_ticker_note(srv->lp_tick,
+                   q->u.lp.watch_us < q->u.lp.deadline_us ? q->u.lp.watch_us : q->u.lp.deadline_us);
     return MHD_YES;
+}
+
+/* Off the ticker's list first: after that the ticker no longer starts a
+ * watch on `q`, so the one it may have started is seen and stopped. */
+static void stop_waiting(pl_req *q)
+{
+    pl_req_list_remove(&q->srv->long_polls, q);
+    pl_req_unwatch(q);
 }
 
 /* Resumed by a publish, the deadline, a hang-up or shutdown: answer with
@@ -95,7 +111,7 @@ static enum MHD_Result lp_opened(pl_req *q)
 static enum MHD_Result lp_resume(pl_req *q)
 {
     unpark(q);
-    pl_req_unwatch(q);
+    stop_waiting(q);
     if (atomic_load(&q->gone))
         return MHD_NO; /* nobody to answer: close the connection */
     return answer(q);
@@ -105,24 +121,28 @@ static void lp_done(pl_req *q)
 {
     if (q->u.lp.waited) {
         unpark(q);
-        pl_req_unwatch(q);
-        pl_req_list_remove(&q->srv->long_polls, q);
+        stop_waiting(q);
         pl_waiter_cancel(q->room, &q->waiter);
     }
 }
 
 /* The ticker's job, for each waiting poll: resumes `q` if its deadline is
- * (nearly) there; returns when it is due, or INT64_MAX once resumed. */
+ * (nearly) there, starts its hang-up watch once it has waited
+ * WATCH_AFTER_US; returns when it is next due, or INT64_MAX once resumed.
+ * Still listed (stop_waiting() needs the list's lock), so still valid. */
 static int64_t expire(pl_req *q, int64_t now_us)
 {
     if (atomic_load(&q->u.lp.expired))
         return INT64_MAX;
     /* Slack merges deadlines a few ms apart into one wake-up. */
     if (q->u.lp.deadline_us <= now_us + DEADLINE_SLACK_US && pl_req_resume(q)) {
-        /* Still listed (done() needs the list's lock), so still valid. */
         atomic_store(&q->u.lp.expired, true);
         return INT64_MAX;
     }
+    if (q->u.lp.watch_us == INT64_MAX || q->u.lp.watch_us > now_us + DEADLINE_SLACK_US)
+        return q->u.lp.watch_us < q->u.lp.deadline_us ? q->u.lp.watch_us : q->u.lp.deadline_us;
+    q->u.lp.watch_us = INT64_MAX;
+    pl_req_watch(q);
     return q->u.lp.deadline_us;
 }
 

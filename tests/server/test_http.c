@@ -309,6 +309,24 @@ static void lp_hangup_body(void)
 
 TEST(long_poll_whose_client_left_stops_waiting_at_once) { on_own_server(lp_hangup_body); }
 
+/* The hang-up watch of a poll starts after it waited a second; a client
+ * leaving after that is noticed by the watch already in place. */
+static void lp_late_hangup_body(void)
+{
+    int fd = raw_connect(srv.http_port);
+    const char *req = "GET /api/rooms/lp-late/poll?timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n";
+    raw_send(fd, req, strlen(req));
+    CHECK_EQ_INT(wait_stat("long_poll", "waiting", 1), 1);
+    usleep(1500 * 1000);
+    close(fd);
+    CHECK_EQ_INT(wait_stat("long_poll", "waiting", 0), 0);
+}
+
+TEST(long_poll_whose_client_left_after_a_second_stops_waiting)
+{
+    on_own_server(lp_late_hangup_body);
+}
+
 TEST(sse_sends_heartbeat_comments)
 {
     char buf[4096];
@@ -589,6 +607,7 @@ int main(int argc, char **argv)
     RUN(sse_bytes_out_include_the_headers_while_the_stream_is_open);
     RUN(sse_stream_whose_client_left_is_closed_at_once);
     RUN(long_poll_whose_client_left_stops_waiting_at_once);
+    RUN(long_poll_whose_client_left_after_a_second_stops_waiting);
     RUN(sse_sends_heartbeat_comments);
     RUN(sse_heartbeat_query_gives_the_stream_its_own_ping_period);
     RUN(sse_heartbeat_above_the_maximum_is_clamped_to_it);
