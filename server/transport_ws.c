@@ -2,9 +2,11 @@
  * one cursor per peer into the store's history. A publish only marks its
  * room (ws_fanout.c) and wakes the service thread, which makes that
  * room's peers writable; each writable peer sends what is after its
- * cursor. Client frames are answered through ws_message.c; the upgrade is
- * decided by ws_handshake.c; the listener is ws_listener.c's. Service
- * thread, except pl_ws_on_publish (any publishing thread). */
+ * cursor. Client frames are read by ws_message.c; a publish and the
+ * opening of the peer's room go to the store backend, whose answers come
+ * back through ws_calls.c; the upgrade is decided by ws_handshake.c, idle
+ * and slow peers are cut by ws_sweep.c; the listener is ws_listener.c's.
+ * Service thread, except pl_ws_on_publish (any publishing thread). */
 #include "transport_ws_internal.h"
 #include <errno.h>
 #include <stdlib.h>

@@ -1,8 +1,9 @@
 /* What the WebSocket transport's files share and nothing else sees: the
  * listener (pl_ws) and one peer (struct conn). transport_ws.c owns the
  * peers and their frames, ws_listener.c the lws context, its service
- * thread and start/stop, ws_handshake.c the decision on an upgrade. Every
- * field is the service thread's unless noted. */
+ * thread and start/stop, ws_handshake.c the decision on an upgrade,
+ * ws_sweep.c the idle sweep and the --max-lag cut. Every field is the
+ * service thread's unless noted. */
 #ifndef PL_TRANSPORT_WS_INTERNAL_H
 #define PL_TRANSPORT_WS_INTERNAL_H
 #include <libwebsockets.h>
