@@ -132,6 +132,8 @@ def refresh(build):
             wire(server, out)
         heavy([sys.executable, os.path.join(HERE, "tls_figures.py"), "--build", build,
                "--out", os.path.join(tmp, "tls.json")] + figures_render.figures_deploy.TLS_ARGS)
+        heavy([sys.executable, os.path.join(HERE, "scale_figures.py"), "--build", build,
+               "--out", os.path.join(tmp, "scale.json")] + figures_render.figures_scale.SCALE_ARGS)
         os.makedirs(FIG_DIR, exist_ok=True)
         for n in os.listdir(tmp):
             shutil.move(os.path.join(tmp, n), os.path.join(FIG_DIR, n))

@@ -6,6 +6,7 @@ import json
 
 import figures_deploy
 import figures_targets
+import figures_scale
 
 ROUNDS = 3  # rounds of the bench's own cost against the floor
 COST = ["--transports", "sse,ws", "--subscribers", "1000", "--rate", "50", "--duration", "5"]
@@ -505,6 +506,7 @@ RENDERERS = {
 }
 RENDERERS.update(figures_deploy.RENDERERS)
 RENDERERS.update(figures_targets.RENDERERS)
+RENDERERS.update(figures_scale.RENDERERS)
 
 
 def slides_data(f):
