@@ -179,12 +179,6 @@ static int open_one(lane *l, bsub *b)
     return rc;
 }
 
-/* Subscriptions on their way at once (not yet subscribed), at most, over
- * all lanes. Opened all at once, 18,000 WebSocket handshakes queued
- * behind each other past libwebsockets' timeouts and were retried: each
- * retry one more socket, each refusal one more probe. */
-#define OPEN_WINDOW 1000
-
 /* Subscribed: OPEN, or for a long poll (OPEN only after its first
  * answer) its first request sent. Every subscription asks from id 0 in a
  * room still empty, so none can miss a message then. The others are OPEN
@@ -202,12 +196,15 @@ static bool sub_ready(const lane *l, const bsub *b)
 }
 
 /* Opens the lane's next subscriptions while fewer than its share of
- * OPEN_WINDOW are on their way; one without a descriptor or a source
- * address fails at once. l->ready must be current. */
+ * --open-window are on their way (not yet subscribed); one without a
+ * descriptor or a source address fails at once. l->ready must be
+ * current. Opened all at once, thousands of handshakes queue behind each
+ * other in the server's accept queue and our loop, past libwebsockets'
+ * timeouts, and every retry is one more socket. */
 static void pump(lane *l)
 {
     run *r = l->run;
-    int window = OPEN_WINDOW / r->n_lanes > 0 ? OPEN_WINDOW / r->n_lanes : 1;
+    int window = r->o->open_window / r->n_lanes > 0 ? r->o->open_window / r->n_lanes : 1;
     while (l->started < l->n && l->started - l->ready - l->failed < window) {
         bsub *b = &l->subs[l->started++];
         int rc = b->idx >= r->fd_room ? -EMFILE : open_one(l, b);

@@ -53,6 +53,7 @@ static void usage(FILE *f)
             "  --source-addrs K|LIST    connect from 127.0.0.1..K, or from the listed addresses\n"
             "                           (a,b,...); default: as many loopback addresses as the\n"
             "                           ports free on each require (TIME_WAIT counted)\n"
+            "  --open-window N          subscriptions connecting at once, at most (default 1000)\n"
             "  --radio-sample N         subscriptions observed as phones: their socket activity\n"
             "                           runs through LTE and 3G radio models (default 4, 0: off)\n"
             "  --heartbeat S            heartbeat of the server we start, and of the subscribers\n"
@@ -142,6 +143,7 @@ static void defaults(pl_bench_opts *o)
     o->poll_interval_ms = 1000;
     o->seed = 1;
     o->radio_sample = 4;
+    o->open_window = 1000;
     o->client_ping_s = -1;
     o->targets[0] = PL_TARGET_PUSHLAB;
     o->n_targets = 1;
@@ -248,6 +250,7 @@ static const struct option longopts[] = {{"transports", required_argument, 0, 't
                                          {"seed", required_argument, 0, 'S'},
                                          {"source-addrs", required_argument, 0, 'a'},
                                          {"radio-sample", required_argument, 0, 'R'},
+                                         {"open-window", required_argument, 0, 'O'},
                                          {"heartbeat", required_argument, 0, 'H'},
                                          {"client-ping", required_argument, 0, 'P'},
                                          {"json", required_argument, 0, 'j'},
@@ -297,6 +300,7 @@ static int apply(int c, char *arg, pl_bench_opts *o)
             rc = num("source-addrs", arg, 0, 250, &v), o->source_addrs = (int)v;
         break;
     case 'R': rc = num("radio-sample", arg, 0, 1000, &v), o->radio_sample = (int)v; break;
+    case 'O': rc = num("open-window", arg, 1, 1000000, &v), o->open_window = (int)v; break;
     case 'H': rc = num("heartbeat", arg, 1, 3600, &v), o->heartbeat_s = (int)v; break;
     case 'P': rc = num("client-ping", arg, 0, 3600, &v), o->client_ping_s = (int)v; break;
     case 'p':

@@ -44,6 +44,7 @@ typedef struct pl_bench_opts {
     int source_addrs;        /* loopback source addresses to spread sockets over, 0 = auto */
     const char *source_list; /* or these addresses ("a,b,..."), NULL: none given */
     int radio_sample;        /* subscriptions observed as phones (radio model) */
+    int open_window;         /* subscriptions on their way at once, at most */
     int heartbeat_s;         /* --heartbeat: our server's and the subscribers'; 0: defaults */
     int client_ping_s;       /* --client-ping: WebSocket subscribers' ping; -1: default, 0: none */
     const char *json_path, *csv_path;

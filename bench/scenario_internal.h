@@ -105,8 +105,8 @@ extern const pl_bworker_ops pl_lane_ops, pl_pub_lane_ops;
 int pl_bsubs_radio_devices(const pl_bench_opts *o);
 
 /* Prepares every subscription of lane `l` and opens the first few; the
- * rest open from pl_bsubs_count_ready, at most 1000 on their way at once
- * over all lanes, each from the next source address with room; one that
+ * rest open from pl_bsubs_count_ready, at most --open-window on their way
+ * at once over all lanes, each from the next source address with room; one that
  * cannot get a descriptor or an address fails at once. Returns 0 or a
  * negative code. */
 int pl_bsubs_open(lane *l);

@@ -5,6 +5,7 @@
 # with one line "N passed, N failed".
 #   scripts/test.sh            everything
 #   scripts/test.sh --no-asan  skip the sanitizer pass
+# The 'load' suite runs once, in the normal build, under the heavy lock.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 asan=1
@@ -32,6 +33,12 @@ run() { # run NAME BUILD_DIR MESON_SETUP_ARGS... -- MESON_TEST_ARGS...
 }
 status=0
 run normal build -- || status=1
+# 18,000 subscribers per transport (suite 'load', not in a plain meson test):
+# both cores for minutes, so under the machine's heavy lock.
+echo "== load tests (build, under /tmp/pushlab-heavy.lock)" >&2
+flock /tmp/pushlab-heavy.lock meson test -C build --print-errorlogs --suite load \
+  --logbase testlog-load || status=1
+logs+=(build/meson-logs/testlog-load.json)
 if [ $asan = 1 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   # The fuzz targets are clang builds with ASan + UBSan in both dirs: run once.
