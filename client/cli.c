@@ -32,6 +32,7 @@ typedef struct cli {
     int attempts;
     bool reading_stdin, sending;
     char cid_base[40];
+    char pub_url[512]; /* where send and chat publish over HTTP: the first --url */
     char linebuf[PL_TEXT_MAX + 2];
     size_t line_len;
 } cli;
@@ -43,7 +44,9 @@ static void usage(FILE *f)
           "  send     publish the text arguments, or one message per stdin line\n"
           "  chat     print incoming messages and publish typed lines\n"
           "options:\n"
-          "  --url URL          HTTP base URL (default http://127.0.0.1:8080)\n"
+          "  --url URL          HTTP base URL (default http://127.0.0.1:8080); URL,URL,...:\n"
+          "                     servers of the same rooms, the next after each failure\n"
+          "                     (listen and chat; send publishes to the first)\n"
           "  --ws-url URL       WebSocket base (default: from GET /api/config)\n"
           "  --room NAME        room (default lobby)\n"
           "  --transport T      short-poll|long-poll|sse|ws|auto (listen/chat default auto;\n"
@@ -183,7 +186,7 @@ static void publish_current(cli *c)
     pl_pub_msg m = {.user = c->user, .text = c->texts[c->next_text], .cid = cid};
     int rc = c->transport == PL_TRANSPORT_WS && c->sub
                  ? pl_sub_publish(c->sub, &m, published, c)
-                 : pl_publish_http(c->loop, c->url, c->room, &m, NULL, published, c);
+                 : pl_publish_http(c->loop, c->pub_url, c->room, &m, NULL, published, c);
     if (rc) {
         pl_client_err err = {.rc = rc};
         snprintf(err.message, sizeof err.message, "%s", strerror(-rc));
@@ -377,6 +380,7 @@ static int parse_args(cli *c, int argc, char **argv)
         fprintf(stderr, "pushlab-client: unknown command '%s'\n", c->cmd);
         return -1;
     }
+    snprintf(c->pub_url, sizeof c->pub_url, "%.*s", (int)strcspn(c->url, ","), c->url);
     if (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0) {
         fprintf(stderr, "pushlab-client: bad URL '%s' (expected http://HOST[:PORT])\n", c->url);
         return -1;

@@ -186,8 +186,12 @@ typedef struct pl_sub_opts {
                                 subscribe URL, room included: http(s) for
                                 polling and SSE, ws(s) for WebSocket. url,
                                 ws_url, room and since are then unused */
-    const char *url;         /* HTTP base, e.g. "http://127.0.0.1:8080" (required) */
-    const char *ws_url;      /* e.g. "ws://127.0.0.1:8081"; NULL: GET /api/config */
+    const char *url;         /* HTTP base, e.g. "http://127.0.0.1:8080" (required); or
+                                several, comma-separated: servers of the same rooms
+                                (pushlab-server --store redis://): after each failure
+                                the next one, with the cursor */
+    const char *ws_url;      /* e.g. "ws://127.0.0.1:8081"; NULL: GET /api/config
+                                (of each server: required with several urls) */
     const char *room;        /* required, [A-Za-z0-9_-]{1,64} */
     int64_t since;           /* deliver ids > since; PL_SINCE_NEW for new only */
     int interval_ms;         /* short polling period (default 1000) */

@@ -45,6 +45,8 @@ struct pl_sub {
     pl_sub_opts o;     /* strings below are owned copies */
     char *url, *ws_url, *room, *source_addr;
     char *endpoint; /* a foreign dialect's subscribe URL (url is its copy too) */
+    char *url_list; /* o.url when it names several servers (url is the current) */
+    int n_urls, url_at;
     const pl_transport_ops *ops;
     pl_transport want; /* what the user asked for (maybe AUTO) */
     uint64_t cursor;

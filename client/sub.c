@@ -62,6 +62,7 @@ static void sub_free(pl_sub *s)
     pl_loop_disown(&s->part);
     free(s->url);
     free(s->ws_url);
+    free(s->url_list);
     free(s->endpoint);
     free(s->room);
     free(s->source_addr);
@@ -224,6 +225,21 @@ static bool fall_back(pl_sub *s, const pl_client_err *err)
     return true;
 }
 
+/* With several servers, the next one: the cursor goes along, and its
+ * WebSocket base comes from its own /api/config. Kept as it is when there
+ * is no memory for the new one. */
+static void next_server(pl_sub *s)
+{
+    char *u = pl_url_list_item(s->url_list, (s->url_at + 1) % s->n_urls);
+    if (!u)
+        return;
+    s->url_at = (s->url_at + 1) % s->n_urls;
+    free(s->url);
+    s->url = u;
+    free(s->ws_url);
+    s->ws_url = NULL;
+}
+
 /* Drops the connection and tries again after the backoff, saying so. A
  * refusal counts toward max_fails; a lost connection never does. */
 static void retry_later(pl_sub *s, const pl_client_err *err, bool refused)
@@ -246,6 +262,8 @@ static void retry_later(pl_sub *s, const pl_client_err *err, bool refused)
         pl_sub_fatal(s, err);
         return;
     }
+    if (s->n_urls > 1)
+        next_server(s);
     /* backoff_ms restarts only once a connection worked (pl_sub_opened):
      * one that is accepted and cut at once is not retried at full speed. */
     int d = s->backoff_ms;
@@ -351,9 +369,16 @@ static int check_opts(const pl_sub_opts *o)
 {
     if (o->dialect != PL_DIALECT_PUSHLAB)
         return pl_dialect_check(o);
-    if (!pl_url_scheme_ok(o->url, "http", "https") || !pl_url_has_host(o->url))
-        return -EINVAL;
-    if (o->ws_url && (!pl_url_scheme_ok(o->ws_url, "ws", "wss") || !pl_url_has_host(o->ws_url)))
+    int n = o->url ? pl_url_list_count(o->url) : 1;
+    for (int i = 0; i < n; i++) {
+        char *u = pl_url_list_item(o->url, i);
+        bool ok = u && pl_url_scheme_ok(u, "http", "https") && pl_url_has_host(u);
+        free(u);
+        if (!ok)
+            return -EINVAL;
+    }
+    if (o->ws_url &&
+        (n > 1 || !pl_url_scheme_ok(o->ws_url, "ws", "wss") || !pl_url_has_host(o->ws_url)))
         return -EINVAL;
     if (!o->room || !pl_valid_room(o->room, strlen(o->room)))
         return -EINVAL;
@@ -397,7 +422,9 @@ int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
     /* A foreign server sends no heartbeat unless it was set up to. */
     s->watch_silence = !foreign || o->heartbeat_s > 0;
     set_defaults(&s->o);
-    s->url = pl_url_join(foreign ? o->endpoint : o->url, "%s", "");
+    s->url = foreign ? pl_url_join(o->endpoint, "%s", "") : pl_url_list_item(o->url, 0);
+    s->n_urls = foreign ? 1 : pl_url_list_count(o->url);
+    s->url_list = s->n_urls > 1 ? strdup(o->url) : NULL;
     s->endpoint = foreign ? strdup(o->endpoint) : NULL;
     s->room = strdup(o->room ? o->room : "");
     s->ws_url = o->ws_url ? pl_url_join(o->ws_url, "%s", "") : NULL;
@@ -405,7 +432,8 @@ int pl_sub_open(pl_loop *l, const pl_sub_opts *o, pl_sub **out)
     s->retry = pl_timer_new(l, retry_cb, s);
     s->watchdog = pl_timer_new(l, watchdog_cb, s);
     s->reap = pl_timer_new(l, reap_cb, s);
-    if (!s->reap || !s->url || !s->room || (o->ws_url && !s->ws_url) || (foreign && !s->endpoint) ||
+    if (!s->reap || !s->url || !s->room || (s->n_urls > 1 && !s->url_list) ||
+        (o->ws_url && !s->ws_url) || (foreign && !s->endpoint) ||
         (o->source_addr && !s->source_addr) || !s->retry || !s->watchdog ||
         pl_xfer_init_on(&s->http, l, &s->ctr, s->source_addr, o->own_connections) != 0)
         goto fail;

@@ -40,6 +40,28 @@ char *pl_url_join(const char *base, const char *fmt, ...)
     return asprintf(&out, "%.*s%s", (int)n, base, tail) < 0 ? NULL : out;
 }
 
+int pl_url_list_count(const char *list)
+{
+    int n = 1;
+    for (const char *p = list; (p = strchr(p, ',')); p++)
+        n++;
+    return n;
+}
+
+char *pl_url_list_item(const char *list, int i)
+{
+    const char *p = list;
+    for (; i > 0 && p; i--)
+        if ((p = strchr(p, ',')))
+            p++;
+    if (!p)
+        return NULL;
+    char *item = strndup(p, strcspn(p, ","));
+    char *out = item ? pl_url_join(item, "%s", "") : NULL;
+    free(item);
+    return out;
+}
+
 /* Splits a ws(s) URL into t's host, port and tls; *path (into the copy)
  * is what follows the host, without its leading '/'. */
 static int split_ws(char *copy, pl_url_target *t, const char **path)

@@ -17,6 +17,12 @@ bool pl_url_has_host(const char *url);
  * appended, malloc'ed; NULL without memory. */
 char *pl_url_join(const char *base, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* How many bases a comma-separated list holds (1 without a comma). */
+int pl_url_list_count(const char *list);
+/* Base `i` of a comma-separated list, with its trailing slashes dropped,
+ * malloc'ed; NULL when there is no such item or no memory. */
+char *pl_url_list_item(const char *list, int i);
+
 /* Where a WebSocket subscription connects. */
 typedef struct pl_url_target {
     char host[256];
