@@ -61,6 +61,13 @@ static double server_ms_per_1000(const pl_bench_result *r)
     return pl_bench_per_msg(r, r->server_cpu_s * 1e6);
 }
 
+/* Server CPU per HTTP request of the subscribers: for long polling, one
+ * request-response cycle, whether it carried one message or a batch. */
+static double server_us_per_request(const pl_bench_result *r)
+{
+    return r->http_requests ? r->server_cpu_s * 1e6 / (double)r->http_requests : 0.0;
+}
+
 static double server_bytes_per_msg(const pl_bench_result *r)
 {
     return pl_bench_per_msg(r, (double)r->server_bytes_out);
@@ -114,6 +121,15 @@ void pl_bench_print_table(FILE *f, const pl_bench_result *r, int n)
         else
             fprintf(f, " %6s %6s %6s\n", "-", "-", "-");
     }
+    for (int i = 0; i < n; i++)
+        if (r[i].transport == PL_TRANSPORT_LONG_POLL && r[i].server_stats && r[i].http_requests)
+            fprintf(f,
+                    "%s%s%s: server CPU per request-response cycle %.2f us (%llu requests, "
+                    "%.3f messages each)\n",
+                    tcol ? pl_bench_target_name(r[i].target) : "", tcol ? " " : "",
+                    pl_bench_transport_name(r[i].transport), server_us_per_request(&r[i]),
+                    (unsigned long long)r[i].http_requests,
+                    (double)r[i].delivered / (double)r[i].http_requests);
     for (int i = 0; i < n; i++)
         if (r[i].restarts)
             fprintf(f,
@@ -206,6 +222,8 @@ static json_t *server_json(const pl_bench_result *r)
         json_object_set_new(j, "server_bytes_out_per_msg", json_null());
     if (j && r->server_pss_after)
         json_object_set_new(j, "server_pss_bytes", json_integer((json_int_t)r->server_pss_after));
+    if (j && r->http_requests)
+        json_object_set_new(j, "server_cpu_us_per_request", json_real(server_us_per_request(r)));
     return j;
 }
 

@@ -149,6 +149,20 @@ TEST(server_cpu_and_memory_are_reported)
     CHECK(num(r, "server_rss_bytes") > 0);
 }
 
+/* Long polling's CPU per request-response cycle is the server's CPU over
+ * the window's requests; a stream transport makes none in the window. */
+TEST(long_poll_server_cpu_per_request_is_reported)
+{
+    json_t *lp = result_for("long_poll");
+    CHECK(lp != NULL);
+    CHECK(num(lp, "http_requests") > 0);
+    double d = num(lp, "server_cpu_us_per_request") -
+               num(lp, "server_cpu_s") * 1e6 / num(lp, "http_requests");
+    CHECK(num(lp, "server_cpu_us_per_request") > 0);
+    CHECK(d < 1e-3 && d > -1e-3);
+    CHECK(json_object_get(result_for("sse"), "server_cpu_us_per_request") == NULL);
+}
+
 /* The server's own count of what it wrote for a transport, per delivered
  * message, agrees with what the subscribers' sockets received (both are
  * kernel counts, at the two ends of the same connections). */
@@ -525,6 +539,7 @@ int main(int argc, char **argv)
     RUN(ws_delivers_every_message_once);
     RUN(polling_sends_requests_per_message_and_streams_do_not);
     RUN(server_cpu_and_memory_are_reported);
+    RUN(long_poll_server_cpu_per_request_is_reported);
     RUN(server_bytes_out_per_message_matches_what_subscribers_received);
     RUN(bench_cpu_is_reported_with_its_kernel_part);
     RUN(csv_has_a_header_and_one_line_per_transport);
