@@ -150,6 +150,12 @@ class Reader:
         self.sock.setblocking(False)
         self.head = False
 
+    def pong(self, payload):
+        try:
+            self.sock.send(ws_frame(payload, opcode=0xA, mask=os.urandom(4)))
+        except (BlockingIOError, InterruptedError):
+            pass  # the next ping gets its answer
+
     def dechunk(self):
         """Moves whole chunks of the chunked body from buf to text."""
         pos = 0
@@ -193,6 +199,8 @@ class Reader:
                 n, off = int.from_bytes(buf[pos + 2:pos + 10], "big"), 10
             if len(buf) - pos < off + n:
                 break
+            if buf[pos] & 0x0F == 0x9:  # as a real client does: a silent peer is cut after 35 s
+                self.pong(bytes(buf[pos + off:pos + off + n]))
             m = WS_ID.match(buf, pos + off)
             if m:
                 self.ids.append(int(m.group(1)))
