@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Draws a soak CSV (tests/reliability/soak.py) as one SVG: the server's
-RSS, open fds and CPU against the minute, one panel each, each from 0 so a
-drift shows as a slope. Python standard library only.
+RSS, open fds, CPU and the messages its store holds against the minute,
+one panel each, each from 0 so a drift shows as a slope. Python standard library only.
   soak_plot.py soak.csv soak.svg"""
 import csv
 import sys
 from xml.sax.saxutils import escape
 
 PANELS = [("rss_mib", "RSS (MiB)", "#1f77b4"), ("fds", "open fds", "#2ca02c"),
-          ("cpu_pct", "CPU (% of one core)", "#d62728")]
+          ("cpu_pct", "CPU (% of one core)", "#d62728"),
+          ("messages_held", "messages held by the store", "#9467bd")]
 W, H, LEFT, RIGHT, TOP, GAP = 760, 170, 70, 20, 30, 40
 
 

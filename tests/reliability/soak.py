@@ -19,6 +19,7 @@ import csv
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -31,7 +32,8 @@ import test_garbage
 import wire
 
 FIELDS = ["minute", "rss_mib", "fds", "cpu_pct", "sse_connections", "ws_connections",
-          "long_polls_waiting", "messages_published", "errors", "bench_runs", "bench_lost"]
+          "long_polls_waiting", "messages_published", "rooms", "messages_held", "errors",
+          "bench_runs", "bench_lost"]
 
 
 def main():
@@ -47,16 +49,26 @@ def main():
     stop = threading.Event()
     bench = {"runs": 0, "lost": 0, "dup": 0, "expected": 0, "delivered": 0, "failed": 0}
 
+    def trimmed():
+        """Messages the store has dropped from full histories (/metrics)."""
+        _, body = srv.request("GET", "/metrics")
+        m = re.search(rb"^pushlab_history_trimmed_total (\d+)$", body, re.M)
+        return int(m.group(1))
+
     def sample(minute):
         nonlocal cpu0, t_last
         s = srv.stats()
+        # Every bench run opens rooms of its own and the store keeps each
+        # room's history (--history, --max-rooms): what it holds, beside RSS.
+        held = s["messages_published"] - trimmed()
         now, cpu = time.monotonic(), srv.cpu_s()
         row = {"minute": round(minute, 2), "rss_mib": round(srv.rss() / 2**20, 2),
                "fds": srv.fds(), "cpu_pct": round(100 * (cpu - cpu0) / max(now - t_last, 1), 1),
                "sse_connections": s["transports"]["sse"]["connections"],
                "ws_connections": s["transports"]["ws"]["connections"],
                "long_polls_waiting": s["transports"]["long_poll"]["waiting"],
-               "messages_published": s["messages_published"],
+               "messages_published": s["messages_published"], "rooms": s["rooms"],
+               "messages_held": held,
                "errors": sum(s["errors"].values()), "bench_runs": bench["runs"],
                "bench_lost": bench["lost"]}
         cpu0, t_last = cpu, now
@@ -148,6 +160,12 @@ def main():
         w.writeheader()
         w.writerows(rows)
     complete = [ids[:len(steady)] == steady for ids in got]
+    per_msg = None
+    if len(rows) > 4 and rows[-2]["messages_held"] > rows[3]["messages_held"]:
+        # RSS per message held, from minute 3 (pools and arenas at their
+        # high-water mark by then) to the last minute under load.
+        per_msg = round((rows[-2]["rss_mib"] - rows[3]["rss_mib"]) * 2**20 /
+                        (rows[-2]["messages_held"] - rows[3]["messages_held"]))
     summary = {
         "minutes": minutes,
         "rss_mib": {"start": rows[0]["rss_mib"], "min": min(r["rss_mib"] for r in rows),
@@ -160,6 +178,8 @@ def main():
                    "complete_per_transport": dict(zip(("short-poll", "long-poll", "sse", "ws"),
                                                       complete))},
         "messages_published": rows[-1]["messages_published"],
+        "store": {"rooms": rows[-1]["rooms"], "messages_held": rows[-1]["messages_held"],
+                  "rss_bytes_per_message_held_after_minute_3": per_msg},
         "server_exit": rc,
     }
     with open(os.path.join(outdir, "soak-summary.json"), "w") as f:
