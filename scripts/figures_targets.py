@@ -8,6 +8,11 @@ BENCH_RUNS = [
     ("vs-nchan-1k", ["--target", "pushlab,nchan", "--subscribers", "1000", "--rate", "10",
                      "--duration", "5"]),
 ]
+# --threads at a load that saturates one subscriber thread: WebSocket, 1,000
+# subscribers, 60 messages per second (60,000 deliveries a second).
+THREADS = [1, 2, 4]
+THREAD_LOAD = ["--transports", "ws", "--subscribers", "1000", "--rate", "60", "--duration", "5"]
+BENCH_RUNS += [("threads-%d" % n, THREAD_LOAD + ["--threads", str(n)]) for n in THREADS]
 ARGS = dict(BENCH_RUNS)
 
 
@@ -85,4 +90,26 @@ def readme_vs_nchan(f):
         load, " ".join(ARGS[run]), "; ".join(parts))
 
 
-RENDERERS = {"vs-nchan-table": vs_nchan_table, "readme-vs-nchan": readme_vs_nchan}
+def threads_table(f):
+    lines = ["WebSocket, 1,000 subscribers, 60 messages per second, 5 s measured, with 1, 2 and 4 "
+             "subscriber threads (the publisher has its own):", "", "```sh"]
+    lines += ["pushlab-bench " + " ".join(ARGS["threads-%d" % n]) for n in THREADS]
+    lines += ["```", "",
+              "| threads | delivered / expected | p50 / p99 | p99 against the schedule | bench CPU "
+              "per delivery | bench CPU, share of one core | server CPU per 1,000 |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for n in THREADS:
+        r = f.data["threads-%d" % n]["json"]["results"][0]
+        lines.append("| %d | %d / %d | %s / %s | %s | %s µs | %s %% | %s ms |" % (
+            n, r["delivered"], r["expected"], _ms(r["latency_us"]["p50"]),
+            _ms(r["latency_us"]["p99"]), _ms(r["latency_intended_us"]["p99"]),
+            _fmt(r["bench_cpu_us_per_delivery"]), _fmt(100 * r["bench_cpu_share"], 0),
+            _fmt(r.get("server_cpu_ms_per_1000"))))
+    lines += ["", "The bench's CPU is its process's, every thread counted, over the window with "
+              "its drain: a loop that falls behind stretches the window, so a saturated one shows "
+              "less than a whole core. The server shares this machine's 2 cores with the bench."]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"vs-nchan-table": vs_nchan_table, "readme-vs-nchan": readme_vs_nchan,
+             "threads-table": threads_table}
