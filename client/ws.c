@@ -376,10 +376,11 @@ static const struct lws_protocols protocols[] = {
 /* All zero: no lws validity timer on our connections (without it a client
  * connection gets lws's default, 300 s). lws 4.1 keeps every timer of the
  * context in one sorted list and re-inserts a connection's validity timer,
- * always the latest, on each frame it receives, walking the whole list:
- * opening 18,000 WebSocket subscribers, 92 % of the bench's CPU was
- * lws_dll2_add_sorted (perf) and none opened in 160 s. The silence
- * watchdog (sub.c) and the application ping do that job here. */
+ * always the latest, on each frame it receives, walking the whole list.
+ * The silence watchdog (sub.c) and the application ping do that job here.
+ * (Opening 18,000 subscribers at once, 92 % of the bench's CPU was
+ * lws_dll2_add_sorted; what made them open was the bench's open window,
+ * not this: see docs/architecture.md.) */
 static const lws_retry_bo_t no_validity_timers;
 
 static int ws_connect(pl_sub *s)
