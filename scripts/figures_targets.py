@@ -3,10 +3,12 @@
 with the table it printed), rendered into the cheat sheet and the README."""
 
 NAMES = {"short_poll": "short polling", "long_poll": "long polling", "sse": "SSE", "ws": "WebSocket"}
-LOADS = [("vs-nchan-1k", "1,000")]
+LOADS = [("vs-nchan-1k", "1,000"), ("vs-nchan-10k", "10,000")]
 BENCH_RUNS = [
     ("vs-nchan-1k", ["--target", "pushlab,nchan", "--subscribers", "1000", "--rate", "10",
                      "--duration", "5"]),
+    ("vs-nchan-10k", ["--target", "pushlab,nchan", "--subscribers", "10000", "--rate", "2",
+                      "--duration", "5"]),
 ]
 # --threads at a load that saturates one subscriber thread: WebSocket, 1,000
 # subscribers, 60 messages per second (60,000 deliveries a second).
