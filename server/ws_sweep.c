@@ -4,6 +4,7 @@
  * room). See transport_ws_internal.h; service thread. */
 #include <sys/socket.h>
 #include "clock.h"
+#include "wire.h"
 #include "transport_ws_internal.h"
 
 /* Closes `c` at once, with a reset: what it has not read is dropped. */
@@ -50,9 +51,24 @@ void pl_ws_sweep_plan(pl_ws *ws, int64_t at)
     lws_sul_schedule(ws->ctx, 0, &ws->sweep_timer, sweep, wait > 0 ? wait : 0);
 }
 
+/* lws 4.1 hands the protocol callback no RECEIVE_PONG, so a peer that only
+ * answers our pings (a listen-only client: npm ws, websocat) looked silent
+ * and was cut every 2 x heartbeat + 5 s. Bytes the kernel received since
+ * the last check are the peer's frames, pongs included. */
+static int64_t silence(struct conn *c, int64_t now)
+{
+    pl_wire w;
+    if (now - c->last_rx_us >= c->beat_us - 100000 &&
+        pl_wire_read(lws_get_socket_fd(c->wsi), &w) == 0 && w.in > c->rx_wire) {
+        c->rx_wire = w.in;
+        c->last_rx_us = now;
+    }
+    return now - c->last_rx_us;
+}
+
 static void check_idle(struct conn *c, int64_t now)
 {
-    int64_t silent = now - c->last_rx_us;
+    int64_t silent = silence(c, now);
     if (silent >= 2 * c->beat_us + 5000000) {
         c->self_closed = true;
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);

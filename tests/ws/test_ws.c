@@ -599,6 +599,27 @@ WS_TEST(peer_that_never_answers_pings_is_dropped)
     CHECK_EQ_INT(wait_counter(&st.ws.connections, true, 0), 0);
 }
 
+/* A listen-only client (npm ws, websocat, a browser) answers pings and
+ * sends nothing else: that is an answer, so it stays past the 7 s. */
+WS_TEST(peer_that_only_answers_pings_stays_open)
+{
+    ws_frame f;
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    time_t end = time(NULL) + 10;
+    int pings = 0, rc = 0;
+    while (time(NULL) < end && (rc = ws_raw_recv(c, 1000, &f)) != -EPIPE) {
+        if (rc == 0 && f.opcode == WS_OP_PING) {
+            pings++;
+            CHECK_EQ_INT(ws_raw_send_frame(c, WS_OP_PONG, true, "", 0), 0);
+        }
+        CHECK(rc != 0 || f.opcode == WS_OP_PING);
+    }
+    CHECK(pings >= 2);
+    CHECK(rc != -EPIPE);
+    CHECK_EQ_INT(atomic_load(&st.ws.connections), 1);
+}
+
 /* Run with heartbeat_s = 15: a peer's own ?heartbeat= decides. */
 
 WS_TEST(peer_asking_for_a_1_s_heartbeat_is_pinged_and_others_are_not)
@@ -754,6 +775,7 @@ int main(void)
     heartbeat_s = 1;
     RUN(silent_peer_gets_an_rfc6455_ping);
     RUN(peer_that_never_answers_pings_is_dropped);
+    RUN(peer_that_only_answers_pings_stays_open);
     heartbeat_s = 15;
     RUN(peer_asking_for_a_1_s_heartbeat_is_pinged_and_others_are_not);
     RUN(bad_heartbeat_is_refused);
