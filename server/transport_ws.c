@@ -348,7 +348,9 @@ static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
     c->wsi = wsi;
     pl_list_init(&c->calls);
     pl_buf_init(&c->rx, 4096, PL_BODY_MAX);
-    c->last_rx_us = pl_clock_mono_us();
+    c->last_rx_us = c->rx_wire_us = pl_clock_mono_us();
+    pl_wire w;
+    c->rx_wire = pl_wire_read(lws_get_socket_fd(wsi), &w) == 0 ? w.in : 0; /* the handshake */
     if (pl_ws_fanout_join(ws->fanout, &c->member, c->room) != 0)
         return -1;
     c->check_us = pl_clock_next_tick(ws->epoch_us, c->beat_us, c->last_rx_us);

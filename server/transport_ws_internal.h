@@ -54,6 +54,7 @@ struct conn {
     bool self_closed;    /* we chose to close it: too slow or silent */
     int64_t last_rx_us;  /* monotonic time of the peer's last frame */
     uint64_t rx_wire;    /* kernel bytes received at the last idle check */
+    int64_t rx_wire_us;  /* when the idle check last saw them grow */
     int64_t beat_us;     /* this peer's heartbeat (?heartbeat= or the server's) */
     int64_t check_us;    /* its next idle check, on the sweep's grid */
     pl_list calls;       /* store calls not answered yet (ws_calls.h) */

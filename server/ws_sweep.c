@@ -53,23 +53,24 @@ void pl_ws_sweep_plan(pl_ws *ws, int64_t at)
 
 /* lws 4.1 hands the protocol callback no RECEIVE_PONG, so a peer that only
  * answers our pings (a listen-only client: npm ws, websocat) looked silent
- * and was cut every 2 x heartbeat + 5 s. Bytes the kernel received since
- * the last check are the peer's frames, pongs included. */
-static int64_t silence(struct conn *c, int64_t now)
+ * and was cut every 2 x heartbeat + 5 s. Before a cut, bytes the kernel
+ * received since the last check count as the peer's frames, pongs
+ * included. The ping still follows the frames we saw, so such a peer is
+ * pinged every heartbeat, as a client's own watchdog expects. */
+static bool answered(struct conn *c, int64_t now)
 {
     pl_wire w;
-    if (now - c->last_rx_us >= c->beat_us - 100000 &&
-        pl_wire_read(lws_get_socket_fd(c->wsi), &w) == 0 && w.in > c->rx_wire) {
+    if (pl_wire_read(lws_get_socket_fd(c->wsi), &w) == 0 && w.in > c->rx_wire) {
         c->rx_wire = w.in;
-        c->last_rx_us = now;
+        c->rx_wire_us = now;
     }
-    return now - c->last_rx_us;
+    return now - c->rx_wire_us < 2 * c->beat_us + 5000000;
 }
 
 static void check_idle(struct conn *c, int64_t now)
 {
-    int64_t silent = silence(c, now);
-    if (silent >= 2 * c->beat_us + 5000000) {
+    int64_t silent = now - c->last_rx_us;
+    if (silent >= 2 * c->beat_us + 5000000 && !answered(c, now)) {
         c->self_closed = true;
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
     } else if (silent >= c->beat_us - 100000 && !c->ping_due) {
