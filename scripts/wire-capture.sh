@@ -45,7 +45,10 @@ pub() {
 }
 capture_start() { # capture_start NAME FILTER
   name=$1
-  tcpdump -i "$iface" --immediate-mode -nn -U -s 0 -w "$dir/$1.pcap" "$2" 2>"$dir/$1.err" &
+  # The kernel's ring holds buffer/snaplen packets: with -s 0 (256 KiB) the
+  # default 2 MiB held 8, and a busy machine dropped a burst's first ones.
+  tcpdump -i "$iface" --immediate-mode -nn -U -s 16384 -B 16384 \
+    -w "$dir/$1.pcap" "$2" 2>"$dir/$1.err" &
   cap=$!
   for _ in $(seq 50); do
     grep -q "listening on" "$dir/$1.err" 2>/dev/null && return 0
@@ -64,6 +67,9 @@ capture_stop() {
   sleep 0.3 # the last ACKs
   kill -INT $cap
   wait $cap || true
+  local dropped
+  dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$dir/$name.err")
+  [ "${dropped:-0}" = 0 ] || echo "wire-capture: tcpdump dropped $dropped packets of $name: its figures are short" >&2
 }
 http_filter="tcp port $HPORT and tcp portrange $ports"
 

@@ -89,7 +89,8 @@ def capture_checks(exe):
                  summary.get(name, (0, 0, -2))[2] == want, repr(summary.get(name)))
         test("wire-capture.sh shows the stream's retry line, the event and the 101 answer",
              all(x in r.stdout for x in ("retry: 2000", "id: 3", "101 Switching Protocols")),
-             "missing: %r" % [x for x in ("retry: 2000", "id: 3", "101 Switching Protocols") if x not in r.stdout])
+             "missing: %r; stderr: %s" % ([x for x in ("retry: 2000", "id: 3", "101 Switching Protocols")
+                                           if x not in r.stdout], r.stderr))
     finally:
         proc.terminate()
         proc.wait(10)
@@ -105,4 +106,6 @@ for i, (name, ok, diag) in enumerate(results, 1):
     print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
     if not ok:
         print("#   " + diag.replace("\n", "\n#   "))
+        # meson's --print-errorlogs shows a TAP test's stderr, not its diagnostics.
+        print("not ok %d - %s\n  %s" % (i, name, diag.replace("\n", "\n  ")), file=sys.stderr)
 sys.exit(0)
