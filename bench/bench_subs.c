@@ -163,6 +163,7 @@ static int open_one(lane *l, bsub *b)
                                                         : o->client_ping_s,
                       .own_connections = radio_device(r, b->idx) >= 0,
                       .max_fails = SUB_MAX_FAILS,
+                      .lean = true, /* id and meta are all it reads */
                       .cb = {.on_message = l->on_message, .on_state = on_state},
                       .ud = b};
     char addr[16];

@@ -3,23 +3,22 @@
  * come, and the commands of the main thread (scenario.c): readiness, the
  * window's two snapshots. Runs on the lane's own thread only. */
 #include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include "meta.h"
 #include "scenario_internal.h"
 
-/* The bench's meta of a delivered message: pushlab's parsed `meta`, or
- * the one inside a foreign server's body, which is our publish JSON
- * verbatim. Returns 0 or -EINVAL. */
+/* The bench's meta of a delivered message: pushlab's (its text from a
+ * lean SSE or WebSocket subscription, the parsed object from a polling
+ * page), or the one inside a foreign server's body, which is our publish
+ * JSON verbatim. Returns 0 or -EINVAL. */
 static int meta_of(const run *r, const pl_client_msg *m, pl_meta *out)
 {
-    if (r->dialect == PL_DIALECT_PUSHLAB)
-        return pl_meta_parse(m->meta, out);
-    json_t *j = json_loadb(m->text, m->text_len, 0, NULL);
-    int rc = pl_meta_parse(json_object_get(j, "meta"), out);
-    json_decref(j);
-    return rc;
+    if (r->dialect != PL_DIALECT_PUSHLAB)
+        return pl_meta_scan_body(m->text, m->text_len, out);
+    if (m->meta_raw)
+        return pl_meta_scan(m->meta_raw, m->meta_raw_len, out);
+    return pl_meta_parse(m->meta, out);
 }
 
 static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)

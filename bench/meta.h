@@ -24,4 +24,12 @@ size_t pl_meta_format(char *buf, size_t len, const pl_meta *m);
  * field is missing, negative or not an integer. */
 int pl_meta_parse(const struct json_t *meta, pl_meta *out);
 
+/* The same from the meta object's text (pl_client_msg.meta_raw of a lean
+ * subscription), scanned, not parsed (common/jscan.h). Returns 0 or
+ * -EINVAL, as pl_meta_parse. */
+int pl_meta_scan(const char *meta, size_t len, pl_meta *out);
+/* The same from the `meta` member of a message body that is our publish
+ * JSON verbatim (a foreign server's message). */
+int pl_meta_scan_body(const char *body, size_t len, pl_meta *out);
+
 #endif

@@ -125,6 +125,11 @@ typedef struct pl_client_msg {
     size_t text_len;
     const char *cid; /* NULL when absent */
     const struct json_t *meta;
+    /* lean subscriptions (pl_sub_opts.lean) only: the `meta` member's JSON
+     * text as received (not NUL-terminated), and every field above but id
+     * and room left empty; NULL otherwise */
+    const char *meta_raw;
+    size_t meta_raw_len;
 } pl_client_msg;
 
 typedef enum pl_sub_state {
@@ -215,6 +220,10 @@ typedef struct pl_sub_opts {
                                 device's would be: its counters then follow
                                 its own traffic as it happens (costs a
                                 libcurl multi handle) */
+    bool lean;               /* SSE and WebSocket messages are not parsed into a
+                                tree: on_message gets the id and meta_raw
+                                only (the bench's hot path). A message the
+                                scan cannot read takes the full parse. */
     pl_sub_callbacks cb;
     void *ud;
 } pl_sub_opts;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "jscan.h"
 
 void pl_proto_err(pl_client_err *err, int rc, int status, const char *code, const char *fmt, ...)
 {
@@ -80,6 +81,20 @@ void pl_proto_message(json_t *o, uint64_t id, const char *room, pl_client_msg *m
         m->user = "";
     if (!m->text)
         m->text = "";
+}
+
+int pl_proto_lean_message(const char *json, size_t len, bool want_type, uint64_t *id,
+                          const char **meta, size_t *meta_len)
+{
+    static const char *const keys[] = {"id", "meta", "type"};
+    pl_jspan v[3];
+    if (pl_jscan_members(json, len, keys, want_type ? 3 : 2, v) != 0 ||
+        pl_jscan_uint(v[0], id) != 0 || *id == 0 ||
+        (want_type && !pl_jscan_string_is(v[2], "message")))
+        return -EPROTO;
+    *meta = v[1].p;
+    *meta_len = v[1].n;
+    return 0;
 }
 
 int pl_proto_page_parse(const char *body, size_t len, pl_proto_page *p)

@@ -29,6 +29,14 @@ int pl_proto_message_id(const json_t *obj, uint64_t *id);
  * `obj`; missing strings are "", a missing room is `room`. */
 void pl_proto_message(json_t *obj, uint64_t id, const char *room, pl_client_msg *out);
 
+/* The lean path: `json` is a message with a positive integer id (and, for
+ * a WebSocket frame, `want_type`, "type":"message"), found by scanning
+ * (common/jscan.h). Returns 0 with *id and *meta (its text; n == 0 when
+ * absent), or -EPROTO: the caller then takes the full parse, which also
+ * says what is wrong. */
+int pl_proto_lean_message(const char *json, size_t len, bool want_type, uint64_t *id,
+                          const char **meta, size_t *meta_len);
+
 /* A polling page: {"messages":[...],"last_id":N,"gap":bool,...}. */
 typedef struct pl_proto_page {
     json_t *root; /* owned; pl_proto_page_free() */

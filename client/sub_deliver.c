@@ -30,11 +30,10 @@ bool pl_sub_page_head(pl_sub *s, uint64_t last_id)
     return true;
 }
 
-int pl_sub_deliver_obj(pl_sub *s, void *obj)
+/* The cursor rule for message `id`: 1 when it is to be delivered (the
+ * cursor now at it), 0 for a duplicate, -ECANCELED once closed. */
+static int step(pl_sub *s, uint64_t id)
 {
-    uint64_t id;
-    if (pl_proto_message_id(obj, &id) != 0)
-        return -EPROTO;
     if (s->closed)
         return -ECANCELED;
     pl_cursor_step st = pl_cursor_next(s->cursor, PL_CURSOR_MESSAGE, id);
@@ -52,10 +51,34 @@ int pl_sub_deliver_obj(pl_sub *s, void *obj)
     }
     s->cursor = st.cursor;
     s->ctr.messages++;
-    if (!s->o.cb.on_message)
-        return 0;
+    return 1;
+}
+
+int pl_sub_deliver_obj(pl_sub *s, void *obj)
+{
+    uint64_t id;
+    if (pl_proto_message_id(obj, &id) != 0)
+        return -EPROTO;
+    int rc = step(s, id);
+    if (rc <= 0 || !s->o.cb.on_message)
+        return rc < 0 ? rc : 0;
     pl_client_msg m;
     pl_proto_message(obj, id, s->room, &m);
+    s->o.cb.on_message(s, &m, s->o.ud);
+    return s->closed ? -ECANCELED : 0;
+}
+
+int pl_sub_deliver_lean(pl_sub *s, uint64_t id, const char *meta, size_t meta_len)
+{
+    int rc = step(s, id);
+    if (rc <= 0 || !s->o.cb.on_message)
+        return rc < 0 ? rc : 0;
+    pl_client_msg m = {.id = id,
+                       .room = s->room,
+                       .user = "",
+                       .text = "",
+                       .meta_raw = meta,
+                       .meta_raw_len = meta_len};
     s->o.cb.on_message(s, &m, s->o.ud);
     return s->closed ? -ECANCELED : 0;
 }

@@ -61,6 +61,41 @@ TEST(parse_refuses_null_and_non_object_meta)
     CHECK(parse_text("[1,20,30]", &m) < 0);
 }
 
+/* A lean subscription's meta text is read by scanning: it must agree
+ * with the parse on every case above, accepted or refused. */
+TEST(scan_agrees_with_parse)
+{
+    static const char *const cases[] = {
+        "{\"seq\":123456789,\"intended_us\":9007199254740,\"sent_us\":9007199254999}",
+        "{\"sent_us\": 30, \"seq\": 1, \"intended_us\": 20}",
+        "{\"seq\":1,\"sent_us\":30}",
+        "{\"seq\":\"1\",\"intended_us\":20,\"sent_us\":30}",
+        "{\"seq\":1.5,\"intended_us\":20,\"sent_us\":30}",
+        "{\"seq\":1,\"intended_us\":-20,\"sent_us\":30}",
+        "[1,20,30]",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        pl_meta a = {0}, b = {0};
+        int pa = parse_text(cases[i], &a), sb = pl_meta_scan(cases[i], strlen(cases[i]), &b);
+        printf("# %s: parse %d, scan %d\n", cases[i], pa, sb);
+        CHECK(pa == sb);
+        CHECK(a.seq == b.seq && a.intended_us == b.intended_us && a.sent_us == b.sent_us);
+    }
+    pl_meta m;
+    CHECK(pl_meta_scan(NULL, 0, &m) < 0);
+}
+
+TEST(scan_body_finds_the_meta_of_a_publish_body)
+{
+    const char *body = "{\"user\":\"b\",\"text\":\"x {\\\"meta\\\":1}\","
+                       "\"meta\":{\"seq\":4,\"intended_us\":5,\"sent_us\":6}}";
+    pl_meta m;
+    CHECK_EQ_INT(pl_meta_scan_body(body, strlen(body), &m), 0);
+    CHECK(m.seq == 4 && m.intended_us == 5 && m.sent_us == 6);
+    CHECK(pl_meta_scan_body("{\"user\":\"b\"}", 12, &m) < 0);
+    CHECK(pl_meta_scan_body("not json", 8, &m) < 0);
+}
+
 int main(void)
 {
     RUN(format_then_parse_round_trips);
@@ -68,6 +103,8 @@ int main(void)
     RUN(parse_refuses_a_missing_field);
     RUN(parse_refuses_a_non_integer_field);
     RUN(parse_refuses_a_negative_field);
+    RUN(scan_agrees_with_parse);
+    RUN(scan_body_finds_the_meta_of_a_publish_body);
     RUN(parse_refuses_null_and_non_object_meta);
     return CHECK_DONE();
 }

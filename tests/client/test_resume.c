@@ -2,6 +2,7 @@
  * TCP proxy in this process drops every connection again and again while
  * messages are published; each must arrive exactly once, in order. Also a
  * server restart (its ids start over) and a trimmed history (a gap). */
+#include <jansson.h>
 #include "check.h"
 #include "client.h"
 #include "proxy.h"
@@ -27,7 +28,27 @@ typedef struct run {
     bool freeze;    /* freeze connections instead of closing them */
     int heartbeat_s;
     pl_timer *pub_timer;
+    bool lean;      /* a lean subscription (opts.lean) */
+    int meta_wrong; /* deliveries whose meta is not {"n": id} */
 } run;
+
+/* Every message carries meta {"n": its id}; a lean subscription gets it
+ * as text, and no text or user. */
+static bool meta_is_right(const run *r, const pl_client_msg *m)
+{
+    json_t *own = NULL;
+    const json_t *meta = m->meta;
+    if (r->lean) {
+        if (m->meta || m->text_len || m->user_len || !m->meta_raw)
+            return false;
+        meta = own = json_loadb(m->meta_raw, m->meta_raw_len, 0, NULL);
+    } else if (m->meta_raw) {
+        return false;
+    }
+    bool ok = json_integer_value(json_object_get(meta, "n")) == (json_int_t)m->id;
+    json_decref(own);
+    return ok;
+}
 
 static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
 {
@@ -38,6 +59,8 @@ static void on_message(pl_sub *s, const pl_client_msg *m, void *ud)
             r->dups++;
     if (r->n && m->id <= r->ids[r->n - 1])
         r->out_of_order++;
+    if (!meta_is_right(r, m))
+        r->meta_wrong++;
     if (r->n < MAX_IDS)
         r->ids[r->n++] = m->id;
     if (r->n >= r->want)
@@ -77,9 +100,10 @@ static void published(void *ud, uint64_t id, bool dup, const pl_client_err *err)
 static void pub_tick(pl_timer *t, void *ud)
 {
     run *r = ud;
-    char text[32];
+    char text[32], meta[32];
     snprintf(text, sizeof text, "m%d", r->published + 1);
-    pl_pub_msg m = {.user = "test", .text = text};
+    snprintf(meta, sizeof meta, "{\"n\":%d}", r->published + 1);
+    pl_pub_msg m = {.user = "test", .text = text, .meta_json = meta};
     pl_publish_http(r->loop, r->server_url, r->room, &m, NULL, published, r);
     r->published++;
     if (r->px && r->drop_every && r->published % r->drop_every == 0)
@@ -101,6 +125,7 @@ static int open_sub(run *r, pl_transport t, const char *url, const char *ws_url,
         .heartbeat_s = r->heartbeat_s ? r->heartbeat_s : 2,
         .backoff_min_ms = 20,
         .backoff_max_ms = 200,
+        .lean = r->lean,
         .cb = {.on_message = on_message, .on_gap = on_gap, .on_state = on_state},
         .ud = r,
     };
@@ -171,7 +196,7 @@ TEST(ws_reopens_a_socket_silent_past_twice_the_heartbeat)
     survives_a_silent_peer(PL_TRANSPORT_WS, "silent-ws");
 }
 
-static void survives_dropped_connections(pl_transport t, const char *room)
+static void survives_dropped_connections(pl_transport t, const char *room, bool lean)
 {
     proxy px;
     run r = {.want = 60,
@@ -179,7 +204,8 @@ static void survives_dropped_connections(pl_transport t, const char *room)
              .server_url = srv.http,
              .room = room,
              .px = &px,
-             .drop_every = 12};
+             .drop_every = 12,
+             .lean = lean};
     char purl[64], pws[64];
     int64_t started = 0;
     (void)started;
@@ -211,27 +237,40 @@ static void survives_dropped_connections(pl_transport t, const char *room)
     CHECK_EQ_INT(r.dups, 0);
     CHECK_EQ_INT(r.out_of_order, 0);
     CHECK(ids_are_one_to(&r, 60));
+    CHECK_EQ_INT(r.meta_wrong, 0);
     CHECK(c.tcp_connects >= 2); /* it really had to reconnect */
 }
 
 TEST(short_poll_loses_and_repeats_nothing_across_drops)
 {
-    survives_dropped_connections(PL_TRANSPORT_SHORT_POLL, "drop-sp");
+    survives_dropped_connections(PL_TRANSPORT_SHORT_POLL, "drop-sp", false);
 }
 
 TEST(long_poll_loses_and_repeats_nothing_across_drops)
 {
-    survives_dropped_connections(PL_TRANSPORT_LONG_POLL, "drop-lp");
+    survives_dropped_connections(PL_TRANSPORT_LONG_POLL, "drop-lp", false);
 }
 
 TEST(sse_loses_and_repeats_nothing_across_drops)
 {
-    survives_dropped_connections(PL_TRANSPORT_SSE, "drop-sse");
+    survives_dropped_connections(PL_TRANSPORT_SSE, "drop-sse", false);
 }
 
 TEST(ws_loses_and_repeats_nothing_across_drops)
 {
-    survives_dropped_connections(PL_TRANSPORT_WS, "drop-ws");
+    survives_dropped_connections(PL_TRANSPORT_WS, "drop-ws", false);
+}
+
+/* The bench's subscriptions: the scan instead of the parse keeps the
+ * cursor rule and reads the meta the full parse would. */
+TEST(lean_sse_loses_and_repeats_nothing_across_drops)
+{
+    survives_dropped_connections(PL_TRANSPORT_SSE, "drop-lean-sse", true);
+}
+
+TEST(lean_ws_loses_and_repeats_nothing_across_drops)
+{
+    survives_dropped_connections(PL_TRANSPORT_WS, "drop-lean-ws", true);
 }
 
 /* Publishes `n` messages to `url`/`room` and waits for every answer. */
@@ -621,6 +660,8 @@ int main(int argc, char **argv)
     RUN(long_poll_loses_and_repeats_nothing_across_drops);
     RUN(sse_loses_and_repeats_nothing_across_drops);
     RUN(ws_loses_and_repeats_nothing_across_drops);
+    RUN(lean_sse_loses_and_repeats_nothing_across_drops);
+    RUN(lean_ws_loses_and_repeats_nothing_across_drops);
     RUN(long_poll_reopens_a_silent_request);
     RUN(sse_reopens_a_stream_silent_past_twice_the_heartbeat);
     RUN(ws_reopens_a_socket_silent_past_twice_the_heartbeat);
