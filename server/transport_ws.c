@@ -40,6 +40,37 @@ typedef struct wake_pass {
     uint64_t last_id;
 } wake_pass;
 
+static int write_next_message(pl_ws *ws, struct conn *c);
+
+/* Nothing but messages to send, and the socket took all lws gave it: the
+ * frame can go now instead of after a POLLOUT round (one poll() pass over
+ * every socket, and each socket's POLLOUT set and cleared). */
+static bool only_messages_due(const struct conn *c)
+{
+    return !c->opening && !c->closing && !c->going_away && !c->store_down && !c->self_closed &&
+           !c->peer_closed && !c->ping_due && !c->rq_len &&
+           pl_room_generation(c->room) == c->generation && !lws_partial_buffered(c->wsi);
+}
+
+/* Up to WRITE_BURST messages at once; the rest after a writable callback,
+ * so one peer's backlog does not hold up the others' wake-up. */
+#define WRITE_BURST 8
+
+static void write_now(pl_ws *ws, struct conn *c, uint64_t last_id)
+{
+    for (int i = 0; i < WRITE_BURST && c->cursor < last_id; i++) {
+        uint64_t before = c->cursor;
+        if (write_next_message(ws, c) != 0) {
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
+            return;
+        }
+        if (c->cursor == before || lws_partial_buffered(c->wsi))
+            break;
+    }
+    if (c->cursor < last_id)
+        lws_callback_on_writable(c->wsi);
+}
+
 static void wake_member(pl_ws_fanout_member *m, void *ud)
 {
     wake_pass *p = ud;
@@ -48,7 +79,11 @@ static void wake_member(pl_ws_fanout_member *m, void *ud)
         p->room = c->room;
         p->last_id = pl_room_last_id(c->room);
     }
-    if (!pl_ws_too_slow(p->ws, c, p->last_id))
+    if (pl_ws_too_slow(p->ws, c, p->last_id))
+        return;
+    if (only_messages_due(c))
+        write_now(p->ws, c, p->last_id);
+    else
         lws_callback_on_writable(c->wsi);
 }
 
