@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages pushlab needs, only those missing.
 #   scripts/deps.sh build   - compiler, meson, libraries
-#   scripts/deps.sh test    - the above plus curl, jq, tcpdump, chromium and Node.js for the tests
+#   scripts/deps.sh test    - the above plus curl, jq, tcpdump, wrk, chromium and Node.js for the tests
 set -euo pipefail
 want=(gcc meson ninja-build pkg-config libmicrohttpd-dev libwebsockets-dev
       libcurl4-openssl-dev libjansson-dev libev-dev libhiredis-dev)
 if [ "${1:-build}" = test ]; then
   want+=(curl jq chromium python3 clang-format clang libclang-rt-14-dev nginx libnginx-mod-nchan openssl
-        libnss3-tools prometheus redis-server)
+        libnss3-tools prometheus redis-server wrk)
   command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 fi
 missing=()

@@ -96,6 +96,30 @@ def capture_checks(exe):
         proc.wait(10)
 
 
+def rps_checks(exe):
+    """scripts/short-poll-rps.sh: a benchmark, so only what it must do is
+    checked (both servers answer the page, every answer a 200, a ratio),
+    never a figure."""
+    script = os.path.join(ROOT, "scripts", "short-poll-rps.sh")
+    build = os.path.dirname(os.path.dirname(os.path.abspath(exe)))
+    r = run([script, "-d", "1", "-r", "1", "-c", "10", "-b", build])
+    runs = re.findall(r"^(pushlab|nchan) +round 1 +([\d.]+) GETs/s +p99 +\S+ +non-2xx (\d+)$", r.stdout, re.M)
+    test("short-poll-rps.sh runs wrk on both servers, every answer a 200, and prints their ratio",
+         r.returncode == 0 and sorted(x[0] for x in runs) == ["nchan", "pushlab"] and
+         all(float(x[1]) > 0 and x[2] == "0" for x in runs) and re.search(r"pushlab/nchan \d+\.\d\d", r.stdout),
+         r.stdout[-1500:] + r.stderr[-1500:])
+    r = run([script, "-b", "/nonexistent"])
+    test("short-poll-rps.sh without a built server says so in one line and exits 1",
+         r.returncode == 1 and r.stdout == "" and r.stderr.count("\n") == 1 and "pushlab-server" in r.stderr,
+         repr((r.returncode, r.stdout, r.stderr)))
+
+
+if len(sys.argv) > 1 and all(shutil.which(t) for t in ("wrk", "nginx", "curl")) and \
+        os.path.exists("/usr/lib/nginx/modules/ngx_nchan_module.so"):
+    rps_checks(sys.argv[1])
+else:
+    results.append(("short-poll-rps.sh # SKIP needs wrk, nginx with nchan and the server binary", True, ""))
+
 if len(sys.argv) > 1 and os.geteuid() == 0 and shutil.which("tcpdump"):
     capture_checks(sys.argv[1])
 else:
