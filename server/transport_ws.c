@@ -472,6 +472,8 @@ int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             pl_ws_calls_drain(ws->calls);
         if (ws && !atomic_load(&ws->stopping))
             wake_dirty_rooms(ws);
+        else if (ws)
+            ev_break(ws->loop, EVBREAK_ALL); /* back to service_main */
         return 0;
     case LWS_CALLBACK_HTTP:
         /* Only upgrades are served here; plain HTTP lives on the other port. */

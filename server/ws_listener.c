@@ -10,9 +10,10 @@
 #include "log.h"
 #include "transport_ws_internal.h"
 
-static void goodbye_timeout(lws_sorted_usec_list_t *sul)
+static void goodbye_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    pl_ws *ws = (pl_ws *)(void *)((char *)sul - offsetof(pl_ws, goodbye_timer));
+    pl_ws *ws = (pl_ws *)(void *)((char *)t - offsetof(pl_ws, goodbye_timer));
+    (void)loop, (void)revents;
     ws->goodbye_over = true;
 }
 
@@ -29,22 +30,22 @@ static void going_away(pl_ws_fanout_member *m, void *ud)
 static void say_goodbye(pl_ws *ws)
 {
     pl_ws_fanout_each(ws->fanout, going_away, NULL);
-    lws_sul_cancel(&ws->sweep_timer);
+    ev_timer_stop(ws->loop, &ws->sweep_timer);
     ws->sweep_at = INT64_MIN; /* no more sweeps */
-    lws_sul_schedule(ws->ctx, 0, &ws->goodbye_timer, goodbye_timeout, LWS_US_PER_SEC);
+    ev_timer_set(&ws->goodbye_timer, 1., 0.);
+    ev_timer_start(ws->loop, &ws->goodbye_timer);
     while (ws->n_conns && !ws->goodbye_over)
-        if (lws_service(ws->ctx, 0) < 0)
-            break;
-    lws_sul_cancel(&ws->goodbye_timer);
+        ev_run(ws->loop, EVRUN_ONCE);
+    ev_timer_stop(ws->loop, &ws->goodbye_timer);
 }
 
 static void *service_main(void *arg)
 {
     pl_ws *ws = arg;
     pl_ws_calls_bind(ws->calls);
+    /* Until pl_ws_stop's wake-up breaks it (transport_ws.c). */
     while (!atomic_load(&ws->stopping))
-        if (lws_service(ws->ctx, 0) < 0)
-            break;
+        ev_run(ws->loop, 0);
     say_goodbye(ws);
     return NULL;
 }
@@ -55,6 +56,8 @@ static void free_ws(pl_ws *ws)
     free(ws->frame_buf);
     free(ws->handshaking);
     pl_ws_fanout_free(ws->fanout);
+    if (ws->loop)
+        ev_loop_destroy(ws->loop);
     free(ws);
 }
 
@@ -91,7 +94,9 @@ static int create_context(pl_ws *ws, const pl_ws_config *cfg)
     info.protocols = ws->protocols;
     info.retry_and_idle_policy = &ws->retry;
     info.user = ws;
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_LIBEV;
+    void *foreign[1] = {ws->loop};
+    info.foreign_loops = foreign;
     info.max_http_header_data = HEADERS_MAX;
     lws_set_log_level(LLL_ERR, lws_start_log);
     ws->ctx = lws_create_context(&info);
@@ -122,8 +127,10 @@ int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_backend *backend, pl_st
     ws->origin = cfg->origin;
     if (!(ws->handshaking = calloc(ws->handshaking_len, 1)) ||
         !(ws->frame_buf = malloc(LWS_PRE + FRAME_BUF_DEFAULT)) ||
-        pl_ws_fanout_new(&ws->fanout) != 0)
+        !(ws->loop = ev_loop_new(EVBACKEND_EPOLL)) || pl_ws_fanout_new(&ws->fanout) != 0)
         goto fail;
+    ev_init(&ws->sweep_timer, pl_ws_sweep);
+    ev_init(&ws->goodbye_timer, goodbye_timeout);
     if ((rc = create_context(ws, cfg)) != 0)
         goto fail;
     rc = -ENOMEM;

@@ -40,15 +40,15 @@ bool pl_ws_too_slow(pl_ws *ws, struct conn *c, uint64_t last_id)
  * server whose peers all use the default sweeps once per heartbeat. A
  * check pings a peer silent for its heartbeat and drops one silent for
  * 2 x heartbeat + 5 s. */
-static void sweep(lws_sorted_usec_list_t *sul);
-
 void pl_ws_sweep_plan(pl_ws *ws, int64_t at)
 {
     if (at >= ws->sweep_at)
         return;
     ws->sweep_at = at;
     int64_t wait = at - pl_clock_mono_us();
-    lws_sul_schedule(ws->ctx, 0, &ws->sweep_timer, sweep, wait > 0 ? wait : 0);
+    ev_timer_stop(ws->loop, &ws->sweep_timer);
+    ev_timer_set(&ws->sweep_timer, wait > 0 ? (double)wait / 1e6 : 0., 0.);
+    ev_timer_start(ws->loop, &ws->sweep_timer);
 }
 
 /* lws 4.1 hands the protocol callback no RECEIVE_PONG, so a peer that only
@@ -67,21 +67,25 @@ static bool answered(struct conn *c, int64_t now)
     return now - c->rx_wire_us < 2 * c->beat_us + 5000000;
 }
 
-static void check_idle(struct conn *c, int64_t now)
+/* Returns true when it cut the peer. */
+static bool check_idle(struct conn *c, int64_t now)
 {
     int64_t silent = now - c->last_rx_us;
     if (silent >= 2 * c->beat_us + 5000000 && !answered(c, now)) {
         c->self_closed = true;
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
+        return true;
     } else if (silent >= c->beat_us - 100000 && !c->ping_due) {
         c->ping_due = true;
         lws_callback_on_writable(c->wsi);
     }
+    return false;
 }
 
 typedef struct sweep_pass {
     pl_ws *ws;
     int64_t epoch_us, now, next;
+    bool killed; /* a peer was cut */
 } sweep_pass;
 
 static void sweep_one(pl_ws_fanout_member *m, void *ud)
@@ -90,21 +94,26 @@ static void sweep_one(pl_ws_fanout_member *m, void *ud)
     sweep_pass *p = ud;
     if (c->check_us <= p->now) {
         /* too_slow: a backstop for wake-ups that skipped the check */
-        if (!pl_ws_too_slow(p->ws, c, pl_room_last_id(c->room)))
-            check_idle(c, p->now);
+        if (pl_ws_too_slow(p->ws, c, pl_room_last_id(c->room)) || check_idle(c, p->now))
+            p->killed = true;
         c->check_us = pl_clock_next_tick(p->epoch_us, c->beat_us, p->now);
     }
     if (c->check_us < p->next)
         p->next = c->check_us;
 }
 
-static void sweep(lws_sorted_usec_list_t *sul)
+void pl_ws_sweep(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    pl_ws *ws = (pl_ws *)(void *)((char *)sul - offsetof(pl_ws, sweep_timer));
+    pl_ws *ws = (pl_ws *)(void *)((char *)t - offsetof(pl_ws, sweep_timer));
     sweep_pass p = {
         .ws = ws, .epoch_us = ws->epoch_us, .now = pl_clock_mono_us(), .next = INT64_MAX};
+    (void)loop, (void)revents;
     ws->sweep_at = INT64_MAX;
     pl_ws_fanout_each(ws->fanout, sweep_one, &p);
     if (p.next != INT64_MAX)
         pl_ws_sweep_plan(ws, p.next);
+    /* lws runs the kills (LWS_TO_KILL_ASYNC) it was asked for only after
+     * an event of its own: give it one. */
+    if (p.killed)
+        lws_cancel_service(ws->ctx);
 }
