@@ -20,7 +20,12 @@ struct pl_ws_context {
 static void context_free(pl_loop_part *p)
 {
     struct pl_ws_context *w = pl_list_entry(p, struct pl_ws_context, part);
+    /* lws ends a context on a foreign loop from the loop's callbacks: run
+     * it until lws says it is done (info.pcontext). One turn was not always
+     * enough under load: the vhost's TLS state (its CA store) leaked. */
     lws_context_destroy(w->lws);
+    for (int budget = 1000; w->lws && budget > 0; budget--)
+        ev_run(w->loop->ev, EVRUN_NOWAIT);
     w->loop->ws = NULL;
     free(w);
 }
@@ -41,6 +46,7 @@ struct lws_context *pl_ws_context_of(pl_loop *l, const struct lws_protocols *pro
     info.options = LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.client_ssl_ca_filepath = l->cacert;
     info.foreign_loops = foreign;
+    info.pcontext = &w->lws;
     info.user = l;
     /* Never NULL: with NULL, lws would read $http_proxy itself and go
      * through it even for hosts $no_proxy names. "" means direct. */

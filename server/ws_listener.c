@@ -50,6 +50,17 @@ static void *service_main(void *arg)
     return NULL;
 }
 
+/* lws finishes destroying a context on a foreign loop from that loop's
+ * callbacks (its idle watcher), so the loop runs until lws says it is done
+ * (info.pcontext); without it, a loop busy with other events left the
+ * vhost and its TLS state unfreed. */
+static void destroy_context(pl_ws *ws)
+{
+    lws_context_destroy(ws->ctx);
+    for (int budget = 1000; ws->ctx && budget > 0; budget--)
+        ev_run(ws->loop, EVRUN_NOWAIT);
+}
+
 static void free_ws(pl_ws *ws)
 {
     pl_ws_calls_free(ws->calls);
@@ -97,6 +108,7 @@ static int create_context(pl_ws *ws, const pl_ws_config *cfg)
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_LIBEV;
     void *foreign[1] = {ws->loop};
     info.foreign_loops = foreign;
+    info.pcontext = &ws->ctx;
     info.max_http_header_data = HEADERS_MAX;
     lws_set_log_level(LLL_ERR, lws_start_log);
     ws->ctx = lws_create_context(&info);
@@ -147,7 +159,7 @@ fail_thread:
     lws_cancel_service(ws->ctx);
     pthread_join(ws->thread, NULL);
 fail_ctx:
-    lws_context_destroy(ws->ctx);
+    destroy_context(ws);
 fail:
     free_ws(ws);
     return rc;
@@ -163,6 +175,6 @@ void pl_ws_stop(pl_ws *ws)
     lws_cancel_service(ws->ctx);
     pthread_join(ws->thread, NULL);
     /* Closes every connection (CLOSED callbacks run here) and the listener. */
-    lws_context_destroy(ws->ctx);
+    destroy_context(ws);
     free_ws(ws);
 }
