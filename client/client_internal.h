@@ -101,9 +101,12 @@ void pl_sub_fatal(pl_sub *s, const pl_client_err *err);
 int pl_sub_deliver_json(pl_sub *s, const char *json, size_t len);
 /* Same, for an already parsed object (a page element, a WS frame). */
 int pl_sub_deliver_obj(pl_sub *s, void *json_obj);
-/* A message read by pl_proto_lean_message (opts.lean): the same rule,
- * on_message gets its id and meta text. Returns 0 or -ECANCELED. */
-int pl_sub_deliver_lean(pl_sub *s, uint64_t id, const char *meta, size_t meta_len);
+/* opts.lean: `json` (an SSE event's data, or a WebSocket frame, which
+ * must also say "type":"message": `want_type`) read by scanning
+ * (pl_proto_lean_message); the same rule, and on_message gets its id and
+ * meta text. Returns false when the scan cannot read it: the caller then
+ * takes the full parse, which says what is wrong. */
+bool pl_sub_deliver_lean(pl_sub *s, const char *json, size_t len, bool want_type);
 /* A foreign server's message: `body` verbatim as the text, the id the
  * next of this subscription's count. Returns 0, or -ECANCELED once closed. */
 int pl_sub_deliver_raw(pl_sub *s, const char *body, size_t len);

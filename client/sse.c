@@ -25,14 +25,8 @@ static void on_event(void *ud, const pl_sse_parser_event *ev)
         pl_sub_deliver_raw(s, ev->data, ev->data_len);
         return;
     }
-    uint64_t id;
-    const char *meta;
-    size_t meta_len;
-    if (s->o.lean &&
-        pl_proto_lean_message(ev->data, ev->data_len, false, &id, &meta, &meta_len) == 0) {
-        pl_sub_deliver_lean(s, id, meta, meta_len);
+    if (s->o.lean && pl_sub_deliver_lean(s, ev->data, ev->data_len, false))
         return;
-    }
     if (pl_sub_deliver_json(s, ev->data, ev->data_len) == -EPROTO) {
         pl_client_err err;
         pl_proto_err(&err, -EPROTO, 0, "protocol", "bad SSE message: %.80s", ev->data);

@@ -68,11 +68,15 @@ int pl_sub_deliver_obj(pl_sub *s, void *obj)
     return s->closed ? -ECANCELED : 0;
 }
 
-int pl_sub_deliver_lean(pl_sub *s, uint64_t id, const char *meta, size_t meta_len)
+bool pl_sub_deliver_lean(pl_sub *s, const char *json, size_t len, bool want_type)
 {
-    int rc = step(s, id);
-    if (rc <= 0 || !s->o.cb.on_message)
-        return rc < 0 ? rc : 0;
+    uint64_t id;
+    const char *meta;
+    size_t meta_len;
+    if (pl_proto_lean_message(json, len, want_type, &id, &meta, &meta_len) != 0)
+        return false;
+    if (step(s, id) <= 0 || !s->o.cb.on_message)
+        return true;
     pl_client_msg m = {.id = id,
                        .room = s->room,
                        .user = "",
@@ -80,7 +84,7 @@ int pl_sub_deliver_lean(pl_sub *s, uint64_t id, const char *meta, size_t meta_le
                        .meta_raw = meta,
                        .meta_raw_len = meta_len};
     s->o.cb.on_message(s, &m, s->o.ud);
-    return s->closed ? -ECANCELED : 0;
+    return true;
 }
 
 int pl_sub_deliver_json(pl_sub *s, const char *json, size_t len)

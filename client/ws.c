@@ -122,19 +122,6 @@ static void on_raw_frame(pl_ws_conn *c, const char *p, size_t n)
         pl_sub_deliver_raw(c->sub, c->text.p, n);
 }
 
-/* opts.lean: a message frame read by scanning. Returns false for any
- * other frame, which then takes the full parse. */
-static bool on_lean_frame(pl_sub *s, const char *p, size_t n)
-{
-    uint64_t id;
-    const char *meta;
-    size_t meta_len;
-    if (pl_proto_lean_message(p, n, true, &id, &meta, &meta_len) != 0)
-        return false;
-    pl_sub_deliver_lean(s, id, meta, meta_len);
-    return true;
-}
-
 /* One whole text message `p` of `n` bytes, borrowed from lws or c->rx. */
 static void on_frame(pl_ws_conn *c, const char *p, size_t n)
 {
@@ -145,7 +132,7 @@ static void on_frame(pl_ws_conn *c, const char *p, size_t n)
         on_raw_frame(c, p, n);
         return;
     }
-    if (s->o.lean && on_lean_frame(s, p, n))
+    if (s->o.lean && pl_sub_deliver_lean(s, p, n, true))
         return;
     pl_ws_frame_parse(p, n, &f);
     bool awaited = c->q_len && c->q[c->q_head].sent; /* a publish waits for its answer */
