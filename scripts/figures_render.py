@@ -303,8 +303,8 @@ def lesson4_exercise(f):
 
 def lesson4_ping(f):
     w = f.wire
-    return ("(`: ping` plus two newlines is 8 bytes of text; on the wire, in HTTP/1.1\n"
-            "chunk framing, it is %d B: measure it below.)") % w["sse_ping"]
+    return ("(`: ping` plus two newlines is 8 bytes of text; on the wire, in pushlab's\n"
+            "close-delimited stream, it is %d B: measure it below.)") % w["sse_ping"]
 
 
 def lesson5_exercise(f):
@@ -394,8 +394,9 @@ def lesson5_lb_text(f):
 def wire_notes(f):
     w = f.wire
     return ("- The SSE `: ping` is 8 bytes of text (`: ping` and two newlines), and %d B\n"
-            "  on the wire: HTTP/1.1 chunk framing adds its length line (`8` CRLF) and a\n"
-            "  CRLF after it.\n"
+            "  on the wire: pushlab's stream is close-delimited (protocol 1.3), so no\n"
+            "  framing is added. A chunked stream (most servers, nchan too) adds 5 B\n"
+            "  to each write: its length line (`8` CRLF) and a CRLF after it.\n"
             "- The WebSocket `ping` and `pong` are the application's text frames, the\n"
             "  JSON ones what the demo page sends every 15 s. The server also sends its own\n"
             "  RFC 6455 ping control frame to a peer that has been silent for a heartbeat,\n"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures, from the client's side of the socket, the bytes one message costs
 # on each transport and what a quiet connection costs per heartbeat: TCP
-# payload (HTTP headers, chunk framing, WebSocket frame headers included;
+# payload (HTTP headers, any chunk framing, WebSocket frame headers included;
 # TCP/IP headers not), against a running pushlab-server. Reads only its own
 # sockets, so an open demo page or other attendees change nothing.
 #   scripts/wire-bytes.sh [--json]      needs $HTTP and $WS (the workshop setup exports them)
@@ -92,7 +92,9 @@ curl -s -o /dev/null -w "$resp" "$HTTP/api/rooms/$room/poll?since=2&timeout=1" >
 put long_poll_page "$(sum "$tmp/lp1")"
 put long_poll_empty "$(sum "$tmp/lp0")"
 
-# SSE: the raw stream, chunk framing included, for one heartbeat and a bit.
+# SSE: the raw stream, for one heartbeat and a bit. Since protocol 1.3 it is
+# close-delimited, its body the events themselves; a chunked one (1.2 and
+# before, or another server) counts each chunk with its framing.
 exec 4<>"/dev/tcp/$HOST/$HPORT"
 printf 'GET /api/rooms/%s/events?since=2&heartbeat=2 HTTP/1.1\r\nHost: %s:%s\r\n\r\n' "$room" "$HOST" "$HPORT" >&4
 timeout $((hb + 1)) cat <&4 >"$tmp/sse" &
@@ -107,19 +109,30 @@ head=${sse_raw%%$'\r\n\r\n'*}
 [ "$head" != "$sse_raw" ] || die "no SSE response head"
 put sse_head $((${#head} + 4))
 rest=${sse_raw:$((${#head} + 4))}
-while [ -n "$rest" ]; do # one HTTP/1.1 chunk: HEX CRLF data CRLF
-  hex=${rest%%$'\r\n'*}
-  [[ $hex =~ ^[0-9a-fA-F]+$ ]] || die "SSE chunk framing not understood"
-  len=$((16#$hex))
-  data=${rest:$((${#hex} + 2)):$len}
-  size=$((${#hex} + 2 + len + 2))
-  rest=${rest:$size}
-  case $data in
-  retry:*) put sse_retry "$size" ;;
-  id:*) put sse_event "$size" ;;
-  :\ ping*) [[ " ${names[*]} " == *" sse_ping "* ]] || put sse_ping "$size" ;;
+sse_piece() { # one write of the stream: its data, and its bytes on the wire
+  case $1 in
+  retry:*) put sse_retry "$2" ;;
+  id:*) put sse_event "$2" ;;
+  :\ ping*) [[ " ${names[*]} " == *" sse_ping "* ]] || put sse_ping "$2" ;;
   esac
-done
+}
+if [[ ${head,,} == *$'\r\ntransfer-encoding: chunked'* ]]; then
+  while [ -n "$rest" ]; do # one HTTP/1.1 chunk: HEX CRLF data CRLF
+    hex=${rest%%$'\r\n'*}
+    [[ $hex =~ ^[0-9a-fA-F]+$ ]] || die "SSE chunk framing not understood"
+    len=$((16#$hex))
+    data=${rest:$((${#hex} + 2)):$len}
+    size=$((${#hex} + 2 + len + 2))
+    rest=${rest:$size}
+    sse_piece "$data" "$size"
+  done
+else
+  while [[ $rest == *$'\n\n'* ]]; do # one block: lines up to a blank line
+    data=${rest%%$'\n\n'*}$'\n\n'
+    rest=${rest:${#data}}
+    sse_piece "$data" "${#data}"
+  done
+fi
 # The server's control ping to our silent WebSocket.
 put ws_server_ping "$(ws_frame)" # a control ping, sent to a peer silent for a heartbeat
 printf '\x8a\x80\x00\x00\x00\x00' >&3 # our pong: 2 B header + 4 B mask

@@ -308,6 +308,7 @@ static int start(pl_server *srv)
     srv->stats.started_mono_us = pl_clock_mono_us();
     pl_req_list_init(&srv->long_polls, pl_long_poll_handler.tick);
     pl_req_list_init(&srv->sse_streams, pl_sse_handler.tick);
+    pl_sse_ready_init(&srv->sse_ready);
     pl_conn_list_init(&srv->conns, srv->cfg.header_timeout_s);
     if (srv->cfg.max_lag == 0)
         srv->cfg.max_lag = srv->cfg.history;

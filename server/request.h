@@ -129,10 +129,17 @@ struct pl_req {
             bool open;           /* counted in sse.connections, on the stream list */
             bool started;
             bool head_counted;
+            bool ended;             /* its last bytes are out: the next read ends it */
             atomic_bool ping_due;   /* (ticker) */
             int64_t beat_period_us; /* this stream's heartbeat */
             int64_t beat_next_us;   /* its next ping (ticker, under the list lock) */
             atomic_bool dropped;    /* cut as a slow consumer (ticker) */
+            /* The direct path (sse_stream.c), used by the stream's owner. */
+            int fd;
+            bool direct;        /* it wrote to the socket itself at least once */
+            pl_req *ready_next; /* in srv->sse_ready (under its lock) */
+            char *pend;         /* unsent bytes of a direct write, for MHD */
+            size_t pend_len, pend_off;
         } sse;
     } u;
 };

@@ -15,6 +15,7 @@
 #include "stats.h"
 #include "store.h"
 #include "request.h"
+#include "sse_stream.h"
 #include "ticker.h"
 #include "transport_ws.h"
 
@@ -59,6 +60,7 @@ typedef struct pl_server {
     char default_origins[2][PL_ORIGIN_MAX]; /* what origin.allowed points to by default */
     atomic_bool stopping;
     pl_req_list long_polls, sse_streams; /* owned by their transport files */
+    pl_sse_ready sse_ready;              /* streams a publish woke (sse_stream.c) */
     pl_conn_list conns;                  /* every open HTTP connection (conn.c) */
 } pl_server;
 

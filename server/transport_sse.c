@@ -1,9 +1,12 @@
 /* Server-Sent Events: GET /api/rooms/{room}/events keeps one response open
- * and writes each message as an event. MHD pulls bytes through sse_read();
- * when the stream has caught up, the connection is suspended as a store
- * waiter and resumed by the next publish or heartbeat. ?heartbeat=S picks
- * the stream's own ping period within the server's bounds. Exports
- * pl_sse_handler; uses page.c's query, reply.c, request.c and the ticker. */
+ * and writes each message as an event. MHD sends the head and what is due
+ * then, pulling bytes through sse_read(); when the stream has caught up,
+ * the connection is suspended as a store waiter, and from then on the
+ * publisher (or the heartbeat) writes to the socket itself (sse_stream.c),
+ * handing the stream back to MHD only for what the socket would not take
+ * and for the end. ?heartbeat=S picks the stream's own ping period within
+ * the server's bounds. Exports pl_sse_handler; uses page.c's query,
+ * reply.c, request.c and the ticker. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -11,13 +14,11 @@
 #include "page.h"
 #include "reply.h"
 #include "server.h"
+#include "sse_stream.h"
 
 /* MHD allocates this per stream, so it stays small; a longer event is
  * simply written across several reads. */
 #define SSE_BLOCK 1024
-
-static const char preamble[] = "retry: 2000\n\n";
-static const char ping[] = ": ping\n\n";
 
 static bool sse_park(pl_waiter *w)
 {
@@ -28,99 +29,58 @@ static bool sse_park(pl_waiter *w)
     return true;
 }
 
-static void sse_wake(pl_waiter *w) { MHD_resume_connection(pl_req_of_waiter(w)->conn); }
-
-/* Bytes of chunked framing MHD adds around a chunk of n bytes. */
-static size_t chunk_overhead(size_t n)
+/* A publish unlinked the parked stream (room lock held): its publisher
+ * writes it once the store lets go (pl_sse_on_publish). At shutdown no
+ * publish follows, so MHD ends it. */
+static void sse_wake(pl_waiter *w)
 {
-    size_t digits = 1;
-    while (n >>= 4)
-        digits++;
-    return digits + 4;
+    pl_req *q = pl_req_of_waiter(w);
+    if (atomic_load(&q->srv->stopping))
+        MHD_resume_connection(q->conn);
+    else
+        pl_sse_ready_push(&q->srv->sse_ready, q);
 }
 
-/* Copies as much of the current message as fits; true when it is done. */
-static bool copy_current(pl_req *q, char *buf, size_t max, size_t *n)
+static ssize_t counted(pl_req *q, size_t n)
 {
-    pl_msg *m = q->u.sse.cur;
-    size_t left = m->sse_len - q->u.sse.cur_off, take = max - *n;
-    if (take > left)
-        take = left;
-    memcpy(buf + *n, m->sse + q->u.sse.cur_off, take);
-    *n += take;
-    q->u.sse.cur_off += take;
-    if (q->u.sse.cur_off < m->sse_len)
-        return false;
-    atomic_store(&q->u.sse.cursor, m->id);
-    pl_stats_delivered(q->ts, m->ts, pl_clock_real_us());
-    pl_msg_unref(m);
-    q->u.sse.cur = NULL;
-    q->u.sse.cur_off = 0;
-    pl_stat_add(&q->ts->messages_out, 1);
-    return true;
+    q->bytes_counted += n;
+    pl_stat_add(&q->ts->bytes_out, n);
+    return (ssize_t)n;
 }
 
-static size_t fill(pl_req *q, char *buf, size_t max)
+/* The last bytes of a stream the server ends. MHD 0.9.75 never frees a
+ * close-delimited response that ends in the read right after a resume
+ * (its idle handler marks it closed and leaves it: the fd stays open until
+ * the idle timeout), while one ending after a write is freed; so a comment
+ * goes first, and the end comes in the read after it. */
+static ssize_t end_stream(pl_req *q, char *buf, size_t max)
 {
-    size_t n = 0;
-    bool gap;
-    if (!q->u.sse.started && max >= sizeof preamble) {
-        memcpy(buf, preamble, sizeof preamble - 1);
-        n = sizeof preamble - 1;
-        q->u.sse.started = true;
-    }
-    if (atomic_exchange(&q->u.sse.ping_due, false) && max - n >= sizeof ping) {
-        memcpy(buf + n, ping, sizeof ping - 1);
-        n += sizeof ping - 1;
-    }
-    while (n < max) {
-        if (!q->u.sse.cur) {
-            if (!(q->u.sse.cur = pl_room_next(q->room, atomic_load(&q->u.sse.cursor), &gap)))
-                break;
-            if (gap)
-                pl_stat_add(&q->ts->gaps, 1);
-        }
-        if (!copy_current(q, buf, max, &n))
-            break;
-    }
-    return n;
-}
-
-/* Once the response head and the first chunk are on the wire, the kernel's
- * byte count replaces our estimate, so bytes_out includes the headers while
- * the stream is still open. */
-static void count_head(pl_req *q)
-{
-    uint64_t sent = pl_req_wire_out(q);
-    sent = sent > q->tcp_out_start ? sent - q->tcp_out_start : 0;
-    if (sent > q->bytes_counted) {
-        pl_stat_add(&q->ts->bytes_out, sent - q->bytes_counted);
-        q->bytes_counted = sent;
-    }
-    q->u.sse.head_counted = true;
+    static const char bye[] = ": end\n";
+    if (q->u.sse.ended || max < sizeof bye - 1)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    q->u.sse.ended = true;
+    memcpy(buf, bye, sizeof bye - 1);
+    return counted(q, sizeof bye - 1);
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     pl_req *q = cls;
     (void)pos;
-    if (q->u.sse.started && !q->u.sse.head_counted)
-        count_head(q);
+    if (q->u.sse.started)
+        pl_sse_count_head(q);
     for (;;) {
         if (atomic_load(&q->gone) || (atomic_load(&q->srv->stopping) && !q->u.sse.cur))
-            return MHD_CONTENT_READER_END_OF_STREAM;
+            return end_stream(q, buf, max);
         /* The room began again (a shared store lost it): end the stream as
          * a restarting server would; the client resumes and sees it. */
         if (!q->u.sse.cur && pl_room_generation(q->room) != q->u.sse.generation)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        size_t n = fill(q, buf, max);
-        if (n > 0) {
-            size_t wire = n + chunk_overhead(n);
-            q->bytes_counted += wire;
-            pl_stat_add(&q->ts->bytes_out, wire);
-            return (ssize_t)n;
-        }
+            return end_stream(q, buf, max);
+        size_t n = q->u.sse.pend ? pl_sse_pend_take(q, buf, max) : pl_sse_fill(q, buf, max);
+        if (n > 0)
+            return counted(q, n);
         /* Returning 0 without suspending makes MHD spin; park instead. */
+        q->waiter.park = sse_park;
         if (pl_room_wait(q->room, atomic_load(&q->u.sse.cursor), &q->waiter))
             return 0;
     }
@@ -198,8 +158,11 @@ static enum MHD_Result sse_opened(pl_req *q)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    q->waiter.park = sse_park;
+    /* Close-delimited, not chunked: bytes the publisher writes itself need
+     * no framing that MHD would have to continue (protocol 1.3). */
+    MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
     q->waiter.wake = sse_wake;
+    q->u.sse.fd = pl_req_fd(q);
     q->u.sse.open = true;
     atomic_fetch_add(&q->ts->connections, 1);
     pl_req_list_add(&srv->sse_streams, q);
@@ -216,6 +179,7 @@ static void sse_done(pl_req *q)
     pl_req_list_remove(&q->srv->sse_streams, q);
     pl_waiter_cancel(q->room, &q->waiter);
     pl_msg_unref(q->u.sse.cur);
+    pl_sse_pend_free(q);
     atomic_fetch_sub(&q->ts->connections, 1);
 }
 
@@ -227,7 +191,8 @@ static int64_t beat(pl_req *q, int64_t now_us)
         q->u.sse.beat_next_us = beat_next(q->srv, q->u.sse.beat_period_us, now_us);
         atomic_store(&q->u.sse.ping_due, true);
         /* Only a parked stream needs a push; a busy one sends it soon. */
-        pl_req_resume(q);
+        if (pl_waiter_cancel(q->room, &q->waiter))
+            pl_sse_direct_write(q);
     }
     return q->u.sse.beat_next_us;
 }
@@ -260,6 +225,7 @@ void pl_sse_on_publish(void *ud, pl_room *room, const pl_msg *m)
 {
     pl_server *srv = ud;
     (void)room, (void)m;
+    pl_sse_ready_drain(&srv->sse_ready);
     pl_ticker_note(srv->lag_tick, pl_clock_mono_us() + PL_SSE_LAG_PERIOD_US);
 }
 

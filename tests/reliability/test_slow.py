@@ -158,7 +158,12 @@ class Reader:
             pass  # the next ping gets its answer
 
     def dechunk(self):
-        """Moves whole chunks of the chunked body from buf to text."""
+        """Moves the body from buf to text: whole chunks of a chunked one
+        (protocol 1.2), all of a close-delimited one (1.3)."""
+        if not self.chunked:
+            self.text += self.buf
+            del self.buf[:]
+            return
         pos = 0
         while True:
             i = self.buf.find(b"\r\n", pos)
@@ -178,6 +183,7 @@ class Reader:
             if i < 0:
                 return
             self.head = True
+            self.chunked = b"transfer-encoding: chunked" in self.buf[:i].lower()
             del self.buf[:i + 4]
         if self.kind == "sse":
             self.dechunk()

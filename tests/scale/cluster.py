@@ -245,9 +245,11 @@ class EventSource(Subscriber):
             raise ValueError(head[:40])
         self.heads.append(head.decode("latin-1"))
         self.nodes_used.add(port)
+        # Close-delimited since protocol 1.3; chunked before, as any client reads both.
+        chunked = b"transfer-encoding: chunked" in head.lower()
         text = b""
         while not self.stopping:
-            payload, buf, ended = dechunk(buf)
+            payload, buf, ended = dechunk(buf) if chunked else (buf, b"", False)
             text += payload
             while b"\n\n" in text:
                 event, text = text.split(b"\n\n", 1)
