@@ -6,12 +6,13 @@
 # so a busy machine weighs on both alike. Prints one line per run, then the
 # median of each and their ratio. Needs wrk, nginx and libnginx-mod-nchan.
 #   scripts/short-poll-rps.sh [-c CONNECTIONS] [-d SECONDS] [-r ROUNDS] [-b BUILD_DIR]
+#                             [-s "SERVER FLAGS"]   e.g. -s "--http-threads 2"
 set -euo pipefail
-conns=50 secs=5 rounds=3 build=build
-while getopts c:d:r:b: o; do
+conns=50 secs=5 rounds=3 build=build flags=
+while getopts c:d:r:b:s: o; do
   case $o in
-  c) conns=$OPTARG ;; d) secs=$OPTARG ;; r) rounds=$OPTARG ;; b) build=$OPTARG ;;
-  *) echo "usage: $0 [-c CONNECTIONS] [-d SECONDS] [-r ROUNDS] [-b BUILD_DIR]" >&2; exit 2 ;;
+  c) conns=$OPTARG ;; d) secs=$OPTARG ;; r) rounds=$OPTARG ;; b) build=$OPTARG ;; s) flags=$OPTARG ;;
+  *) echo "usage: $0 [-c CONNECTIONS] [-d SECONDS] [-r ROUNDS] [-b BUILD_DIR] [-s \"SERVER FLAGS\"]" >&2; exit 2 ;;
   esac
 done
 cd "$(dirname "$0")/.."
@@ -26,7 +27,8 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-"$server" --http-port 0 --ws-port 0 >"$dir/pushlab.out" 2>"$dir/pushlab.err" &
+# shellcheck disable=SC2086 # the flags are words
+"$server" --http-port 0 --ws-port 0 $flags >"$dir/pushlab.out" 2>"$dir/pushlab.err" &
 pids+=($!)
 for _ in $(seq 50); do grep -q listening "$dir/pushlab.out" && break; sleep 0.1; done
 read -r _ _ http _ <"$dir/pushlab.out" || die "pushlab-server did not start: $(cat "$dir/pushlab.err")"

@@ -309,6 +309,7 @@ static int start(pl_server *srv)
     pl_req_list_init(&srv->long_polls, pl_long_poll_handler.tick);
     pl_req_list_init(&srv->sse_streams, pl_sse_handler.tick);
     pl_sse_ready_init(&srv->sse_ready);
+    srv->page_cache = pl_page_cache_new(); /* NULL: every page is built */
     pl_conn_list_init(&srv->conns, srv->cfg.header_timeout_s);
     if (srv->cfg.max_lag == 0)
         srv->cfg.max_lag = srv->cfg.history;
@@ -390,6 +391,7 @@ int main(int argc, char **argv)
     pl_info("websocket stopped");
     pl_hangup_stop(srv.hangup);
     pl_backend_free(srv.backend);
+    pl_page_cache_free(srv.page_cache); /* MHD, whose answers used it, has stopped */
     pl_store_free(srv.store);
     return rc;
 }

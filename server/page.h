@@ -12,14 +12,6 @@
 
 typedef struct pl_req pl_req;
 
-/* Builds the page JSON of room `name` after `since` (at most `limit`
- * messages) and returns it malloc'ed, or NULL on allocation failure.
- * `room` may be NULL (a room nobody used yet: an empty page). Each message
- * in it counts as delivered in `ts`, and a page that skips trimmed ids as
- * a gap served. */
-char *pl_page_build(pl_room *room, const char *name, uint64_t since, size_t limit,
-                    pl_transport_stats *ts, size_t *len, size_t *count);
-
 /* Reads the optional query integer `key` into *out, leaving it unchanged
  * when absent. Returns 0, or -EINVAL with a 400 in `err`. */
 int pl_page_query_uint(pl_req *q, const char *key, uint64_t *out, pl_err *err);
@@ -28,9 +20,12 @@ int pl_page_query_uint(pl_req *q, const char *key, uint64_t *out, pl_err *err);
  * clamped to PL_LIMIT_MAX). Returns 0, or -EINVAL with a 400 in `err`. */
 int pl_page_query(pl_req *q, uint64_t *since, size_t *limit, pl_err *err);
 
-/* Builds the page of `room` after `since` for q->room_name, counts its
- * messages in q->ts and queues it as the 200 answer (a 503 when out of
- * memory). */
+/* Queues the page of `room` after `since` (at most `limit` messages) for
+ * q->room_name as the 200 answer (a 503 when out of memory), built, or
+ * from the page cache when the room has not changed since it was last
+ * built. `room` may be NULL (a room nobody used yet: an empty page). Each
+ * message in it counts as delivered in q->ts, and a page that skips
+ * trimmed ids as a gap served. */
 enum MHD_Result pl_page_answer(pl_req *q, pl_room *room, uint64_t since, size_t limit);
 
 #endif

@@ -15,7 +15,7 @@ enum MHD_Result pl_reply_queue(pl_req *q, int status, struct MHD_Response *r)
     return ret;
 }
 
-static struct MHD_Response *json_response(char *body, size_t len)
+struct MHD_Response *pl_reply_json_response(char *body, size_t len)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
@@ -40,7 +40,7 @@ enum MHD_Result pl_reply_json(pl_req *q, int status, char *body, size_t len)
         return MHD_NO;
     if (status >= 400)
         count_error(q, status);
-    return pl_reply_queue(q, status, json_response(body, len));
+    return pl_reply_queue(q, status, pl_reply_json_response(body, len));
 }
 
 enum MHD_Result pl_reply_error(pl_req *q, const pl_err *err)
@@ -66,7 +66,7 @@ enum MHD_Result pl_reply_not_allowed(pl_req *q, const char *allow)
     if (!body)
         return MHD_NO;
     pl_stats_count_status_at(&q->srv->stats, q->err_ep, 405);
-    struct MHD_Response *r = json_response(body, len);
+    struct MHD_Response *r = pl_reply_json_response(body, len);
     if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     return pl_reply_queue(q, 405, r);

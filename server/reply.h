@@ -14,6 +14,10 @@ typedef struct pl_req pl_req;
  * allocation) is MHD_NO, which closes the connection. */
 enum MHD_Result pl_reply_queue(pl_req *q, int status, struct MHD_Response *r);
 
+/* A JSON answer's response (Content-Type, Cache-Control: no-store) taking
+ * `body` (malloc'ed; freed with the response, or now on failure). NULL
+ * without memory. */
+struct MHD_Response *pl_reply_json_response(char *body, size_t len);
 /* Queues `body` (malloc'ed, ownership taken; NULL: MHD_NO) as JSON with
  * `status`. A status >= 400 is counted. */
 enum MHD_Result pl_reply_json(pl_req *q, int status, char *body, size_t len);

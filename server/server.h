@@ -15,6 +15,7 @@
 #include "stats.h"
 #include "store.h"
 #include "request.h"
+#include "page_cache.h"
 #include "sse_stream.h"
 #include "ticker.h"
 #include "transport_ws.h"
@@ -61,6 +62,7 @@ typedef struct pl_server {
     atomic_bool stopping;
     pl_req_list long_polls, sse_streams; /* owned by their transport files */
     pl_sse_ready sse_ready;              /* streams a publish woke (sse_stream.c) */
+    pl_page_cache *page_cache;           /* the polls' last pages (page_cache.c) */
     pl_conn_list conns;                  /* every open HTTP connection (conn.c) */
 } pl_server;
 
