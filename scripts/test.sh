@@ -15,6 +15,10 @@ if [ -f tests/web/package-lock.json ]; then
   (cd tests/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
     echo "pushlab: npm ci in tests/web failed; the browser tests will fail" >&2
 fi
+if [ -f bench/node/package-lock.json ]; then
+  (cd bench/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "pushlab: npm ci in bench/node failed; the node_client test will skip" >&2
+fi
 logs=()
 run() { # run NAME BUILD_DIR MESON_SETUP_ARGS... -- MESON_TEST_ARGS...
   local name=$1 dir=$2; shift 2

@@ -1,0 +1,169 @@
+// One measured run: one target, one transport. Starts the server, opens the
+// subscribers, publishes a warmup and then the measured messages, counts
+// what arrives and reads the server's CPU around the measured window.
+import { cpuOf, startNchan, startPushlab } from './servers.mjs';
+import { longPollAgent, openSubscriber, publisher } from './subscribers.mjs';
+
+const OPEN_WINDOW = 200; // subscribers on their way at once
+const OPEN_MS = 30000;
+const QUIET_MS = 3000; // drain: stop when nothing arrived for this long
+const DRAIN_MS = 15000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const nowUs = () => Math.round(performance.now() * 1000);
+
+// A message text of exactly `size` bytes: "SEQ SENT_US " and padding.
+export function messageText(seq, size) {
+  const head = `${seq} ${nowUs()} `;
+  return head + 'x'.repeat(Math.max(0, size - head.length));
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+// What the subscribers received: per subscriber the last seq, and for the
+// measured seqs [first, last] the deliveries and their latencies.
+function tally(subscribers, capacity) {
+  return {
+    last: new Float64Array(subscribers),
+    first: Infinity,
+    lastSeq: Infinity,
+    delivered: 0,
+    dup: 0,
+    gaps: 0,
+    bad: 0,
+    latencyUs: new Float64Array(capacity),
+    receive(i, text) {
+      const recv = nowUs();
+      const sp = text.indexOf(' ');
+      const seq = Number(text.slice(0, sp));
+      const sent = Number(text.slice(sp + 1, text.indexOf(' ', sp + 1)));
+      if (sp < 1 || !Number.isInteger(seq) || !Number.isFinite(sent)) {
+        this.bad++;
+        return;
+      }
+      if (seq <= this.last[i]) {
+        if (seq >= this.first) this.dup++;
+        return;
+      }
+      if (seq > this.last[i] + 1 && seq > this.first) this.gaps++;
+      this.last[i] = seq;
+      if (seq >= this.first && seq <= this.lastSeq && this.delivered < this.latencyUs.length)
+        this.latencyUs[this.delivered++] = recv - sent;
+    },
+  };
+}
+
+async function openAll(o, target, transport, server, room, t, progress) {
+  const subs = [];
+  const shared = { agent: transport === 'long-poll' ? longPollAgent() : null };
+  let opened = 0, failed = 0;
+  const errors = [];
+  const deadline = Date.now() + OPEN_MS;
+  for (let next = 0; next < o.subscribers;) {
+    const batch = [];
+    for (; next < o.subscribers && batch.length < OPEN_WINDOW; next++) {
+      const i = next;
+      const sub = openSubscriber(transport, target, server, room, (text) => t.receive(i, text), shared);
+      subs.push(sub);
+      batch.push(Promise.race([sub.opened, sleep(Math.max(0, deadline - Date.now()))
+        .then(() => { throw new Error('not open in 30 s'); })])
+        .then(() => { opened++; }, (e) => { failed++; if (errors.length < 3) errors.push(e.message); }));
+    }
+    await Promise.all(batch);
+    progress(`opening ${opened}/${o.subscribers}`);
+  }
+  return { subs, shared, opened, failed, errors };
+}
+
+// Publishes seqs [from, from + count) at o.rate per second; resolves when
+// every publish has been answered, with how many the server took.
+async function publishPaced(pub, room, o, from, count, progress, t) {
+  const start = performance.now();
+  const answers = [];
+  let ok = 0;
+  for (let k = 0; k < count; k++) {
+    const due = start + (k * 1000) / o.rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    answers.push(pub.publish(room, messageText(from + k, o.size)).then((s) => { if (s >= 200 && s < 300) ok++; }));
+    if (k % o.rate === 0) progress(`publishing ${k}/${count}, delivered ${t.delivered}`);
+  }
+  await Promise.all(answers);
+  return ok;
+}
+
+async function drain(t, expected, progress) {
+  const start = Date.now();
+  let seen = t.delivered, quietSince = Date.now();
+  while (t.delivered < expected && Date.now() - start < DRAIN_MS && Date.now() - quietSince < QUIET_MS) {
+    await sleep(20);
+    if (t.delivered !== seen) {
+      seen = t.delivered;
+      quietSince = Date.now();
+      progress(`draining ${t.delivered}/${expected}`);
+    }
+  }
+}
+
+function startServer(o, target) {
+  const connections = o.subscribers + 256;
+  return target === 'pushlab'
+    ? startPushlab(o.serverBin, connections)
+    : startNchan(o.nchanConf, o.nginxWorkers, connections);
+}
+
+// Runs one target x transport; the result holds every figure of the run.
+export async function runOne(o, target, transport, progress) {
+  const room = `sbs${process.pid}${Date.now() % 100000}`;
+  const measured = o.duration * o.rate, warm = o.warmup * o.rate;
+  const t = tally(o.subscribers, measured * o.subscribers);
+  const server = await startServer(o, target);
+  let open = null, pub = null;
+  try {
+    open = await openAll(o, target, transport, server, room, t, progress);
+    if (transport === 'long-poll') await sleep(300); // the last GETs reach the server
+    pub = publisher(target, server);
+    const warmOk = await publishPaced(pub, room, o, 1, warm, (m) => progress(`warmup: ${m}`), t);
+    await sleep(200);
+    t.first = warm + 1;
+    t.lastSeq = warm + measured;
+    const requestsNow = () => open.subs.reduce((sum, x) => sum + x.requests, 0);
+    const req0 = requestsNow();
+    const bytesNow = () => open.subs.reduce((sum, x) => sum + (x.bytesIn ? x.bytesIn() : 0), 0);
+    const bytes0 = bytesNow();
+    const cpu0 = cpuOf(server.pid), client0 = process.cpuUsage(), w0 = performance.now();
+    const published = await publishPaced(pub, room, o, warm + 1, measured, progress, t);
+    const expected = published * o.subscribers;
+    await drain(t, expected, progress);
+    const cpu1 = cpuOf(server.pid), client = process.cpuUsage(client0), windowS = (performance.now() - w0) / 1000;
+    const lat = t.latencyUs.subarray(0, t.delivered).sort();
+    const srvMs = (cpu1.seconds - cpu0.seconds) * 1000;
+    const clientMs = (client.user + client.system) / 1000;
+    const requests = requestsNow() - req0, bytesIn = bytesNow() - bytes0;
+    const subErrors = open.subs.reduce((s, x) => s + x.errors, 0);
+    return {
+      target, transport, subscribers: o.subscribers, opened: open.opened, open_failed: open.failed,
+      open_errors: open.errors, warmup_published: warmOk, published, expected, delivered: t.delivered,
+      lost: expected - t.delivered, dup: t.dup, gaps: t.gaps, subscriber_errors: subErrors, malformed: t.bad,
+      latency_p50_ms: lat.length ? percentile(lat, 50) / 1000 : null,
+      latency_p99_ms: lat.length ? percentile(lat, 99) / 1000 : null,
+      latency_max_ms: lat.length ? lat[lat.length - 1] / 1000 : null,
+      window_s: windowS, server_cpu_ms: srvMs, server_processes: cpu1.processes,
+      server_ms_per_1k: t.delivered ? (srvMs * 1000) / t.delivered : null,
+      client_cpu_ms: clientMs, client_cpu_share: clientMs / 1000 / windowS,
+      requests_per_delivery: transport === 'long-poll' && t.delivered ? requests / t.delivered : null,
+      ws_bytes_in_per_delivery: transport === 'ws' && t.delivered ? bytesIn / t.delivered : null,
+      ws_extensions: transport === 'ws' ? [...new Set(open.subs.map((s) => s.extensions))] : null,
+    };
+  } finally {
+    if (open) {
+      for (const s of open.subs) s.close();
+      if (open.shared.agent) open.shared.agent.destroy();
+    }
+    if (pub) pub.close();
+    await server.stop();
+  }
+}
