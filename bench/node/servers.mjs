@@ -75,7 +75,7 @@ function treeOf(pid, table) {
 }
 
 let clkTck = 0;
-function ticksPerSecond() {
+export function ticksPerSecond() {
   if (!clkTck) {
     try {
       clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

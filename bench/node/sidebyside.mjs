@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nchanAvailable } from './servers.mjs';
+import { nchanAvailable, ticksPerSecond } from './servers.mjs';
 import { runOne } from './run.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,6 +30,8 @@ server's CPU per 1,000 deliveries, loss, latency and the pushlab/nchan ratio.
   --duration S          measured seconds (default 10)
   --warmup S            seconds published first, not counted (default 2)
   --nginx-workers N     nginx worker_processes (default 1)
+  --rounds N            repeat the whole alternation N times; the ratio is of
+                        the medians (default 1)
   --server-bin PATH     pushlab-server (default build/server/pushlab-server)
   --nchan-conf FILE     the nchan server block (default bench/targets/nchan.conf)
   --json FILE           write every figure as JSON
@@ -68,6 +70,7 @@ function options() {
         subscribers: { type: 'string' }, rate: { type: 'string', default: '50' },
         size: { type: 'string', default: '128' }, duration: { type: 'string', default: '10' },
         warmup: { type: 'string', default: '2' }, 'nginx-workers': { type: 'string', default: '1' },
+        rounds: { type: 'string', default: '1' },
         'server-bin': { type: 'string', default: path.join(root, 'build/server/pushlab-server') },
         'nchan-conf': { type: 'string', default: path.join(root, 'bench/targets/nchan.conf') },
         json: { type: 'string' }, help: { type: 'boolean', default: false },
@@ -89,6 +92,7 @@ function options() {
     duration: integer('duration', v.duration, 1, 600),
     warmup: integer('warmup', v.warmup, 0, 60),
     nginxWorkers: integer('nginx-workers', v['nginx-workers'], 1, 64),
+    rounds: integer('rounds', v.rounds, 1, 100),
     serverBin: path.resolve(v['server-bin']), nchanConf: path.resolve(v['nchan-conf']), json: v.json,
   };
 }
@@ -111,33 +115,44 @@ function progressLine(label) {
 const fmt = (x, digits = 2) => (x === null || x === undefined ? '-' : x.toFixed(digits));
 
 function table(results, ratios) {
-  const cols = ['target', 'transport', 'subs', 'published', 'expected', 'delivered', 'lost', 'dup',
+  const cols = ['round', 'target', 'transport', 'subs', 'published', 'expected', 'delivered', 'lost', 'dup',
     'p50_ms', 'p99_ms', 'srv_cpu_ms', 'srv_ms/k', 'req/deliv', 'client_cpu'];
-  const rows = results.map((r) => [r.target, r.transport, r.subscribers, r.published, r.expected,
+  const rows = results.map((r) => [r.round, r.target, r.transport, r.subscribers, r.published, r.expected,
     r.delivered, r.lost, r.dup, fmt(r.latency_p50_ms), fmt(r.latency_p99_ms), fmt(r.server_cpu_ms, 0),
     fmt(r.server_ms_per_1k), fmt(r.requests_per_delivery, 3), `${fmt(r.client_cpu_share * 100, 0)}%`]);
   const width = cols.map((c, i) => Math.max(c.length, ...rows.map((row) => String(row[i]).length)));
   const line = (row) => row.map((x, i) => String(x).padStart(width[i])).join('  ');
   const out = [line(cols), ...rows.map(line)];
+  const notes = new Set();
   for (const r of results) {
-    if (r.ws_extensions) out.push(`${r.target} ws: negotiated extensions: ${r.ws_extensions.map((e) => e || '(none)').join(', ')}; ${fmt(r.ws_bytes_in_per_delivery, 1)} B read per delivery`);
-    if (r.open_failed) out.push(`${r.target} ${r.transport}: ${r.open_failed} subscribers did not open (${r.open_errors.join('; ')})`);
-    if (r.client_cpu_share > 0.9) out.push(`${r.target} ${r.transport}: the client used ${fmt(r.client_cpu_share * 100, 0)}% of a core: its own queueing is in the latency`);
+    if (r.ws_extensions) notes.add(`${r.target} ws: negotiated extensions: ${r.ws_extensions.map((e) => e || '(none)').join(', ')}; ${fmt(r.ws_bytes_in_per_delivery, 1)} B read per delivery`);
+    if (r.open_failed) notes.add(`${r.target} ${r.transport}: ${r.open_failed} subscribers did not open (${r.open_errors.join('; ')})`);
+    if (r.client_cpu_share > 0.8) notes.add(`${r.target} ${r.transport} round ${r.round}: the client used ${fmt(r.client_cpu_share * 100, 0)}% of a core: near saturation, its own queueing is in the latency`);
   }
+  out.push(...notes);
   for (const [transport, ratio] of Object.entries(ratios))
-    out.push(`${transport}: server CPU per 1,000 deliveries pushlab/nchan = ${fmt(ratio.ratio)} (${fmt(ratio.pushlab)} vs ${fmt(ratio.nchan)} ms)`);
-  out.push('srv_ms/k: server CPU (utime+stime of its processes, /proc) ms per 1,000 deliveries in the measured window;');
+    out.push(`${transport}: server CPU per 1,000 deliveries pushlab/nchan = ${fmt(ratio.ratio)} (${fmt(ratio.pushlab)} vs ${fmt(ratio.nchan)} ms${ratio.rounds > 1 ? `, medians of ${ratio.rounds} rounds` : ''})`);
+  out.push(`srv_ms/k: server CPU (utime+stime of its processes, /proc, in ${1000 / ticksPerSecond()} ms ticks) ms per 1,000 deliveries in the measured window;`);
   out.push('client_cpu: this Node client\'s CPU over the window, as a share of one core; latency: receive minus send time.');
   return `${out.join('\n')}\n`;
 }
 
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// Per transport, the median server CPU per 1,000 deliveries of each target
+// over the rounds, and their ratio.
 function ratiosOf(results) {
   const ratios = {};
+  const of = (target, transport) => results
+    .filter((r) => r.target === target && r.transport === transport && r.server_ms_per_1k !== null)
+    .map((r) => r.server_ms_per_1k);
   for (const transport of TRANSPORTS) {
-    const p = results.find((r) => r.target === 'pushlab' && r.transport === transport);
-    const n = results.find((r) => r.target === 'nchan' && r.transport === transport);
-    if (p && n && p.server_ms_per_1k !== null && n.server_ms_per_1k)
-      ratios[transport] = { pushlab: p.server_ms_per_1k, nchan: n.server_ms_per_1k, ratio: p.server_ms_per_1k / n.server_ms_per_1k };
+    const p = of('pushlab', transport), n = of('nchan', transport);
+    if (p.length && n.length && median(n))
+      ratios[transport] = { pushlab: median(p), nchan: median(n), ratio: median(p) / median(n), rounds: Math.min(p.length, n.length) };
   }
   return ratios;
 }
@@ -153,15 +168,18 @@ async function main() {
   const results = [];
   let failed = false;
   // Transport outer, target inner: the two runs of a ratio are next to each other in time.
-  for (const transport of o.transports) {
-    for (const target of o.targets) {
-      const run = { ...o, subscribers: o.subscribersGiven ?? DEFAULT_SUBS[transport] };
-      try {
-        results.push(await runOne(run, target, transport, progressLine(`${target} ${transport}`)));
-      } catch (e) {
-        failed = true;
-        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-        process.stderr.write(`sidebyside: ${target} ${transport}: ${e.message}\n`);
+  for (let round = 1; round <= o.rounds; round++) {
+    for (const transport of o.transports) {
+      for (const target of o.targets) {
+        const run = { ...o, subscribers: o.subscribersGiven ?? DEFAULT_SUBS[transport] };
+        try {
+          const label = `${o.rounds > 1 ? `round ${round}: ` : ''}${target} ${transport}`;
+          results.push({ round, ...(await runOne(run, target, transport, progressLine(label))) });
+        } catch (e) {
+          failed = true;
+          if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+          process.stderr.write(`sidebyside: ${target} ${transport}: ${e.message}\n`);
+        }
       }
     }
   }
@@ -171,7 +189,7 @@ async function main() {
   if (o.json) {
     const doc = {
       tool: 'bench/node/sidebyside.mjs', node: process.version, date: new Date().toISOString(),
-      options: { rate: o.rate, size: o.size, duration: o.duration, warmup: o.warmup, nginx_workers: o.nginxWorkers,
+      options: { rounds: o.rounds, rate: o.rate, size: o.size, duration: o.duration, warmup: o.warmup, nginx_workers: o.nginxWorkers,
         server_bin: o.serverBin, targets: o.targets, transports: o.transports },
       runs: results, ratios,
     };
