@@ -28,6 +28,8 @@ function percentile(sorted, p) {
 function tally(subscribers, capacity) {
   return {
     last: new Float64Array(subscribers),
+    count: new Uint32Array(subscribers), // measured deliveries per subscriber
+    dups: new Uint32Array(subscribers),
     first: Infinity,
     lastSeq: Infinity,
     delivered: 0,
@@ -45,13 +47,15 @@ function tally(subscribers, capacity) {
         return;
       }
       if (seq <= this.last[i]) {
-        if (seq >= this.first) this.dup++;
+        if (seq >= this.first) this.dup++, this.dups[i]++;
         return;
       }
       if (seq > this.last[i] + 1 && seq > this.first) this.gaps++;
       this.last[i] = seq;
-      if (seq >= this.first && seq <= this.lastSeq && this.delivered < this.latencyUs.length)
+      if (seq >= this.first && seq <= this.lastSeq && this.delivered < this.latencyUs.length) {
         this.latencyUs[this.delivered++] = recv - sent;
+        this.count[i]++;
+      }
     },
   };
 }
@@ -108,6 +112,17 @@ async function drain(t, expected, progress) {
   }
 }
 
+// pushlab's own counters after the window (/api/stats): its cuts and errors.
+async function serverStats(server) {
+  try {
+    const res = await fetch(`${server.http}/api/stats`);
+    const all = await res.json();
+    return { transports: all.transports, errors: all.errors };
+  } catch (e) {
+    return { error: e.message };
+  }
+}
+
 function startServer(o, target) {
   const connections = o.subscribers + 256;
   return target === 'pushlab'
@@ -139,6 +154,12 @@ export async function runOne(o, target, transport, progress) {
     const expected = published * o.subscribers;
     await drain(t, expected, progress);
     const cpu1 = cpuOf(server.pid), client = process.cpuUsage(client0), windowS = (performance.now() - w0) / 1000;
+    const stats = target === 'pushlab' ? await serverStats(server) : null;
+    const anomalies = [];
+    for (let i = 0; i < o.subscribers && anomalies.length < 50; i++) {
+      if (t.count[i] !== published || t.dups[i])
+        anomalies.push({ subscriber: i, delivered: t.count[i], dup: t.dups[i], errors: open.subs[i].errors, closed: open.subs[i].closed ?? null });
+    }
     const lat = t.latencyUs.subarray(0, t.delivered).sort();
     const srvMs = (cpu1.seconds - cpu0.seconds) * 1000;
     const clientMs = (client.user + client.system) / 1000;
@@ -147,7 +168,8 @@ export async function runOne(o, target, transport, progress) {
     return {
       target, transport, subscribers: o.subscribers, opened: open.opened, open_failed: open.failed,
       open_errors: open.errors, warmup_published: warmOk, published, expected, delivered: t.delivered,
-      lost: expected - t.delivered, dup: t.dup, gaps: t.gaps, subscriber_errors: subErrors, malformed: t.bad,
+      lost: expected - t.delivered, dup: t.dup, gaps: t.gaps, subscriber_errors: subErrors, malformed: t.bad, anomalies,
+      server_stats: stats,
       latency_p50_ms: lat.length ? percentile(lat, 50) / 1000 : null,
       latency_p99_ms: lat.length ? percentile(lat, 99) / 1000 : null,
       latency_max_ms: lat.length ? lat[lat.length - 1] / 1000 : null,

@@ -126,6 +126,7 @@ function table(results, ratios) {
   const notes = new Set();
   for (const r of results) {
     if (r.ws_extensions) notes.add(`${r.target} ws: negotiated extensions: ${r.ws_extensions.map((e) => e || '(none)').join(', ')}; ${fmt(r.ws_bytes_in_per_delivery, 1)} B read per delivery`);
+    if (r.anomalies.length) notes.add(`${r.target} ${r.transport} round ${r.round}: ${r.anomalies.length} subscribers off by count or with duplicates (the first: ${JSON.stringify(r.anomalies[0])}; all in --json)`);
     if (r.open_failed) notes.add(`${r.target} ${r.transport}: ${r.open_failed} subscribers did not open (${r.open_errors.join('; ')})`);
     if (r.client_cpu_share > 0.8) notes.add(`${r.target} ${r.transport} round ${r.round}: the client used ${fmt(r.client_cpu_share * 100, 0)}% of a core: near saturation, its own queueing is in the latency`);
   }

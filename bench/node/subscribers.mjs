@@ -44,6 +44,7 @@ function openWs(target, server, room, onText) {
     ws.once('error', reject);
   });
   ws.on('error', () => { sub.errors++; });
+  ws.on('close', (code, reason) => { sub.closed = { code, reason: reason.toString(), at_ms: performance.now() }; });
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
     const text = dialects[target].wsText(data.toString());
