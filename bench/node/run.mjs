@@ -23,20 +23,22 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-// What the subscribers received: per subscriber the last seq, and for the
-// measured seqs [first, last] the deliveries and their latencies.
-function tally(subscribers, capacity) {
+// What the subscribers received: per subscriber the highest seq so far (a
+// lower one after it arrived out of publish order: HTTP publishes on
+// several connections may be stored in another order), and for the
+// measured seqs [first, last] which arrived, once, with their latencies.
+export function tally(subscribers, first, last) {
+  const measured = last - first + 1;
   return {
-    last: new Float64Array(subscribers),
+    high: new Float64Array(subscribers),
+    seen: new Uint8Array(subscribers * measured),
     count: new Uint32Array(subscribers), // measured deliveries per subscriber
     dups: new Uint32Array(subscribers),
-    first: Infinity,
-    lastSeq: Infinity,
     delivered: 0,
     dup: 0,
-    gaps: 0,
+    ooo: 0,
     bad: 0,
-    latencyUs: new Float64Array(capacity),
+    latencyUs: new Float64Array(subscribers * measured),
     receive(i, text) {
       const recv = nowUs();
       const sp = text.indexOf(' ');
@@ -46,16 +48,18 @@ function tally(subscribers, capacity) {
         this.bad++;
         return;
       }
-      if (seq <= this.last[i]) {
-        if (seq >= this.first) this.dup++, this.dups[i]++;
+      const k = i * measured + (seq - first), counted = seq >= first && seq <= last;
+      if (counted && this.seen[k]) {
+        this.dup++;
+        this.dups[i]++;
         return;
       }
-      if (seq > this.last[i] + 1 && seq > this.first) this.gaps++;
-      this.last[i] = seq;
-      if (seq >= this.first && seq <= this.lastSeq && this.delivered < this.latencyUs.length) {
-        this.latencyUs[this.delivered++] = recv - sent;
-        this.count[i]++;
-      }
+      if (seq < this.high[i]) this.ooo++;
+      else this.high[i] = seq;
+      if (!counted) return;
+      this.seen[k] = 1;
+      this.latencyUs[this.delivered++] = recv - sent;
+      this.count[i]++;
     },
   };
 }
@@ -83,20 +87,29 @@ async function openAll(o, target, transport, server, room, t, progress) {
 }
 
 // Publishes seqs [from, from + count) at o.rate per second; resolves when
-// every publish has been answered, with how many the server took.
+// every publish has been answered, with how many the server took and how
+// many it stored before an earlier-sent one (when its answer has the id).
 async function publishPaced(pub, room, o, from, count, progress, t) {
   const start = performance.now();
-  const answers = [];
+  const answers = [], ids = new Array(count).fill(null);
   let ok = 0;
   for (let k = 0; k < count; k++) {
     const due = start + (k * 1000) / o.rate;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    answers.push(pub.publish(room, messageText(from + k, o.size)).then((s) => { if (s >= 200 && s < 300) ok++; }));
+    answers.push(pub.publish(room, messageText(from + k, o.size)).then((a) => {
+      if (a.status >= 200 && a.status < 300) ok++;
+      ids[k] = a.id;
+    }));
     if (k % o.rate === 0) progress(`publishing ${k}/${count}, delivered ${t.delivered}`);
   }
   await Promise.all(answers);
-  return ok;
+  let reordered = null;
+  if (ids.every((id) => id !== null)) {
+    reordered = 0;
+    for (let k = 1; k < count; k++) if (ids[k] < ids[k - 1]) reordered++;
+  }
+  return { ok, reordered };
 }
 
 async function drain(t, expected, progress) {
@@ -134,23 +147,21 @@ function startServer(o, target) {
 export async function runOne(o, target, transport, progress) {
   const room = `sbs${process.pid}${Date.now() % 100000}`;
   const measured = o.duration * o.rate, warm = o.warmup * o.rate;
-  const t = tally(o.subscribers, measured * o.subscribers);
+  const t = tally(o.subscribers, warm + 1, warm + measured);
   const server = await startServer(o, target);
   let open = null, pub = null;
   try {
     open = await openAll(o, target, transport, server, room, t, progress);
     if (transport === 'long-poll') await sleep(300); // the last GETs reach the server
     pub = publisher(target, server);
-    const warmOk = await publishPaced(pub, room, o, 1, warm, (m) => progress(`warmup: ${m}`), t);
+    const { ok: warmOk } = await publishPaced(pub, room, o, 1, warm, (m) => progress(`warmup: ${m}`), t);
     await sleep(200);
-    t.first = warm + 1;
-    t.lastSeq = warm + measured;
     const requestsNow = () => open.subs.reduce((sum, x) => sum + x.requests, 0);
     const req0 = requestsNow();
     const bytesNow = () => open.subs.reduce((sum, x) => sum + (x.bytesIn ? x.bytesIn() : 0), 0);
     const bytes0 = bytesNow();
     const cpu0 = cpuOf(server.pid), client0 = process.cpuUsage(), w0 = performance.now();
-    const published = await publishPaced(pub, room, o, warm + 1, measured, progress, t);
+    const { ok: published, reordered } = await publishPaced(pub, room, o, warm + 1, measured, progress, t);
     const expected = published * o.subscribers;
     await drain(t, expected, progress);
     const cpu1 = cpuOf(server.pid), client = process.cpuUsage(client0), windowS = (performance.now() - w0) / 1000;
@@ -168,7 +179,8 @@ export async function runOne(o, target, transport, progress) {
     return {
       target, transport, subscribers: o.subscribers, opened: open.opened, open_failed: open.failed,
       open_errors: open.errors, warmup_published: warmOk, published, expected, delivered: t.delivered,
-      lost: expected - t.delivered, dup: t.dup, gaps: t.gaps, subscriber_errors: subErrors, malformed: t.bad, anomalies,
+      lost: expected - t.delivered, dup: t.dup, out_of_order: t.ooo,
+      publishes_stored_out_of_order: reordered, subscriber_errors: subErrors, malformed: t.bad, anomalies,
       server_stats: stats,
       latency_p50_ms: lat.length ? percentile(lat, 50) / 1000 : null,
       latency_p99_ms: lat.length ? percentile(lat, 99) / 1000 : null,

@@ -115,10 +115,10 @@ function progressLine(label) {
 const fmt = (x, digits = 2) => (x === null || x === undefined ? '-' : x.toFixed(digits));
 
 function table(results, ratios) {
-  const cols = ['round', 'target', 'transport', 'subs', 'published', 'expected', 'delivered', 'lost', 'dup',
+  const cols = ['round', 'target', 'transport', 'subs', 'published', 'expected', 'delivered', 'lost', 'dup', 'ooo',
     'p50_ms', 'p99_ms', 'srv_cpu_ms', 'srv_ms/k', 'req/deliv', 'client_cpu'];
   const rows = results.map((r) => [r.round, r.target, r.transport, r.subscribers, r.published, r.expected,
-    r.delivered, r.lost, r.dup, fmt(r.latency_p50_ms), fmt(r.latency_p99_ms), fmt(r.server_cpu_ms, 0),
+    r.delivered, r.lost, r.dup, r.out_of_order, fmt(r.latency_p50_ms), fmt(r.latency_p99_ms), fmt(r.server_cpu_ms, 0),
     fmt(r.server_ms_per_1k), fmt(r.requests_per_delivery, 3), `${fmt(r.client_cpu_share * 100, 0)}%`]);
   const width = cols.map((c, i) => Math.max(c.length, ...rows.map((row) => String(row[i]).length)));
   const line = (row) => row.map((x, i) => String(x).padStart(width[i])).join('  ');
@@ -127,6 +127,7 @@ function table(results, ratios) {
   for (const r of results) {
     if (r.ws_extensions) notes.add(`${r.target} ws: negotiated extensions: ${r.ws_extensions.map((e) => e || '(none)').join(', ')}; ${fmt(r.ws_bytes_in_per_delivery, 1)} B read per delivery`);
     if (r.anomalies.length) notes.add(`${r.target} ${r.transport} round ${r.round}: ${r.anomalies.length} subscribers off by count or with duplicates (the first: ${JSON.stringify(r.anomalies[0])}; all in --json)`);
+    if (r.publishes_stored_out_of_order) notes.add(`${r.target} ${r.transport} round ${r.round}: ${r.publishes_stored_out_of_order} publishes were stored before one sent earlier (their ids say so): the ooo deliveries`);
     if (r.open_failed) notes.add(`${r.target} ${r.transport}: ${r.open_failed} subscribers did not open (${r.open_errors.join('; ')})`);
     if (r.client_cpu_share > 0.8) notes.add(`${r.target} ${r.transport} round ${r.round}: the client used ${fmt(r.client_cpu_share * 100, 0)}% of a core: near saturation, its own queueing is in the latency`);
   }
@@ -134,7 +135,8 @@ function table(results, ratios) {
   for (const [transport, ratio] of Object.entries(ratios))
     out.push(`${transport}: server CPU per 1,000 deliveries pushlab/nchan = ${fmt(ratio.ratio)} (${fmt(ratio.pushlab)} vs ${fmt(ratio.nchan)} ms${ratio.rounds > 1 ? `, medians of ${ratio.rounds} rounds` : ''})`);
   out.push(`srv_ms/k: server CPU (utime+stime of its processes, /proc, in ${1000 / ticksPerSecond()} ms ticks) ms per 1,000 deliveries in the measured window;`);
-  out.push('client_cpu: this Node client\'s CPU over the window, as a share of one core; latency: receive minus send time.');
+  out.push('client_cpu: this Node client\'s CPU over the window, as a share of one core; latency: receive minus send time;');
+  out.push('ooo: deliveries after a later-published one (the publishes are HTTP POSTs on several connections: a server may store them in another order).');
   return `${out.join('\n')}\n`;
 }
 

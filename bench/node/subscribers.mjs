@@ -21,6 +21,13 @@ export const dialects = {
       return m.type === 'message' ? m.text : null;
     },
     sseText: (data) => JSON.parse(data).text,
+    storedId: (body) => {
+      try {
+        return JSON.parse(body).id ?? null;
+      } catch {
+        return null;
+      }
+    },
   },
   nchan: {
     wsUrl: (s, room) => `${s.ws}/sub/ws?id=${room}`,
@@ -29,6 +36,7 @@ export const dialects = {
     pubBody: (text) => ({ type: 'text/plain', body: text }),
     wsText: (data) => data,
     sseText: (data) => data,
+    storedId: () => null,
   },
 };
 
@@ -158,7 +166,8 @@ export function longPollAgent() {
 }
 
 // A publisher over one keep-alive agent: publish(text) resolves to the
-// HTTP status (0 when the request failed).
+// HTTP status (0 when the request failed) and the stored id where the
+// answer says it (pushlab's 201 body; nchan's answer has none).
 export function publisher(target, server) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   const base = new URL(server.http);
@@ -168,10 +177,11 @@ export function publisher(target, server) {
       host: base.hostname, port: base.port, method: 'POST', path: dialects[target].pubPath(room), agent,
       headers: { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) },
     }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, id: dialects[target].storedId(Buffer.concat(chunks).toString()) }));
     });
-    req.on('error', () => resolve(0));
+    req.on('error', () => resolve({ status: 0, id: null }));
     req.end(body);
   });
   return { publish, close: () => agent.destroy() };

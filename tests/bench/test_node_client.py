@@ -2,7 +2,8 @@
 """bench/node/sidebyside.mjs, small: every transport against every target
 (nchan when nginx and its module are installed) delivers published x
 subscribers with no loss and writes every figure as a number; an unknown
-transport is one stderr line and exit status 2. Runs `npm ci` in bench/node
+transport is one stderr line and exit status 2; deliveries out of publish
+order are counted as such, not as loss. Runs `npm ci` in bench/node
 when its node_modules is missing; skips (77) only when that cannot be done.
   test_node_client.py PUSHLAB_SERVER"""
 import json
@@ -81,6 +82,22 @@ def test_runs(server, targets):
             check(isinstance(got, (int, float)) and abs(got - want) < 1e-9, f'{transport}: ratio {got} = {want}')
 
 
+def test_out_of_order_is_not_loss():
+    """Two publishes stored in the other order (HTTP POSTs on several
+    connections may be): both delivered, one out of order, no duplicate; a
+    message that comes twice is one duplicate."""
+    code = ("import {tally} from %s;"
+            "const t = tally(1, 1, 3);"
+            "for (const s of [2, 1, 1, 3]) t.receive(0, `${s} 5 xxxx`);"
+            "console.log(JSON.stringify({delivered: t.delivered, dup: t.dup, ooo: t.ooo}));"
+            % json.dumps('file://' + os.path.join(NODE_DIR, 'run.mjs')))
+    r = subprocess.run(['node', '--input-type=module', '-e', code], capture_output=True, text=True,
+                       timeout=30)
+    got = json.loads(r.stdout or 'null')
+    check(got == {'delivered': 3, 'dup': 1, 'ooo': 1},
+          f'2, 1, 1, 3 received: 3 delivered, 1 duplicate, 1 out of order (got {got}, {r.stderr.strip()})')
+
+
 def test_unknown_transport(server):
     r = subprocess.run(['node', SCRIPT, '--transports', 'ws,smoke', '--server-bin', server],
                        capture_output=True, text=True, timeout=30)
@@ -101,6 +118,7 @@ def main():
         targets.append('nchan')
     else:
         print(f'note: no {NGINX} with {MODULE}: pushlab only')
+    test_out_of_order_is_not_loss()
     test_unknown_transport(server)
     test_runs(server, targets)
     print(f'{len(failures)} failed')
