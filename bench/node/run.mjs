@@ -188,6 +188,7 @@ export async function runOne(o, target, transport, progress) {
       window_s: windowS, server_cpu_ms: srvMs, server_processes: cpu1.processes,
       server_ms_per_1k: t.delivered ? (srvMs * 1000) / t.delivered : null,
       client_cpu_ms: clientMs, client_cpu_share: clientMs / 1000 / windowS,
+      client_us_per_delivery: t.delivered ? (clientMs * 1000) / t.delivered : null,
       requests_per_delivery: transport === 'long-poll' && t.delivered ? requests / t.delivered : null,
       ws_bytes_in_per_delivery: transport === 'ws' && t.delivered ? bytesIn / t.delivered : null,
       ws_extensions: transport === 'ws' ? [...new Set(open.subs.map((s) => s.extensions))] : null,
