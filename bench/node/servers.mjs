@@ -15,7 +15,10 @@ const START_MS = 10000;
 // Every server still running, killed by the exit handler whatever happens.
 const live = new Set();
 process.on('exit', () => {
-  for (const s of live) killTree(s.pid, 'SIGKILL');
+  for (const s of live) {
+    killTree(s.pid, 'SIGKILL');
+    fs.rmSync(s.dir, { recursive: true, force: true });
+  }
 });
 
 export function nchanAvailable() {
