@@ -170,14 +170,32 @@ export async function startPushlab(bin, connections) {
   return server;
 }
 
+// The hard open-files limit: nginx may raise its soft limit up to it, no
+// further (asking for more is an alert in its log, and the limit stays).
+function hardFileLimit() {
+  try {
+    const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const hard = Number(line.trim().split(/\s+/)[4]);
+    return Number.isFinite(hard) ? hard : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+// worker_connections is twice the subscribers (within that limit): at 10,000 WebSocket
+// subscribers from this client, nginx logged "10256 worker_connections are
+// not enough, reusing connections" and 387 of them did not open.
 function nginxConf(dir, site, workers, connections) {
+  const files = hardFileLimit();
+  const slots = Math.min(2 * connections, files - 64);
   return `# Written by bench/node/sidebyside.mjs for one run, removed when it ends.
 load_module ${NCHAN_MODULE};
 worker_processes ${workers};
-worker_rlimit_nofile ${2 * connections + 64};
+worker_rlimit_nofile ${Math.min(slots + 64, files)};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections ${connections}; }
+events { worker_connections ${slots}; }
 http {
     access_log off;
     client_body_temp_path ${dir}/body;
