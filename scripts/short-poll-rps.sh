@@ -4,7 +4,10 @@
 # fetched again and again. Both servers are started here, on free ports,
 # in a temporary directory, and stopped by their pids; the rounds alternate
 # so a busy machine weighs on both alike. Prints one line per run, then the
-# median of each and their ratio. Needs wrk, nginx and libnginx-mod-nchan.
+# median of each and their ratio. Each run also gives the server's CPU per
+# GET (/proc, nginx's master and workers) and wrk's share of a core: where
+# wrk's one thread is the limit, GETs/s no longer tell the servers apart,
+# and CPU per GET still does. Needs wrk, nginx and libnginx-mod-nchan.
 #   scripts/short-poll-rps.sh [-c CONNECTIONS] [-d SECONDS] [-r ROUNDS] [-b BUILD_DIR]
 #                             [-s "SERVER FLAGS"]   e.g. -s "--http-threads 2"
 set -euo pipefail
@@ -68,16 +71,37 @@ for i in 0 1; do # the page each serves, so both are seen to answer 200 with the
   [ "$code" = 200 ] && grep -q "fetched again" "$dir/page$i" || die "${names[$i]} answers $code, not the message"
 done
 
-declare -A all
+# CPU ticks (utime + stime) of a process and its children: nginx's master
+# and workers. The part of /proc/PID/stat after "(comm) " starts at field 3.
+ticks() {
+  local t=0 p
+  for p in "$1" $(pgrep -P "$1"); do
+    t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$t"
+}
+hz=$(getconf CLK_TCK)
+server_pids=("${pids[0]}" "${pids[1]}")
+
+declare -A all cpu
+TIMEFORMAT='%R %U %S' # wrk's wall clock, user and system seconds
 for r in $(seq "$rounds"); do
   for i in 0 1; do
     [ -t 2 ] && printf '\rshort-poll-rps: round %d/%d %-8s' "$r" "$rounds" "${names[$i]}" >&2
-    out=$(wrk -t1 -c"$conns" -d"${secs}s" --latency "${urls[$i]}")
+    t0=$(ticks "${server_pids[$i]}")
+    { time wrk -t1 -c"$conns" -d"${secs}s" --latency "${urls[$i]}" >"$dir/wrk.out"; } 2>"$dir/wrk.time"
+    t1=$(ticks "${server_pids[$i]}")
+    out=$(cat "$dir/wrk.out")
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    printf '%-8s round %d  %10s GETs/s  p99 %8s  non-2xx %s\n' "${names[$i]}" "$r" "$rps" "$p99" "${non2xx:-0}"
+    gets=$(awk '/requests in/ {print $1}' <<<"$out")
+    us=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$gets" 'BEGIN {printf "%.2f", (n > 0 ? d * 1e6 / hz / n : 0)}')
+    wrk_cpu=$(awk 'NF == 3 && $1 > 0 {c = ($2 + $3) * 100 / $1} END {printf "%.0f", c}' "$dir/wrk.time")
+    printf '%-8s round %d  %10s GETs/s  p99 %8s  non-2xx %s  srv_us/GET %6s  wrk_cpu %s%%\n' \
+      "${names[$i]}" "$r" "$rps" "$p99" "${non2xx:-0}" "$us" "$wrk_cpu"
     all[$i]+="$rps "
+    cpu[$i]+="$us "
   done
 done
 [ -t 2 ] && printf '\r%60s\r' '' >&2
@@ -85,3 +109,6 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR]=$1} END {print (
 p=$(median "${all[0]}") n=$(median "${all[1]}")
 printf 'median   pushlab %s GETs/s, nchan %s GETs/s: pushlab/nchan %.2f (wrk -t1 -c%s -d%ss, page of one message)\n' \
   "$p" "$n" "$(awk -v a="$p" -v b="$n" 'BEGIN {print a / b}')" "$conns" "$secs"
+p=$(median "${cpu[0]}") n=$(median "${cpu[1]}")
+printf 'median   server CPU per GET: pushlab %s us, nchan %s us: GETs per CPU-second pushlab/nchan %.2f\n' \
+  "$p" "$n" "$(awk -v a="$p" -v b="$n" 'BEGIN {print (a > 0 ? b / a : 0)}')"

@@ -103,10 +103,16 @@ def rps_checks(exe):
     script = os.path.join(ROOT, "scripts", "short-poll-rps.sh")
     build = os.path.dirname(os.path.dirname(os.path.abspath(exe)))
     r = run([script, "-d", "1", "-r", "1", "-c", "10", "-b", build])
-    runs = re.findall(r"^(pushlab|nchan) +round 1 +([\d.]+) GETs/s +p99 +\S+ +non-2xx (\d+)$", r.stdout, re.M)
+    runs = re.findall(r"^(pushlab|nchan) +round 1 +([\d.]+) GETs/s +p99 +\S+ +non-2xx (\d+)"
+                      r" +srv_us/GET +([\d.]+) +wrk_cpu (\d+)%$", r.stdout, re.M)
     test("short-poll-rps.sh runs wrk on both servers, every answer a 200, and prints their ratio",
          r.returncode == 0 and sorted(x[0] for x in runs) == ["nchan", "pushlab"] and
          all(float(x[1]) > 0 and x[2] == "0" for x in runs) and re.search(r"pushlab/nchan \d+\.\d\d", r.stdout),
+         r.stdout[-1500:] + r.stderr[-1500:])
+    test("short-poll-rps.sh gives each server's CPU per GET and wrk's share of a core, and their ratio",
+         all(float(x[3]) > 0 and int(x[4]) > 0 for x in runs) and len(runs) == 2 and
+         re.search(r"^median +server CPU per GET: pushlab [\d.]+ us, nchan [\d.]+ us: "
+                   r"GETs per CPU-second pushlab/nchan \d+\.\d\d$", r.stdout, re.M),
          r.stdout[-1500:] + r.stderr[-1500:])
     r = run([script, "-b", "/nonexistent"])
     test("short-poll-rps.sh without a built server says so in one line and exits 1",
