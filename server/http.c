@@ -159,6 +159,20 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
  * up to about 4 KiB fit. */
 #define CONN_POOL (5 * 1024)
 
+/* Once stopping, a new connection is closed as it is accepted, so the
+ * drain ends. This does what MHD_quiesce_daemon() would, without its race
+ * in 0.9.75: with a thread pool it removes the listening socket from each
+ * worker's epoll set and panics (abort) when a busy worker, seeing
+ * was_quiesced first, removed it already (ENOENT; tests/server/test_stop.c
+ * makes that certain). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    pl_server *srv = cls;
+    (void)addr;
+    (void)len;
+    return atomic_load(&srv->stopping) ? MHD_NO : MHD_YES;
+}
+
 int pl_http_start(pl_server *srv)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(srv->cfg.http_port)};
@@ -176,7 +190,7 @@ int pl_http_start(pl_server *srv)
     srv->mhd = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
             MHD_USE_TURBO,
-        0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)srv->cfg.max_connections, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_TIMEOUT, idle,

@@ -218,10 +218,10 @@ static void raise_fd_limit(void)
 }
 
 /* Lets open streams end and waiting polls answer, then stops MHD, which
- * would abort with a connection still suspended. */
+ * would abort with a connection still suspended. New connections are
+ * refused meanwhile (http.c's on_accept reads `stopping`). */
 static void drain_http(pl_server *srv)
 {
-    MHD_socket lsock = MHD_quiesce_daemon(srv->mhd);
     /* Requests suspended on a store call are answered (503) now. */
     pl_backend_stop(srv->backend);
     pl_store_wake_all(srv->store);
@@ -235,8 +235,6 @@ static void drain_http(pl_server *srv)
             (long long)atomic_load(&srv->stats.sse.connections),
             (long long)atomic_load(&srv->stats.long_poll.waiting));
     pl_http_stop(srv);
-    if (lsock != MHD_INVALID_SOCKET)
-        close(lsock);
     pl_info("http stopped");
 }
 
