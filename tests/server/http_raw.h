@@ -70,8 +70,8 @@ static int raw_read_until(int fd, char *buf, size_t cap, size_t *len, const char
 
 /* Sends one request with "Connection: close" and reads the whole answer.
  * Returns the status code, or -1. */
-static int raw_request(int port, const char *method, const char *path, const char *headers,
-                       const char *body, char *resp, size_t cap)
+static inline int raw_request(int port, const char *method, const char *path, const char *headers,
+                              const char *body, char *resp, size_t cap)
 {
     char req[40000];
     size_t blen = body ? strlen(body) : 0;
@@ -100,7 +100,7 @@ static int raw_request(int port, const char *method, const char *path, const cha
 }
 
 /* The body of a response read by raw_request. */
-static const char *raw_body(const char *resp)
+static inline const char *raw_body(const char *resp)
 {
     const char *b = strstr(resp, "\r\n\r\n");
     return b ? b + 4 : "";
