@@ -4,6 +4,7 @@
  * one that starts a request just before a sweep is not cut. */
 #include "conn.h"
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "clock.h"
@@ -29,13 +30,39 @@ struct pl_conn {
 
 void pl_conn_list_init(pl_conn_list *l, int timeout_s)
 {
+    struct rlimit rl;
     pthread_mutex_init(&l->lock, NULL);
     pl_list_init(&l->head);
     atomic_init(&l->watched, 0);
     l->timeout_us = (int64_t)timeout_s * 1000000;
+    /* One slot per descriptor the process may have (NULL: no baselines). */
+    l->base_n =
+        getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 22) ? (size_t)rl.rlim_cur : 0;
+    l->base = l->base_n ? calloc(l->base_n, sizeof *l->base) : NULL;
 }
 
-void pl_conn_list_destroy(pl_conn_list *l) { pthread_mutex_destroy(&l->lock); }
+void pl_conn_list_destroy(pl_conn_list *l)
+{
+    free(l->base);
+    pthread_mutex_destroy(&l->lock);
+}
+
+void pl_conn_handed(pl_conn_list *l, int fd, uint64_t sent, uint64_t received)
+{
+    if (l->base && fd >= 0 && (size_t)fd < l->base_n)
+        l->base[fd] = (pl_wire){.out = sent, .in = received};
+}
+
+/* What the front handed over with `fd` (zero for a new one), once. */
+static pl_wire take_base(pl_conn_list *l, int fd)
+{
+    pl_wire w = {0};
+    if (l->base && fd >= 0 && (size_t)fd < l->base_n) {
+        w = l->base[fd];
+        l->base[fd] = (pl_wire){0};
+    }
+    return w;
+}
 
 int64_t pl_conn_sweep_period_us(const pl_conn_list *l)
 {
@@ -75,6 +102,9 @@ pl_conn *pl_conn_open(pl_server *srv, struct MHD_Connection *mc)
     if (!c)
         return NULL;
     c->fd = fd_of(mc);
+    pl_wire base = take_base(&srv->conns, c->fd);
+    c->sent = base.out;
+    atomic_init(&c->received, base.in);
     atomic_init(&c->state, BUSY);
     pthread_mutex_lock(&srv->conns.lock);
     pl_list_push_front(&srv->conns.head, &c->link);

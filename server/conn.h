@@ -22,19 +22,28 @@
 typedef struct pl_server pl_server;
 typedef struct pl_conn pl_conn;
 typedef struct pl_tick_job pl_tick_job;
+struct pl_wire;
 struct MHD_Connection;
 
 /* The open connections; in pl_server, set up by pl_conn_list_init. */
 typedef struct pl_conn_list {
     pthread_mutex_t lock;
-    pl_list head;       /* of pl_conn */
-    atomic_int watched; /* between requests or in a body: need sweeps */
-    int64_t timeout_us; /* --header-timeout */
-    pl_tick_job *job;   /* pl_conn_sweep on the ticker, noted when `watched` rises from 0 */
+    pl_list head;         /* of pl_conn */
+    atomic_int watched;   /* between requests or in a body: need sweeps */
+    int64_t timeout_us;   /* --header-timeout */
+    pl_tick_job *job;     /* pl_conn_sweep on the ticker, noted when `watched` rises from 0 */
+    struct pl_wire *base; /* per fd: what the front's requests carried (pl_conn_handed) */
+    size_t base_n;
 } pl_conn_list;
 
 void pl_conn_list_init(pl_conn_list *l, int timeout_s);
 void pl_conn_list_destroy(pl_conn_list *l);
+
+/* The long-poll front (lp_front.c) hands `fd` to MHD after requests of
+ * its own, which carried `sent` and `received` bytes: the connection's
+ * counts start from there, so they are neither counted again nor taken
+ * for a bad head. Call before MHD_add_connection; the front's thread. */
+void pl_conn_handed(pl_conn_list *l, int fd, uint64_t sent, uint64_t received);
 
 /* A connection was accepted. Returns its state, or NULL without memory
  * (it then goes unwatched and uncounted). */

@@ -35,9 +35,12 @@ static pl_conn *conn_of(struct MHD_Connection *conn)
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)
 {
+    pl_server *srv = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add(&srv->http_open, 1);
         *socket_ctx = pl_conn_open(cls, conn); /* NULL: counted per request */
     } else {
+        atomic_fetch_sub(&srv->http_open, 1);
         pl_conn_close(cls, *socket_ctx);
         *socket_ctx = NULL;
     }
@@ -189,7 +192,7 @@ int pl_http_start(pl_server *srv)
         idle = 60;
     srv->mhd = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-            MHD_USE_TURBO,
+            MHD_USE_TURBO | (srv->front ? MHD_USE_NO_LISTEN_SOCKET : 0),
         0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)srv->cfg.max_connections, MHD_OPTION_THREAD_POOL_SIZE,
@@ -198,6 +201,8 @@ int pl_http_start(pl_server *srv)
         on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->mhd)
         return -EADDRINUSE;
+    if (srv->front)
+        return 0; /* which listens, and knows the port */
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
     srv->http_port = di ? di->port : srv->cfg.http_port;
     return 0;

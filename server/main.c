@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "hangup.h"
 #include "log.h"
+#include "lp_front.h"
 #include "backend_redis.h"
 #include "server.h"
 
@@ -42,6 +43,8 @@ static void usage(FILE *out)
             "  --trust-proxy          take X-Forwarded-Proto/-Host from the proxy in front\n"
             "                         for the same purpose (only behind one you run)\n"
             "  --http-threads N       HTTP event-loop threads (default 2)\n"
+            "  --no-poll-front        long polls through libmicrohttpd too, not the front\n"
+            "                         thread that answers plain ones itself (memory store)\n"
             "  --header-timeout S     a request head (or body) unfinished this long is cut\n"
             "                         (default 10)\n"
             "  --max-lag N            cut an SSE or WebSocket subscriber more than N\n"
@@ -69,7 +72,7 @@ static long number(const char *name, const char *v, long min, long max)
     return n;
 }
 
-enum { OPT_HEADER_TIMEOUT = 256, OPT_MAX_LAG }; /* long-only flags */
+enum { OPT_HEADER_TIMEOUT = 256, OPT_MAX_LAG, OPT_NO_POLL_FRONT }; /* long-only flags */
 
 /* --store and --redis-prefix, checked before anything starts. */
 static void check_store(const pl_server_config *cfg)
@@ -106,6 +109,7 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
                                          {"allow-origin", 1, 0, 'o'},
                                          {"http-threads", 1, 0, 't'},
                                          {"header-timeout", 1, 0, OPT_HEADER_TIMEOUT},
+                                         {"no-poll-front", 0, 0, OPT_NO_POLL_FRONT},
                                          {"max-lag", 1, 0, OPT_MAX_LAG},
                                          {"public-url", 1, 0, 'P'},
                                          {"trust-proxy", 0, 0, 'T'},
@@ -146,6 +150,7 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
             }
             break;
         case 'T': cfg->trust_proxy = true; break;
+        case OPT_NO_POLL_FRONT: cfg->no_poll_front = true; break;
         case 'S': cfg->store_url = optarg; break;
         case 'X': cfg->redis_prefix = optarg; break;
         case 'O': cfg->redis_timeout_ms = (int)number("redis-timeout", optarg, 10, 600000); break;
@@ -234,6 +239,8 @@ static void drain_http(pl_server *srv)
     pl_info("http drained: %lld streams, %lld polls still open",
             (long long)atomic_load(&srv->stats.sse.connections),
             (long long)atomic_load(&srv->stats.long_poll.waiting));
+    pl_front_stop(srv->front); /* it hands connections to MHD: first */
+    srv->front = NULL;
     pl_http_stop(srv);
     pl_info("http stopped");
 }
@@ -316,7 +323,10 @@ static int start(pl_server *srv)
     /* Before the first request can note a deadline or a heartbeat. */
     if (start_ticker(srv) != 0)
         return -1;
-    if (pl_http_start(srv) != 0) {
+    /* A Redis room may open later, which only MHD's path waits for. */
+    bool front = !srv->cfg.no_poll_front && strcmp(srv->cfg.store_url, "memory") == 0;
+    if ((front && pl_front_listen(srv, &srv->front) != 0) || pl_http_start(srv) != 0 ||
+        (front && pl_front_run(srv->front) != 0)) {
         listen_failed(srv->cfg.bind, srv->cfg.http_port);
         return -1;
     }
@@ -380,8 +390,10 @@ int main(int argc, char **argv)
         pl_ticker_stop(srv.ticker);
         drain_http(&srv);
         rc = 0;
-    } else if (srv.mhd) {
-        pl_http_stop(&srv);
+    } else {
+        pl_front_stop(srv.front);
+        if (srv.mhd)
+            pl_http_stop(&srv);
     }
     pl_ticker_free(srv.ticker);
     pl_conn_list_destroy(&srv.conns); /* MHD, which used it, has stopped */

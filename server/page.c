@@ -73,6 +73,17 @@ static char *build(pl_room *room, const char *name, uint64_t since, size_t limit
     return pl_buf_take(&b.b);
 }
 
+char *pl_page_json(pl_room *room, const char *name, uint64_t since, size_t limit,
+                   pl_transport_stats *ts, size_t *len)
+{
+    pl_page_info info;
+    uint64_t last_id;
+    char *page = build(room, name, since, limit, ts, len, &info, &last_id);
+    if (page)
+        pl_stat_add(&ts->messages_out, info.count);
+    return page;
+}
+
 int pl_page_query_uint(pl_req *q, const char *key, uint64_t *out, pl_err *err)
 {
     const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, key);

@@ -28,4 +28,11 @@ int pl_page_query(pl_req *q, uint64_t *since, size_t *limit, pl_err *err);
  * trimmed ids as a gap served. */
 enum MHD_Result pl_page_answer(pl_req *q, pl_room *room, uint64_t since, size_t limit);
 
+/* The same page as a JSON body for the long-poll front (lp_front.c), which
+ * writes its own answers: built (never cached), counted in `ts` the same
+ * way. Returns a malloc'd body of *len bytes, or NULL without memory. Any
+ * thread. */
+char *pl_page_json(pl_room *room, const char *name, uint64_t since, size_t limit,
+                   pl_transport_stats *ts, size_t *len);
+
 #endif

@@ -36,12 +36,14 @@ typedef struct pl_server_config {
     size_t n_origins;
     char public_origin[PL_ORIGIN_MAX]; /* --public-url's origin, or "" */
     bool trust_proxy;
+    bool no_poll_front;       /* --no-poll-front */
     const char *store_url;    /* --store: "memory" or redis://HOST:PORT[/DB] */
     const char *redis_prefix; /* --redis-prefix */
     int redis_timeout_ms;     /* --redis-timeout */
 } pl_server_config;
 
 typedef struct pl_hangup pl_hangup;
+typedef struct pl_front pl_front;
 
 typedef struct pl_server {
     pl_server_config cfg;
@@ -49,6 +51,8 @@ typedef struct pl_server {
     pl_backend *backend; /* behind them: memory, or a shared Redis */
     pl_stats stats;
     struct MHD_Daemon *mhd; /* http.c */
+    pl_front *front;        /* lp_front.c: owns the HTTP port; NULL: MHD does */
+    atomic_int http_open;   /* MHD's connections now (http.c) */
     pl_ws *ws;              /* transport_ws.c */
     pl_hangup *hangup;      /* hangup.c, used through request.c */
     pl_ticker *ticker;

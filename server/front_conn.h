@@ -1,0 +1,77 @@
+/* The long-poll front's state, shared by its two files: lp_front.c (the
+ * loop and the polls) calls down into front_conn.c (connections: accept,
+ * timers, close, the hand-over to MHD, the answer head), never the other
+ * way. Everything here is the front thread's, but for pl_front.ready and
+ * .kicked, under .lock. */
+#ifndef PL_FRONT_CONN_H
+#define PL_FRONT_CONN_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "list.h"
+#include "lp_front.h"
+#include "store.h"
+
+enum fc_state { FC_IDLE, FC_PARKED, FC_WRITING };
+
+typedef struct pl_fc {
+    pl_front *f;
+    int fd;
+    enum fc_state state;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    pl_waiter waiter;
+    pl_room *room;
+    char room_name[PL_ROOM_MAX + 1];
+    uint64_t since;
+    size_t limit;
+    int64_t due_us; /* parked: its deadline; idle: when it is closed */
+    pl_list timer;  /* on f->timers, by due_us */
+    pl_list ready;  /* on f->ready once woken (under f->lock) */
+    char *out;      /* the part of an answer the socket did not take */
+    size_t out_len, out_off;
+    uint64_t in, sent; /* bytes of its requests read here, and answers sent */
+} pl_fc;
+
+struct pl_front {
+    pl_server *srv;
+    int lfd, ep, kick;
+    pthread_t thread;
+    bool running;
+    atomic_bool quit;
+    pthread_mutex_t lock; /* guards ready and kicked */
+    pl_list ready;
+    bool kicked;
+    pl_list timers; /* the front thread's alone, like the rest below */
+    int owned;
+    int64_t idle_us, quit_us;
+    int64_t paused_until_us; /* accepting paused (out of fds) until then */
+    char date[48];
+    time_t date_s;
+    char listen_tag, kick_tag; /* epoll data of the two sockets that are not connections */
+};
+
+/* (Re)arms c's one timer for `due` (monotonic us): its deadline when
+ * parked, its idle limit otherwise. */
+void pl_fc_timer_set(pl_fc *c, int64_t due);
+/* Closes c's socket and frees it (off its timer; not parked). */
+void pl_fc_close(pl_fc *c);
+/* The client left between requests: its unread bytes count as a bad head
+ * (as conn.c counts them for MHD's connections), then pl_fc_close. */
+void pl_fc_closed_between_requests(pl_fc *c);
+/* Off our epoll and to MHD, unread (closed when quitting); frees c. */
+void pl_fc_hand_over(pl_fc *c);
+/* MHD's answer head for a 200 JSON body of `body_len` bytes, into buf;
+ * its length, or 0 when it does not fit. */
+size_t pl_fc_head(pl_front *f, char *buf, size_t cap, size_t body_len);
+/* Accepts what the listening socket holds (idle, on their timers). */
+void pl_fc_accept_all(pl_front *f);
+/* Puts the listening socket back after an out-of-descriptors pause once
+ * it is over; returns the epoll timeout to use (ms, -1: none). */
+int pl_fc_resume_accepting(pl_front *f, int timeout);
+
+#endif
