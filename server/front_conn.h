@@ -14,6 +14,7 @@
 #include <time.h>
 #include "list.h"
 #include "lp_front.h"
+#include "stats.h"
 #include "store.h"
 
 enum fc_state { FC_IDLE, FC_PARKED, FC_WRITING };
@@ -29,10 +30,11 @@ typedef struct pl_fc {
     char room_name[PL_ROOM_MAX + 1];
     uint64_t since;
     size_t limit;
-    int64_t due_us; /* parked: its deadline; idle: when it is closed */
-    pl_list timer;  /* on f->timers, by due_us */
-    pl_list ready;  /* on f->ready once woken (under f->lock) */
-    char *out;      /* the part of an answer the socket did not take */
+    pl_transport_stats *ts; /* the counters of its poll's transport */
+    int64_t due_us;         /* parked: its deadline; idle: when it is closed */
+    pl_list timer;          /* on f->timers, by due_us */
+    pl_list ready;          /* on f->ready once woken (under f->lock) */
+    char *out;              /* the part of an answer the socket did not take */
     size_t out_len, out_off;
     uint64_t in, sent; /* bytes of its requests read here, and answers sent */
 } pl_fc;

@@ -44,7 +44,7 @@ static void flush(pl_fc *c)
             pl_fc_close(c);
             return;
         }
-        pl_stat_add(&c->f->srv->stats.long_poll.bytes_out, (uint64_t)n);
+        pl_stat_add(&c->ts->bytes_out, (uint64_t)n);
         c->sent += (uint64_t)n;
         c->out_off += (size_t)n;
     }
@@ -58,7 +58,7 @@ static void flush(pl_fc *c)
 static void answer(pl_fc *c)
 {
     pl_front *f = c->f;
-    pl_transport_stats *ts = &f->srv->stats.long_poll;
+    pl_transport_stats *ts = c->ts;
     size_t blen = 0;
     char *body = pl_page_json(c->room, c->room_name, c->since, c->limit, ts, &blen);
     char h[256];
@@ -144,12 +144,14 @@ static void serve(pl_fc *c, const pl_poll_head *ph)
 {
     pl_server *srv = c->f->srv;
     int64_t now = pl_clock_mono_us();
-    pl_stat_add(&srv->stats.long_poll.requests, 1);
+    c->ts = ph->longp ? &srv->stats.long_poll : &srv->stats.short_poll;
+    pl_stat_add(&c->ts->requests, 1);
     memcpy(c->room_name, ph->room, sizeof c->room_name);
     c->since = ph->since;
     c->limit = (size_t)ph->limit;
     pl_list_remove(&c->timer);
-    if (ph->timeout == 0 || pl_room_last_id(c->room) > c->since || atomic_load(&srv->stopping)) {
+    if (!ph->longp || ph->timeout == 0 || pl_room_last_id(c->room) > c->since ||
+        atomic_load(&srv->stopping)) {
         answer(c);
         return;
     }
@@ -164,8 +166,18 @@ static void serve(pl_fc *c, const pl_poll_head *ph)
     pl_fc_timer_set(c, now + (int64_t)ph->timeout * 1000000);
 }
 
+static int open_room(pl_fc *c, const pl_poll_head *ph)
+{
+    int rc = pl_store_room(c->f->srv->store, ph->room, ph->longp, &c->room);
+    if (rc == -ENOENT && !ph->longp) {
+        c->room = NULL;
+        return 0;
+    }
+    return rc;
+}
+
 /* The next request on the connection, if its bytes are in: ours when it
- * is a plain long poll of a room the store has, else MHD's. */
+ * is a plain poll of a room the store has, else MHD's. */
 static void next_request(pl_fc *c)
 {
     char buf[PL_POLL_HEAD_MAX];
@@ -180,10 +192,10 @@ static void next_request(pl_fc *c)
         pl_fc_closed_between_requests(c);
         return;
     }
-    /* The room is found (or made) before anything is read: a room the
-     * store refuses is MHD's to answer. */
-    if (!pl_poll_head_parse(buf, (size_t)n, &ph) ||
-        pl_store_room(c->f->srv->store, ph.room, true, &c->room) != 0) {
+    /* The room is found (or, for a long poll, made) before anything is
+     * read: a room the store refuses is MHD's to answer. A short poll never
+     * makes one; a room nobody used has an empty page. */
+    if (!pl_poll_head_parse(buf, (size_t)n, &ph) || open_room(c, &ph) != 0) {
         pl_fc_hand_over(c);
         return;
     }

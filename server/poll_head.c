@@ -64,7 +64,7 @@ static int query(char *q, pl_poll_head *h)
     return 1;
 }
 
-/* "GET <target> HTTP/1.1": the path routes to a long poll, the query reads. */
+/* "GET <target> HTTP/1.1": the path routes to a poll, the query reads. */
 static int request_line(const char *l, size_t n, pl_poll_head *h)
 {
     static const char tail[] = " HTTP/1.1";
@@ -84,8 +84,9 @@ static int request_line(const char *l, size_t n, pl_poll_head *h)
         return 0;
     pl_route_match m;
     pl_route_match_url("GET", target, &m);
-    if (m.ep != PL_EP_LONG_POLL)
+    if (m.ep != PL_EP_LONG_POLL && m.ep != PL_EP_SHORT_POLL)
         return 0;
+    h->longp = m.ep == PL_EP_LONG_POLL;
     memcpy(h->room, m.room, sizeof h->room);
     return query(qm ? qm + 1 : target + len, h);
 }

@@ -1,7 +1,7 @@
 /* Fuzz target: the long-poll front's head check (server/poll_head.c), the
  * first code to see the bytes of every HTTP connection. The input is a
  * peeked socket buffer. An accepted head must be what the front then
- * serves: a GET of a valid room's poll path in the first line, ending in
+ * serves: a GET of a valid room's poll or messages path in the first line, ending in
  * a blank line within the input and the peek, with a Host header, no body
  * header, and arguments within the handler's bounds. */
 #include <string.h>
@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(memchr(buf, '\0', h.len) == NULL);
     FUZZ_CHECK(pl_valid_room(h.room, strlen(h.room)));
     char want[PL_ROOM_MAX + 32];
-    int n = snprintf(want, sizeof want, "GET /api/rooms/%s/poll", h.room);
+    int n =
+        snprintf(want, sizeof want, "GET /api/rooms/%s/%s", h.room, h.longp ? "poll" : "messages");
     FUZZ_CHECK(memcmp(buf, want, (size_t)n) == 0);
     FUZZ_CHECK(buf[n] == ' ' || buf[n] == '?');
     FUZZ_CHECK(has_header(buf, h.len, "host:"));

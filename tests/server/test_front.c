@@ -39,13 +39,18 @@ static long long wait_lp_stat(const char *key, long long want)
     return v;
 }
 
-static int publish(const char *room, const char *text)
+static int publish_to(int port, const char *room, const char *text)
 {
     char path[128], body[8192];
     snprintf(path, sizeof path, "/api/rooms/%s/messages", room);
     snprintf(body, sizeof body, "{\"user\":\"t\",\"text\":\"%s\"}", text);
-    return raw_request(srv.http_port, "POST", path, "Content-Type: application/json\r\n", body,
-                       resp, sizeof resp);
+    return raw_request(port, "POST", path, "Content-Type: application/json\r\n", body, resp,
+                       sizeof resp);
+}
+
+static int publish(const char *room, const char *text)
+{
+    return publish_to(srv.http_port, room, text);
 }
 
 /* Reads one whole answer (head and Content-Length body) from `fd` into
@@ -117,6 +122,34 @@ TEST(a_front_answer_is_mhds_answer_but_for_the_date)
     strip_date(a);
     strip_date(b);
     CHECK_EQ_STR(a, b);
+}
+
+TEST(a_front_short_poll_answer_is_mhds_answer_but_for_the_date)
+{
+    static char a[8192], b[8192];
+    pl_test_server mhd;
+    const char *args[] = {"--no-poll-front", NULL};
+    CHECK(start(NULL) == 0);
+    CHECK(pl_test_server_start(&mhd, server_bin, args) == 0);
+    int pa = publish("sp", "one");
+    int pb = publish_to(mhd.http_port, "sp", "one");
+    const char *path = "/api/rooms/sp/messages?since=0";
+    int ra = poll_once(srv.http_port, path, a, sizeof a);
+    int rb = poll_once(mhd.http_port, path, b, sizeof b);
+    long long served = lp_stat("requests"); /* long polls: none */
+    pl_test_server_stop(&mhd, SIGTERM);
+    stop();
+    CHECK(pa == 201 && pb == 201 && ra == 0 && rb == 0);
+    CHECK(strstr(a, "\"text\":\"one\""));
+    /* Equal but for the date and the message's stored time. */
+    strip_date(a);
+    strip_date(b);
+    char *ta = strstr(a, "\"ts\":"), *tb = strstr(b, "\"ts\":");
+    CHECK(ta && tb && strlen(ta) == strlen(tb));
+    memset(ta, '0', strcspn(ta, "}"));
+    memset(tb, '0', strcspn(tb, "}"));
+    CHECK_EQ_STR(a, b);
+    CHECK_EQ_INT(served, 0);
 }
 
 TEST(one_keep_alive_connection_moves_between_long_polls_and_other_requests)
@@ -296,6 +329,7 @@ int main(int argc, char **argv)
     server_bin = argv[1];
     signal(SIGPIPE, SIG_IGN);
     RUN(a_front_answer_is_mhds_answer_but_for_the_date);
+    RUN(a_front_short_poll_answer_is_mhds_answer_but_for_the_date);
     RUN(one_keep_alive_connection_moves_between_long_polls_and_other_requests);
     RUN(pipelined_long_polls_are_answered_in_order);
     RUN(a_poll_head_split_across_writes_is_still_answered);

@@ -1,5 +1,6 @@
 /* Which request heads the long-poll front answers itself (server/
- * poll_head.c): a plain long poll, and nothing else, complete or not. */
+ * poll_head.c): a plain long or short poll, and nothing else, complete or
+ * not. */
 #include "check.h"
 #include "poll_head.h"
 
@@ -14,11 +15,20 @@ TEST(a_plain_long_poll_is_the_fronts_with_its_arguments)
     const char *s = "GET /api/rooms/lobby/poll?since=7&limit=5&timeout=3 HTTP/1.1\r\n" HOST
                     "Accept: */*\r\n\r\n";
     CHECK_EQ_INT(parse(s), 1);
+    CHECK(h.longp);
     CHECK_EQ_STR(h.room, "lobby");
     CHECK_EQ_INT(h.since, 7);
     CHECK_EQ_INT(h.limit, 5);
     CHECK_EQ_INT(h.timeout, 3);
     CHECK_EQ_INT(h.len, strlen(s));
+}
+
+TEST(a_plain_short_poll_is_the_fronts_too)
+{
+    CHECK_EQ_INT(parse("GET /api/rooms/lobby/messages?since=4 HTTP/1.1\r\n" HOST "\r\n"), 1);
+    CHECK(!h.longp);
+    CHECK_EQ_STR(h.room, "lobby");
+    CHECK_EQ_INT(h.since, 4);
 }
 
 TEST(missing_arguments_take_the_handlers_defaults)
@@ -61,7 +71,8 @@ TEST(an_unfinished_head_is_mhds)
 
 TEST(other_endpoints_and_methods_are_mhds)
 {
-    CHECK_EQ_INT(parse("GET /api/rooms/a/messages HTTP/1.1\r\n" HOST "\r\n"), 0);
+    CHECK_EQ_INT(parse("POST /api/rooms/a/messages HTTP/1.1\r\n" HOST "\r\n"), 0);
+    CHECK_EQ_INT(parse("GET /api/stats HTTP/1.1\r\n" HOST "\r\n"), 0);
     CHECK_EQ_INT(parse("GET /api/rooms/a/events HTTP/1.1\r\n" HOST "\r\n"), 0);
     CHECK_EQ_INT(parse("HEAD /api/rooms/a/poll HTTP/1.1\r\n" HOST "\r\n"), 0);
     CHECK_EQ_INT(parse("POST /api/rooms/a/poll HTTP/1.1\r\n" HOST "\r\n"), 0);
@@ -129,6 +140,7 @@ TEST(a_head_longer_than_the_peek_is_mhds)
 int main(void)
 {
     RUN(a_plain_long_poll_is_the_fronts_with_its_arguments);
+    RUN(a_plain_short_poll_is_the_fronts_too);
     RUN(missing_arguments_take_the_handlers_defaults);
     RUN(limit_and_timeout_are_clamped_like_the_handlers);
     RUN(unknown_arguments_are_ignored_like_the_handlers);
