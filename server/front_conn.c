@@ -18,9 +18,9 @@
 /* Out of descriptors, accepting pauses this long. */
 #define ACCEPT_PAUSE_US 100000
 
-void pl_fc_timer_set(pl_fc *c, int64_t due)
+void pl_fc_timer_set(pl_fc *c, int which, int64_t due)
 {
-    pl_list *head = &c->f->timers, *at = head->prev;
+    pl_list *head = &c->f->timers[which], *at = head->prev;
     pl_list_remove(&c->timer);
     c->due_us = due;
     /* Mostly appended: deadlines are mostly now plus the same timeout. */
@@ -143,6 +143,6 @@ void pl_fc_accept_all(pl_front *f)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         f->owned++;
-        pl_fc_timer_set(c, pl_clock_mono_us() + f->idle_us);
+        pl_fc_timer_set(c, PL_FC_IDLE_TIMER, pl_clock_mono_us() + f->idle_us);
     }
 }

@@ -98,7 +98,7 @@ static void answer(pl_fc *c)
     memcpy(c->out + from_h, body + (blen - (c->out_len - from_h)), c->out_len - from_h);
     free(body);
     c->state = FC_WRITING;
-    pl_fc_timer_set(c, pl_clock_mono_us() + f->idle_us); /* a client that never reads */
+    pl_fc_timer_set(c, PL_FC_IDLE_TIMER, pl_clock_mono_us() + f->idle_us); /* never reads */
 }
 
 static bool front_park(pl_waiter *w)
@@ -163,7 +163,7 @@ static void serve(pl_fc *c, const pl_poll_head *ph)
     }
     c->state = FC_PARKED;
     atomic_fetch_add(&srv->stats.long_poll.waiting, 1);
-    pl_fc_timer_set(c, now + (int64_t)ph->timeout * 1000000);
+    pl_fc_timer_set(c, PL_FC_DEADLINE, now + (int64_t)ph->timeout * 1000000);
 }
 
 static int open_room(pl_fc *c, const pl_poll_head *ph)
@@ -185,7 +185,7 @@ static void next_request(pl_fc *c)
     c->state = FC_IDLE;
     ssize_t n = recv(c->fd, buf, sizeof buf, MSG_PEEK);
     if (n < 0 && errno == EAGAIN) {
-        pl_fc_timer_set(c, pl_clock_mono_us() + c->f->idle_us);
+        pl_fc_timer_set(c, PL_FC_IDLE_TIMER, pl_clock_mono_us() + c->f->idle_us);
         return;
     }
     if (n <= 0) {
@@ -262,14 +262,13 @@ static void answer_ready(pl_front *f)
 
 /* Deadlines: a parked poll answers (an empty page, mostly); an idle
  * connection is closed. Returns the epoll timeout until the next one. */
-static int expire(pl_front *f)
+static int64_t expire_list(pl_list *head, int64_t now)
 {
-    int64_t now = pl_clock_mono_us();
     pl_list *it;
-    while ((it = pl_list_first(&f->timers))) {
+    while ((it = pl_list_first(head))) {
         pl_fc *c = pl_list_entry(it, pl_fc, timer);
         if (c->due_us > now)
-            return (int)((c->due_us - now + 999) / 1000);
+            return c->due_us;
         pl_list_remove(it);
         if (c->state == FC_PARKED) {
             unpark(c);
@@ -278,7 +277,16 @@ static int expire(pl_front *f)
             pl_fc_close(c);
         }
     }
-    return -1;
+    return INT64_MAX;
+}
+
+static int expire(pl_front *f)
+{
+    int64_t now = pl_clock_mono_us();
+    int64_t a = expire_list(&f->timers[PL_FC_DEADLINE], now);
+    int64_t b = expire_list(&f->timers[PL_FC_IDLE_TIMER], now);
+    int64_t next = a < b ? a : b;
+    return next == INT64_MAX ? -1 : (int)((next - now + 999) / 1000);
 }
 
 static void *run(void *arg)
@@ -317,7 +325,8 @@ int pl_front_listen(pl_server *srv, pl_front **out)
     *f = (pl_front){.srv = srv, .lfd = -1, .ep = -1, .kick = -1};
     pthread_mutex_init(&f->lock, NULL);
     pl_list_init(&f->ready);
-    pl_list_init(&f->timers);
+    pl_list_init(&f->timers[0]);
+    pl_list_init(&f->timers[1]);
     /* MHD's idle timeout (http.c), for the connections held here. */
     int idle = srv->cfg.heartbeat_s * 2 + 5;
     f->idle_us = (int64_t)(idle < 60 ? 60 : idle) * 1000000;
@@ -368,11 +377,13 @@ void pl_front_stop(pl_front *f)
             pl_warn("front: stop write failed: %s", strerror(errno));
         pthread_join(f->thread, NULL);
     }
-    pl_list_each(it, &f->timers)
-    {
-        pl_fc *c = pl_list_entry(it, pl_fc, timer);
-        unpark(c);
-        pl_fc_close(c);
+    for (int i = 0; i < 2; i++) {
+        pl_list_each(it, &f->timers[i])
+        {
+            pl_fc *c = pl_list_entry(it, pl_fc, timer);
+            unpark(c);
+            pl_fc_close(c);
+        }
     }
     if (f->lfd >= 0)
         close(f->lfd);
