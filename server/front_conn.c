@@ -29,12 +29,25 @@ void pl_fc_timer_set(pl_fc *c, int which, int64_t due)
     pl_list_push_front(at, &c->timer);
 }
 
+/* Freed after the current batch of events, which may still name it: a
+ * connection answered (and closed) by one event can have the next. */
 static void conn_free(pl_fc *c)
 {
     pl_list_remove(&c->timer);
     free(c->out);
+    c->out = NULL;
     c->f->owned--;
-    free(c);
+    c->state = FC_GONE;
+    pl_list_push(&c->f->gone, &c->timer);
+}
+
+void pl_fc_free_gone(pl_front *f)
+{
+    pl_list_each(it, &f->gone)
+    {
+        pl_list_remove(it);
+        free(pl_list_entry(it, pl_fc, timer));
+    }
 }
 
 void pl_fc_close(pl_fc *c)

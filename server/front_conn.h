@@ -17,7 +17,8 @@
 #include "stats.h"
 #include "store.h"
 
-enum fc_state { FC_IDLE, FC_PARKED, FC_WRITING };
+/* FC_GONE: closed or handed over, to be freed after this batch of events. */
+enum fc_state { FC_IDLE, FC_PARKED, FC_WRITING, FC_GONE };
 
 typedef struct pl_fc {
     pl_front *f;
@@ -48,6 +49,7 @@ struct pl_front {
     pthread_mutex_t lock; /* guards ready and kicked */
     pl_list ready;
     bool kicked;
+    pl_list gone; /* connections closed in this batch of events (their timer node) */
     /* Parked polls by deadline, the others by idle limit: each list is
      * mostly appended to (one timeout for most polls, one idle limit). One
      * list for both walked every re-poll past the idle ones (O(n) each at
@@ -65,12 +67,16 @@ enum { PL_FC_IDLE_TIMER, PL_FC_DEADLINE };
 /* (Re)arms c's one timer for `due` (monotonic us) on list `which`: its
  * deadline when parked, its idle limit otherwise. */
 void pl_fc_timer_set(pl_fc *c, int which, int64_t due);
-/* Closes c's socket and frees it (off its timer; not parked). */
+/* Closes c's socket; c is FC_GONE (off its timer; not parked) until
+ * pl_fc_free_gone. */
 void pl_fc_close(pl_fc *c);
+/* Frees the connections closed or handed over since the last call: after
+ * each batch of events, none of which may name them any more. */
+void pl_fc_free_gone(pl_front *f);
 /* The client left between requests: its unread bytes count as a bad head
  * (as conn.c counts them for MHD's connections), then pl_fc_close. */
 void pl_fc_closed_between_requests(pl_fc *c);
-/* Off our epoll and to MHD, unread (closed when quitting); frees c. */
+/* Off our epoll and to MHD, unread (closed when quitting); c is FC_GONE. */
 void pl_fc_hand_over(pl_fc *c);
 /* MHD's answer head for a 200 JSON body of `body_len` bytes, into buf;
  * its length, or 0 when it does not fit. */

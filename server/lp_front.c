@@ -221,6 +221,8 @@ static void parked_event(pl_fc *c)
 
 static void conn_event(pl_fc *c, uint32_t ev)
 {
+    if (c->state == FC_GONE)
+        return; /* closed by an earlier event of this batch */
     if (c->state == FC_PARKED) {
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
             parked_event(c);
@@ -310,6 +312,7 @@ static void *run(void *arg)
             else
                 conn_event(ev[i].data.ptr, ev[i].events);
         }
+        pl_fc_free_gone(f);
     }
     return NULL;
 }
@@ -325,6 +328,7 @@ int pl_front_listen(pl_server *srv, pl_front **out)
     *f = (pl_front){.srv = srv, .lfd = -1, .ep = -1, .kick = -1};
     pthread_mutex_init(&f->lock, NULL);
     pl_list_init(&f->ready);
+    pl_list_init(&f->gone);
     pl_list_init(&f->timers[0]);
     pl_list_init(&f->timers[1]);
     /* MHD's idle timeout (http.c), for the connections held here. */
@@ -385,6 +389,7 @@ void pl_front_stop(pl_front *f)
             pl_fc_close(c);
         }
     }
+    pl_fc_free_gone(f);
     if (f->lfd >= 0)
         close(f->lfd);
     if (f->ep >= 0)

@@ -303,6 +303,45 @@ TEST(connections_past_max_connections_are_closed_unanswered)
     CHECK_EQ_INT(after, 3);
 }
 
+/* Waiting polls whose clients hang up just as a publish answers them: the
+ * answer and the hang-up come in one batch of events, in either order
+ * (under ASan, a connection freed by the first and read by the second was
+ * caught here). Every one of them is dropped and the server keeps going. */
+#define HANGUPS 100
+TEST(polls_answered_as_their_clients_hang_up_are_all_dropped)
+{
+    int fd[HANGUPS];
+    long long parked[5] = {0}, left[5] = {0};
+    char req[128];
+    CHECK(start(NULL) == 0);
+    for (int round = 0; round < 5; round++) {
+        snprintf(req, sizeof req,
+                 "GET /api/rooms/hup/poll?since=%d&timeout=30 HTTP/1.1\r\nHost: x\r\n\r\n", round);
+        for (int i = 0; i < HANGUPS; i++) {
+            fd[i] = raw_connect(srv.http_port);
+            raw_send(fd[i], req, strlen(req));
+        }
+        parked[round] = wait_lp_stat("waiting", HANGUPS);
+        CHECK_EQ_INT(publish("hup", "hi"), 201);
+        for (int i = 0; i < HANGUPS; i++) {
+            struct linger now = {.l_onoff = 1, .l_linger = 0};
+            if (i % 2) /* a reset for half of them, a FIN for the others */
+                setsockopt(fd[i], SOL_SOCKET, SO_LINGER, &now, sizeof now);
+            close(fd[i]);
+        }
+        left[round] = wait_lp_stat("waiting", 0);
+    }
+    char buf[8192];
+    int ra = poll_once(srv.http_port, "/api/rooms/hup/poll?since=4&timeout=0", buf, sizeof buf);
+    int rc = pl_test_server_stop(&srv, SIGTERM);
+    for (int round = 0; round < 5; round++) {
+        CHECK_EQ_INT(parked[round], HANGUPS);
+        CHECK_EQ_INT(left[round], 0);
+    }
+    CHECK(ra == 0 && strstr(buf, "\"id\":5,"));
+    CHECK_EQ_INT(rc, 0);
+}
+
 TEST(sigterm_answers_a_waiting_poll_and_exits_zero)
 {
     static char buf[8192];
@@ -336,6 +375,7 @@ int main(int argc, char **argv)
     RUN(an_answer_larger_than_the_socket_buffers_reaches_a_slow_reader_whole);
     RUN(a_waiting_poll_whose_client_leaves_stops_waiting_at_once);
     RUN(connections_past_max_connections_are_closed_unanswered);
+    RUN(polls_answered_as_their_clients_hang_up_are_all_dropped);
     RUN(sigterm_answers_a_waiting_poll_and_exits_zero);
     return CHECK_DONE();
 }
