@@ -24,6 +24,9 @@ typedef struct pl_fc {
     pl_front *f;
     int fd;
     enum fc_state state;
+    /* Its client half-closed or reset: an edge-triggered event says so
+     * once, maybe with the poll itself, and no later event will. */
+    bool peer_left;
     struct sockaddr_storage addr;
     socklen_t addrlen;
     pl_waiter waiter;

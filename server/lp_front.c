@@ -155,6 +155,10 @@ static void serve(pl_fc *c, const pl_poll_head *ph)
         answer(c);
         return;
     }
+    if (c->peer_left) {
+        pl_fc_close(c); /* nobody to wait for */
+        return;
+    }
     c->waiter.park = front_park;
     c->waiter.wake = front_wake;
     if (!pl_room_wait(c->room, c->since, &c->waiter)) {
@@ -223,6 +227,8 @@ static void conn_event(pl_fc *c, uint32_t ev)
 {
     if (c->state == FC_GONE)
         return; /* closed by an earlier event of this batch */
+    if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        c->peer_left = true;
     if (c->state == FC_PARKED) {
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
             parked_event(c);

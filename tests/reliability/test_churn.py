@@ -60,6 +60,13 @@ def talks(srv, rng, last_id):
     return wire.Talk(w, [hs, None, ws_frame(b"\x03\xe8", opcode=8)], "read", hold=hold)
 
 
+def all_let_go(srv):
+    """No long poll waiting, no SSE stream or WebSocket connected."""
+    t = srv.stats()["transports"]
+    return (t["long_poll"]["waiting"] == 0 and t["sse"]["connections"] == 0 and
+            t["ws"]["connections"] == 0)
+
+
 def main():
     global CONNECTIONS
     if len(sys.argv) > 2:
@@ -74,9 +81,12 @@ def main():
     rng = random.Random(7)
     wire.run([talks(srv, rng, 20) for _ in range(500)], concurrency=200,
              sources=source_addrs(8))
-    wait_for(lambda: srv.stats()["transports"]["long_poll"]["waiting"] == 0, 10)
+    warm_ended = wait_for(lambda: all_let_go(srv), 10)
     time.sleep(1)
     fds0, rss0 = srv.fds(), srv.rss()
+    socks0 = srv.open_sockets()
+    tap.ok(warm_ended, "the warm-up's polls, streams and WebSockets were all let go",
+           json.dumps(srv.stats()["transports"]))
 
     stop = threading.Event()
     published = []
@@ -122,14 +132,7 @@ def main():
            "every publish during the churn was stored, with contiguous ids (%d)" % len(ids),
            str([p for p in published if p[0] != 201][:5]))
 
-    def settled():
-        if srv.fds() != fds0:
-            return False
-        t = srv.stats()["transports"]
-        return (t["long_poll"]["waiting"] == 0 and t["sse"]["connections"] == 0 and
-                t["ws"]["connections"] == 0)
-
-    wait_for(settled, 15)
+    wait_for(lambda: srv.fds() == fds0 and all_let_go(srv), 15)
     fds1, rss1 = srv.fds(), srv.rss()
     t = srv.stats()["transports"]
     tap.ok(t["long_poll"]["waiting"] == 0, "no long poll left waiting",
@@ -138,7 +141,7 @@ def main():
            "no SSE stream or WebSocket left connected",
            "sse %d ws %d" % (t["sse"]["connections"], t["ws"]["connections"]))
     tap.ok(fds1 == fds0, "open fds exactly at the baseline (%d, now %d)" % (fds0, fds1),
-           "\n".join(srv.open_sockets()))
+           "at the baseline:\n%s\nnow:\n%s" % ("\n".join(socks0), "\n".join(srv.open_sockets())))
     tap.memory(rss1 - rss0 < RSS_BOUND, "RSS within %d MiB of the baseline" % (RSS_BOUND >> 20),
            "%.1f -> %.1f MiB" % (rss0 / 2**20, rss1 / 2**20))
     status, page = srv.page(ROOM, since=ids[-1] - 1)

@@ -270,6 +270,34 @@ TEST(a_waiting_poll_whose_client_leaves_stops_waiting_at_once)
     CHECK_EQ_INT(left, 0);
 }
 
+/* Clients that send a poll and leave (FIN for half, reset for the others)
+ * while the server is stopped: the poll and the hang-up reach the front in
+ * one edge-triggered event. None of them is kept waiting for its timeout. */
+#define EARLY 20
+TEST(a_poll_whose_client_left_before_it_was_read_is_not_kept_waiting)
+{
+    const char *req = "GET /api/rooms/early/poll?timeout=30 HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK(start(NULL) == 0);
+    long long served0 = lp_stat("requests");
+    kill(srv.pid, SIGSTOP);
+    for (int i = 0; i < EARLY; i++) {
+        int fd = raw_connect(srv.http_port);
+        struct linger now = {.l_onoff = 1, .l_linger = 0};
+        raw_send(fd, req, strlen(req));
+        if (i % 2)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+        close(fd);
+    }
+    kill(srv.pid, SIGCONT);
+    long long served = 0;
+    for (int i = 0; i < 60 && served < served0 + EARLY / 2; i++, usleep(50 * 1000))
+        served = lp_stat("requests");
+    long long left = wait_lp_stat("waiting", 0);
+    stop();
+    CHECK(served >= served0 + EARLY / 2); /* the FIN ones were read as polls */
+    CHECK_EQ_INT(left, 0);
+}
+
 /* Four connections allowed: three parked polls and the /api/stats check
  * of them, then a fourth poll in its place; the next one is closed
  * unanswered until one leaves. */
@@ -374,6 +402,7 @@ int main(int argc, char **argv)
     RUN(a_poll_head_split_across_writes_is_still_answered);
     RUN(an_answer_larger_than_the_socket_buffers_reaches_a_slow_reader_whole);
     RUN(a_waiting_poll_whose_client_leaves_stops_waiting_at_once);
+    RUN(a_poll_whose_client_left_before_it_was_read_is_not_kept_waiting);
     RUN(connections_past_max_connections_are_closed_unanswered);
     RUN(polls_answered_as_their_clients_hang_up_are_all_dropped);
     RUN(sigterm_answers_a_waiting_poll_and_exits_zero);
