@@ -27,6 +27,9 @@ typedef struct pl_fc {
     /* Its client half-closed or reset: an edge-triggered event says so
      * once, maybe with the poll itself, and no later event will. */
     bool peer_left;
+    /* Bytes may wait past its request that no later event will announce:
+     * seen by an event while it was busy, or peeked with the request. */
+    bool more;
     struct sockaddr_storage addr;
     socklen_t addrlen;
     pl_waiter waiter;

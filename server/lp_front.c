@@ -33,6 +33,18 @@
 
 static void next_request(pl_fc *c);
 
+/* The answer is out. A connection with nothing more announced waits for
+ * its next event, idle: no read to find what an event would tell. */
+static void answered(pl_fc *c)
+{
+    if (c->more || c->peer_left) {
+        next_request(c);
+        return;
+    }
+    c->state = FC_IDLE;
+    pl_fc_timer_set(c, PL_FC_IDLE_TIMER, pl_clock_mono_us() + c->f->idle_us);
+}
+
 /* Writes what is left of the answer; then the connection is idle again. */
 static void flush(pl_fc *c)
 {
@@ -50,7 +62,7 @@ static void flush(pl_fc *c)
     }
     free(c->out);
     c->out = NULL;
-    next_request(c);
+    answered(c);
 }
 
 /* Answers the poll with the page after its cursor, in one write when the
@@ -81,7 +93,7 @@ static void answer(pl_fc *c)
     c->sent += sent;
     if (sent == hlen + blen) {
         free(body);
-        next_request(c);
+        answered(c);
         return;
     }
     /* The rest waits in one buffer for EPOLLOUT. */
@@ -187,6 +199,7 @@ static void next_request(pl_fc *c)
     char buf[PL_POLL_HEAD_MAX];
     pl_poll_head ph;
     c->state = FC_IDLE;
+    c->more = false;
     ssize_t n = recv(c->fd, buf, sizeof buf, MSG_PEEK);
     if (n < 0 && errno == EAGAIN) {
         pl_fc_timer_set(c, PL_FC_IDLE_TIMER, pl_clock_mono_us() + c->f->idle_us);
@@ -208,6 +221,7 @@ static void next_request(pl_fc *c)
         return;
     }
     c->in += ph.len;
+    c->more = (size_t)n > ph.len || (size_t)n == sizeof buf;
     serve(c, &ph);
 }
 
@@ -229,6 +243,8 @@ static void conn_event(pl_fc *c, uint32_t ev)
         return; /* closed by an earlier event of this batch */
     if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         c->peer_left = true;
+    if (ev & EPOLLIN)
+        c->more = true; /* for a busy one; an idle one reads now */
     if (c->state == FC_PARKED) {
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
             parked_event(c);

@@ -200,6 +200,33 @@ TEST(pipelined_long_polls_are_answered_in_order)
     stop();
 }
 
+/* The second request arrives while the first poll waits: its event comes
+ * then, and it is read once the first is answered. */
+TEST(a_request_sent_while_a_poll_waits_is_answered_after_it)
+{
+    static char buf[16384];
+    size_t have = 0, n1, n2 = 0;
+    CHECK(start(NULL) == 0);
+    int fd = raw_connect(srv.http_port);
+    const char *wait = "GET /api/rooms/later/poll?timeout=30 HTTP/1.1\r\nHost: x\r\n\r\n";
+    const char *next = "GET /api/rooms/later/poll?since=1&timeout=0 HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK(raw_send(fd, wait, strlen(wait)) == 0);
+    CHECK_EQ_INT(wait_lp_stat("waiting", 1), 1);
+    CHECK(raw_send(fd, next, strlen(next)) == 0);
+    usleep(100 * 1000);
+    CHECK_EQ_INT(publish("later", "hi"), 201);
+    n1 = read_answer(fd, buf, sizeof buf, &have);
+    int first = n1 && strstr(buf, "\"id\":1,") != NULL;
+    if (n1) {
+        consume(buf, &have, n1);
+        n2 = read_answer(fd, buf, sizeof buf, &have);
+    }
+    close(fd);
+    stop();
+    CHECK(first);
+    CHECK(n2 > 0 && strstr(buf, "\"messages\":[]") && strstr(buf, "\"last_id\":1"));
+}
+
 TEST(a_poll_head_split_across_writes_is_still_answered)
 {
     static char buf[8192];
@@ -399,6 +426,7 @@ int main(int argc, char **argv)
     RUN(a_front_short_poll_answer_is_mhds_answer_but_for_the_date);
     RUN(one_keep_alive_connection_moves_between_long_polls_and_other_requests);
     RUN(pipelined_long_polls_are_answered_in_order);
+    RUN(a_request_sent_while_a_poll_waits_is_answered_after_it);
     RUN(a_poll_head_split_across_writes_is_still_answered);
     RUN(an_answer_larger_than_the_socket_buffers_reaches_a_slow_reader_whole);
     RUN(a_waiting_poll_whose_client_leaves_stops_waiting_at_once);
