@@ -3,7 +3,9 @@
  * idle keep-alive connection (no bytes) is left to MHD's idle timeout and
  * one that starts a request just before a sweep is not cut. */
 #include "conn.h"
+#include <linux/sockios.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -143,10 +145,18 @@ void pl_conn_body_done(pl_server *srv, pl_conn *c)
         set_state(srv, c, BUSY);
 }
 
-void pl_conn_request_done(pl_server *srv, pl_conn *c, uint64_t sent, uint64_t recvd)
+void pl_conn_request_done(pl_server *srv, pl_conn *c, uint64_t sent, uint64_t recvd,
+                          uint64_t request)
 {
+    int unread = 0;
     if (!c)
         return;
+    /* What MHD has not read from the kernel is not this request's. */
+    if (ioctl(c->fd, SIOCINQ, &unread) == 0 && unread > 0 && (uint64_t)unread <= recvd)
+        recvd -= (uint64_t)unread;
+    uint64_t upto = atomic_load(&c->received) + request;
+    if (request && upto < recvd)
+        recvd = upto; /* the rest came with it: the next head's */
     c->sent = sent;
     atomic_store(&c->received, recvd);
     atomic_store(&c->since_us, 0);

@@ -56,8 +56,11 @@ void pl_conn_head(pl_server *srv, pl_conn *c, bool body_follows);
 /* The body of the request is all in. */
 void pl_conn_body_done(pl_server *srv, pl_conn *c);
 /* The request ended (MHD's "completed"): `sent` and `received` are the
- * socket's byte counts now. */
-void pl_conn_request_done(pl_server *srv, pl_conn *c, uint64_t sent, uint64_t received);
+ * socket's byte counts now, `request` the request's own bytes (0 when not
+ * known). Bytes received past them, pipelined or still in the kernel, are
+ * the next head's: a bad head if it never reaches the router. */
+void pl_conn_request_done(pl_server *srv, pl_conn *c, uint64_t sent, uint64_t received,
+                          uint64_t request);
 /* Socket bytes sent as of the end of the last request (0 at first). */
 uint64_t pl_conn_sent(const pl_conn *c);
 

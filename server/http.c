@@ -108,6 +108,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (then)
         return then(q);
     if (*upload_size) {
+        q->body_in += *upload_size;
         if (q->h && q->h->body)
             q->h->body(q, upload_data, *upload_size);
         *upload_size = 0; /* a body nobody asked for is read and dropped */
@@ -120,6 +121,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!q->routed)
         return route(q, method);
     return q->h && q->h->resume ? q->h->resume(q) : MHD_YES;
+}
+
+/* The bytes of this request, head and body, or 0 when not known: chunk
+ * framing hides how many there were, and a body cut short is all its own. */
+static uint64_t request_bytes(const pl_req *q, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (!ci || q->body_pending ||
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return 0;
+    return ci->header_size + q->body_in;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
@@ -142,7 +155,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     uint64_t sent = w.out > q->tcp_out_start ? w.out - q->tcp_out_start : 0;
     if (q->ts && sent > q->bytes_counted)
         pl_stat_add(&q->ts->bytes_out, sent - q->bytes_counted);
-    pl_conn_request_done(srv, conn_of(conn), w.out, w.in);
+    pl_conn_request_done(srv, conn_of(conn), w.out, w.in, request_bytes(q, conn));
     free(q);
     *ctx = NULL;
 }

@@ -75,6 +75,7 @@ struct pl_req {
     /* Set by the handler (MHD); read by the router at completion. */
     pl_transport_stats *ts; /* the counters this request's bytes go to */
     uint64_t bytes_counted; /* bytes already added to ts->bytes_out (SSE) */
+    uint64_t body_in;       /* body bytes MHD passed in, framing excluded */
     /* Set by a start that accepted a head whose body is to come; cleared
      * by the router when the body is in (still set at completion: the
      * client never finished it). */

@@ -68,6 +68,15 @@ def http_kinds():
          ["400", "http_bad_head"]),
         ("bad room", [b"GET /api/rooms/no.dots/messages HTTP/1.1\r\nHost: x\r\n\r\n"], "read",
          ["400"]),
+        # Garbage pipelined after a request, in the same write: MHD reads
+        # both at once, and the front answers the poll before handing over.
+        ("garbage pipelined after a publish", [PUB + b"Content-Length: 5\r\n\r\n" + BODY], "read",
+         ["400", "http_bad_head"]),
+        ("garbage pipelined after a health check",
+         [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n"], "read", ["http_bad_head"]),
+        ("garbage pipelined after a poll",
+         [b"GET /api/rooms/lobby/messages HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n"], "read",
+         ["http_bad_head"]),
         ("not JSON", [PUB + b"Content-Length: 9\r\n\r\nnot json!"], "read", ["400"]),
     ]
 
