@@ -14,6 +14,8 @@ and into web/slides/figures.js, which the slides read.
   scripts/figures.py --check    exit 1, with a diff, if anything differs (a test runs this)
   scripts/figures.py --refresh  measure everything again (each bench run under
                                 flock /tmp/pushlab-heavy.lock), then rewrite
+  --only NAME,...               with --refresh: measure only these bench runs (docs/figures/NAME.*),
+                                keeping every other measurement as committed
   --build DIR                   where pushlab-bench and pushlab-server are (default: build)
 """
 import argparse
@@ -119,25 +121,36 @@ def heavy(cmd, **kw):
     return subprocess.run(["flock", HEAVY_LOCK] + cmd, check=True, **kw)
 
 
-def refresh(build):
+def refresh(build, only=None):
     """Every measurement into a scratch folder first: docs/figures/ changes
-    only when all of them succeeded, all at once."""
+    only when all of them succeeded, all at once. `only`: the names of the
+    bench runs to measure; nothing else is measured then."""
     bench = os.path.join(build, "bench", "pushlab-bench")
     server = os.path.join(build, "server", "pushlab-server")
+    runs = [r for r in figures_render.BENCH_RUNS if only is None or r[0] in only]
+    unknown = set(only or ()) - {r[0] for r in runs}
+    if unknown:
+        raise ValueError("no bench run named %s" % ", ".join(sorted(unknown)))
     with tempfile.TemporaryDirectory() as tmp:
-        for name, args in figures_render.BENCH_RUNS:
+        for name, args in runs:
             with open(os.path.join(tmp, name + ".txt"), "w") as txt:
                 heavy([bench] + args + ["--quiet", "--json", os.path.join(tmp, name + ".json")], stdout=txt)
-        with open(os.path.join(tmp, "wire.json"), "w") as out:
-            wire(server, out)
-        heavy([sys.executable, os.path.join(HERE, "tls_figures.py"), "--build", build,
-               "--out", os.path.join(tmp, "tls.json")] + figures_render.figures_deploy.TLS_ARGS)
-        heavy([sys.executable, os.path.join(HERE, "scale_figures.py"), "--build", build,
-               "--out", os.path.join(tmp, "scale.json")] + figures_render.figures_scale.SCALE_ARGS)
+        if only is None:
+            measure_others(build, server, tmp)
         os.makedirs(FIG_DIR, exist_ok=True)
         for n in os.listdir(tmp):
             shutil.move(os.path.join(tmp, n), os.path.join(FIG_DIR, n))
     return write()
+
+
+def measure_others(build, server, tmp):
+    """The wire bytes, TLS and scale figures (not bench runs)."""
+    with open(os.path.join(tmp, "wire.json"), "w") as out:
+        wire(server, out)
+    heavy([sys.executable, os.path.join(HERE, "tls_figures.py"), "--build", build,
+           "--out", os.path.join(tmp, "tls.json")] + figures_render.figures_deploy.TLS_ARGS)
+    heavy([sys.executable, os.path.join(HERE, "scale_figures.py"), "--build", build,
+           "--out", os.path.join(tmp, "scale.json")] + figures_render.figures_scale.SCALE_ARGS)
 
 
 def wire(server, out):
@@ -165,12 +178,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--refresh", action="store_true")
+    ap.add_argument("--only", type=lambda v: set(v.split(",")))
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     a = ap.parse_args()
     try:
         if a.check:
             return check()
-        return refresh(os.path.abspath(a.build)) if a.refresh else write()
+        if a.only and not a.refresh:
+            raise ValueError("--only goes with --refresh")
+        return refresh(os.path.abspath(a.build), a.only) if a.refresh else write()
     except ValueError as e:
         print("figures: %s" % e)
         return 1

@@ -247,7 +247,9 @@ def own_cost_summary(f):
         "TCP segment received and its ACK sent per delivery, which on loopback also runs\n"
         "the server socket's ACK processing in the receiver's system call. The bench's\n"
         "subscribers spent %s, with about the same kernel part (%s); the rest, %s, is\n"
-        "libcurl (SSE), libwebsockets (WebSocket) and jansson parsing each message."
+        "libcurl's transfer machinery (SSE), libwebsockets' frame parser, which walks\n"
+        "every byte (WebSocket), and the bench's own scan of each message for its id\n"
+        "and send time (`common/jscan.c`; no JSON tree is built)."
     ) % (fcpu, fsys, bcpu, span([r["bench_sys_us_per_delivery"] for r in c]), blib)
 
 

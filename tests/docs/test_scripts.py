@@ -64,6 +64,11 @@ def figures_check_fails_on_a_hand_edit():
 
 figures_check_fails_on_a_hand_edit()
 
+fig = os.path.join(ROOT, "scripts", "figures.py")
+r = run([sys.executable, fig, "--refresh", "--only", "main,no-such-run"])
+test("figures.py --refresh --only with a name no bench run has says which and measures nothing",
+     r.returncode == 1 and "no bench run named no-such-run" in r.stdout, repr((r.returncode, r.stdout, r.stderr)))
+
 
 def start_server(exe):
     proc = subprocess.Popen([exe, "--http-port", "0", "--ws-port", "0"], stdout=subprocess.PIPE, text=True)
