@@ -154,7 +154,8 @@ export async function runOne(o, target, transport, progress) {
     open = await openAll(o, target, transport, server, room, t, progress);
     if (transport === 'long-poll') await sleep(300); // the last GETs reach the server
     pub = publisher(target, server);
-    const { ok: warmOk } = await publishPaced(pub, room, o, 1, warm, (m) => progress(`warmup: ${m}`), t);
+    const { ok: warmOk, reordered: warmReordered } =
+      await publishPaced(pub, room, o, 1, warm, (m) => progress(`warmup: ${m}`), t);
     await sleep(200);
     const requestsNow = () => open.subs.reduce((sum, x) => sum + x.requests, 0);
     const req0 = requestsNow();
@@ -180,7 +181,9 @@ export async function runOne(o, target, transport, progress) {
       target, transport, subscribers: o.subscribers, opened: open.opened, open_failed: open.failed,
       open_errors: open.errors, warmup_published: warmOk, published, expected, delivered: t.delivered,
       lost: expected - t.delivered, dup: t.dup, out_of_order: t.ooo,
-      publishes_stored_out_of_order: reordered, subscriber_errors: subErrors, malformed: t.bad, anomalies,
+      // Warm-up publishes count too: a subscriber sees their reorder as ooo.
+      publishes_stored_out_of_order: reordered === null || warmReordered === null ? null : reordered + warmReordered,
+      subscriber_errors: subErrors, malformed: t.bad, anomalies,
       server_stats: stats,
       latency_p50_ms: lat.length ? percentile(lat, 50) / 1000 : null,
       latency_p99_ms: lat.length ? percentile(lat, 99) / 1000 : null,
