@@ -151,12 +151,13 @@ void pl_conn_request_done(pl_server *srv, pl_conn *c, uint64_t sent, uint64_t re
     int unread = 0;
     if (!c)
         return;
-    /* What MHD has not read from the kernel is not this request's. */
-    if (ioctl(c->fd, SIOCINQ, &unread) == 0 && unread > 0 && (uint64_t)unread <= recvd)
-        recvd -= (uint64_t)unread;
     uint64_t upto = atomic_load(&c->received) + request;
-    if (request && upto < recvd)
-        recvd = upto; /* the rest came with it: the next head's */
+    if (request) {
+        if (upto < recvd)
+            recvd = upto; /* the rest came with it: the next head's */
+    } else if (ioctl(c->fd, SIOCINQ, &unread) == 0 && unread > 0 && (uint64_t)unread <= recvd) {
+        recvd -= (uint64_t)unread; /* not read by MHD yet: not this request's */
+    }
     c->sent = sent;
     atomic_store(&c->received, recvd);
     atomic_store(&c->since_us, 0);
