@@ -220,10 +220,11 @@ typedef struct pl_sub_opts {
                                 device's would be: its counters then follow
                                 its own traffic as it happens (costs a
                                 libcurl multi handle) */
-    bool lean;               /* SSE and WebSocket messages are not parsed into a
-                                tree: on_message gets the id and meta_raw
-                                only (the bench's hot path). A message the
-                                scan cannot read takes the full parse. */
+    bool lean;               /* messages and polling pages are not parsed into
+                                a tree: on_message gets the id and meta_raw
+                                only (the bench's hot path). A message or
+                                page the scan cannot read takes the full
+                                parse. */
     pl_sub_callbacks cb;
     void *ud;
 } pl_sub_opts;

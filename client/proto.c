@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "jscan.h"
 
 void pl_proto_err(pl_client_err *err, int rc, int status, const char *code, const char *fmt, ...)
 {
@@ -94,6 +93,17 @@ int pl_proto_lean_message(const char *json, size_t len, bool want_type, uint64_t
         return -EPROTO;
     *meta = v[1].p;
     *meta_len = v[1].n;
+    return 0;
+}
+
+int pl_proto_lean_page(const char *body, size_t len, uint64_t *last_id, pl_jspan *messages)
+{
+    static const char *const keys[] = {"messages", "last_id"};
+    pl_jspan v[2];
+    if (pl_jscan_members(body, len, keys, 2, v) != 0 || v[0].n == 0 || v[0].p[0] != '[' ||
+        pl_jscan_uint(v[1], last_id) != 0)
+        return -EPROTO;
+    *messages = v[0];
     return 0;
 }
 

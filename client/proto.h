@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "client.h"
+#include "jscan.h"
 
 /* Fills `err` with rc, status, code and a printf-style message. */
 void pl_proto_err(pl_client_err *err, int rc, int status, const char *code, const char *fmt, ...)
@@ -36,6 +37,11 @@ void pl_proto_message(json_t *obj, uint64_t id, const char *room, pl_client_msg 
  * says what is wrong. */
 int pl_proto_lean_message(const char *json, size_t len, bool want_type, uint64_t *id,
                           const char **meta, size_t *meta_len);
+
+/* The lean path for a polling page: its last_id and the span of its
+ * "messages" array (pl_jscan_next walks it), found by scanning. Returns 0,
+ * or -EPROTO: the caller then takes the full parse. */
+int pl_proto_lean_page(const char *body, size_t len, uint64_t *last_id, pl_jspan *messages);
 
 /* A polling page: {"messages":[...],"last_id":N,"gap":bool,...}. */
 typedef struct pl_proto_page {

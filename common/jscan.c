@@ -116,6 +116,32 @@ int pl_jscan_members(const char *json, size_t len, const char *const *keys, size
     }
 }
 
+int pl_jscan_next(pl_jspan arr, const char **at, pl_jspan *elem)
+{
+    const char *end = arr.p + arr.n, *p = *at;
+    if (arr.n < 2 || arr.p[0] != '[' || end[-1] != ']')
+        return -EINVAL;
+    end--; /* the closing bracket */
+    if (!p) {
+        p = skip_ws(arr.p + 1, end);
+        if (p == end)
+            return 0;
+    } else {
+        p = skip_ws(p, end);
+        if (p == end)
+            return 0;
+        if (*p++ != ',')
+            return -EINVAL;
+        p = skip_ws(p, end);
+    }
+    const char *v = p;
+    if (!(p = skip_value(v, end)))
+        return -EINVAL;
+    *elem = (pl_jspan){v, (size_t)(p - v)};
+    *at = p;
+    return 1;
+}
+
 int pl_jscan_uint(pl_jspan v, uint64_t *out)
 {
     uint64_t x = 0;

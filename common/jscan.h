@@ -27,6 +27,12 @@ typedef struct pl_jspan {
 int pl_jscan_members(const char *json, size_t len, const char *const *keys, size_t nkeys,
                      pl_jspan *out);
 
+/* Steps through the elements of the array `arr` (a member's span, which
+ * pl_jscan_members has already bracket-matched): *at starts at NULL and
+ * is moved past each element. Returns 1 with *elem, 0 after the last, or
+ * -EINVAL when `arr` is no array or an element is not one value. */
+int pl_jscan_next(pl_jspan arr, const char **at, pl_jspan *elem);
+
 /* A value that is a plain non-negative integer (digits only) below 2^63,
  * the range of a jansson integer. Returns 0 and *out, or -EINVAL. */
 int pl_jscan_uint(pl_jspan v, uint64_t *out);

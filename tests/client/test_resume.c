@@ -273,6 +273,16 @@ TEST(lean_ws_loses_and_repeats_nothing_across_drops)
     survives_dropped_connections(PL_TRANSPORT_WS, "drop-lean-ws", true);
 }
 
+TEST(lean_short_poll_loses_and_repeats_nothing_across_drops)
+{
+    survives_dropped_connections(PL_TRANSPORT_SHORT_POLL, "drop-lean-sp", true);
+}
+
+TEST(lean_long_poll_loses_and_repeats_nothing_across_drops)
+{
+    survives_dropped_connections(PL_TRANSPORT_LONG_POLL, "drop-lean-lp", true);
+}
+
 /* Publishes `n` messages to `url`/`room` and waits for every answer. */
 typedef struct sync_pub {
     pl_loop *loop;
@@ -662,6 +672,8 @@ int main(int argc, char **argv)
     RUN(ws_loses_and_repeats_nothing_across_drops);
     RUN(lean_sse_loses_and_repeats_nothing_across_drops);
     RUN(lean_ws_loses_and_repeats_nothing_across_drops);
+    RUN(lean_short_poll_loses_and_repeats_nothing_across_drops);
+    RUN(lean_long_poll_loses_and_repeats_nothing_across_drops);
     RUN(long_poll_reopens_a_silent_request);
     RUN(sse_reopens_a_stream_silent_past_twice_the_heartbeat);
     RUN(ws_reopens_a_socket_silent_past_twice_the_heartbeat);

@@ -3,7 +3,8 @@
  * reads as an object (without \u escapes, whose names the scan compares
  * unescaped by design, and NUL bytes, which jansson skips between tokens
  * and the scan refuses), the scan accepts it and every member it reports
- * is the one jansson holds, and an integer it reads is jansson's. */
+ * is the one jansson holds, an array member's elements are jansson's
+ * (pl_jscan_next), and an integer it reads is jansson's. */
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
@@ -12,6 +13,21 @@
 
 static const char *const keys[] = {"id", "meta", "type", ""};
 #define NKEYS (sizeof keys / sizeof *keys)
+
+/* An array member walked with pl_jscan_next: jansson's elements, in order. */
+static void compare_elements(json_t *want, pl_jspan arr)
+{
+    const char *at = NULL;
+    pl_jspan e;
+    size_t i = 0;
+    int rc;
+    while ((rc = pl_jscan_next(arr, &at, &e)) == 1) {
+        json_t *got = json_loadb(e.p, e.n, JSON_DECODE_ANY, NULL);
+        FUZZ_CHECK(got && json_equal(json_array_get(want, i++), got));
+        json_decref(got);
+    }
+    FUZZ_CHECK(rc == 0 && i == json_array_size(want));
+}
 
 static void compare(json_t *o, const pl_jspan *v)
 {
@@ -23,6 +39,8 @@ static void compare(json_t *o, const pl_jspan *v)
         json_t *got = json_loadb(v[i].p, v[i].n, JSON_DECODE_ANY, NULL);
         FUZZ_CHECK(got && json_equal(want, got));
         json_decref(got);
+        if (json_is_array(want))
+            compare_elements(want, v[i]);
         uint64_t x;
         if (pl_jscan_uint(v[i], &x) == 0)
             FUZZ_CHECK(json_is_integer(want) && (uint64_t)json_integer_value(want) == x);

@@ -2,6 +2,7 @@
  * jansson's tree has, and text that is not one object is refused. */
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "check.h"
 #include "jscan.h"
@@ -131,6 +132,41 @@ TEST(string_is_compares_the_unescaped_text_exactly)
 
 /* Random objects built by jansson: every member the scanner reports is
  * the one jansson reads back from the same text. */
+/* Every element of the array span, joined by '|'; "ERR" when refused. */
+static void elements(const char *arr, char *out, size_t len)
+{
+    pl_jspan a = {arr, strlen(arr)}, e;
+    const char *at = NULL;
+    int rc;
+    size_t o = 0;
+    out[0] = '\0';
+    while ((rc = pl_jscan_next(a, &at, &e)) == 1)
+        o += (size_t)snprintf(out + o, len - o, "%s%.*s", o ? "|" : "", (int)e.n, e.p);
+    if (rc < 0)
+        snprintf(out, len, "ERR");
+}
+
+TEST(next_steps_through_an_arrays_elements_in_order)
+{
+    char got[128];
+    elements("[{\"id\":1,\"t\":\"],\"}, 2 ,\"x\",[3,[4]]]", got, sizeof got);
+    CHECK_EQ_STR(got, "{\"id\":1,\"t\":\"],\"}|2|\"x\"|[3,[4]]");
+    elements("[ \n]", got, sizeof got);
+    CHECK_EQ_STR(got, "");
+    elements("[]", got, sizeof got);
+    CHECK_EQ_STR(got, "");
+}
+
+TEST(next_refuses_what_is_not_an_array_of_values)
+{
+    const char *bad[] = {"{\"a\":1}", "[1,]", "[,1]", "[1 2]", "[1,,2]", "\"[]\"", "[", ""};
+    char got[128];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        elements(bad[i], got, sizeof got);
+        CHECK_EQ_STR(got, "ERR");
+    }
+}
+
 TEST(members_agree_with_jansson_on_random_objects)
 {
     srand(7);
@@ -169,6 +205,8 @@ int main(void)
     RUN(nesting_past_the_depth_is_refused);
     RUN(uint_takes_plain_digits_below_2_63_only);
     RUN(string_is_compares_the_unescaped_text_exactly);
+    RUN(next_steps_through_an_arrays_elements_in_order);
+    RUN(next_refuses_what_is_not_an_array_of_values);
     RUN(members_agree_with_jansson_on_random_objects);
     return CHECK_DONE();
 }
