@@ -26,6 +26,14 @@ static int plan_take(run *r)
     return i;
 }
 
+static const char *plan_why_none(run *r, char *out, size_t len)
+{
+    pthread_mutex_lock(&r->src_mu);
+    pl_srcplan_why_none(&r->src, out, len);
+    pthread_mutex_unlock(&r->src_mu);
+    return out;
+}
+
 static void plan_release(run *r, int i)
 {
     pthread_mutex_lock(&r->src_mu);
@@ -98,13 +106,13 @@ static void move_off(bsub *b, const pl_client_err *err)
     if (first)
         pl_srcplan_full(&r->src, b->src, err->message);
     pl_srcplan_release(&r->src, b->src);
+    pl_srcplan_why_none(&r->src, why, sizeof why);
     pthread_mutex_unlock(&r->src_mu);
     if (first)
         fprintf(stderr,
                 "pushlab-bench: %s: source address %s refused (%s: no port left, or not local); "
                 "moving on\n",
                 pl_bench_transport_name(r->t), addr, strerror(-err->rc));
-    snprintf(why, sizeof why, "no source address left (last: %s: %.120s)", addr, err->message);
     pl_sub_close(b->sub);
     b->sub = NULL;
     int rc = open_one(l, b);
@@ -205,6 +213,7 @@ static bool sub_ready(const lane *l, const bsub *b)
 static void pump(lane *l)
 {
     run *r = l->run;
+    char why[200];
     int window = r->o->open_window / r->n_lanes > 0 ? r->o->open_window / r->n_lanes : 1;
     while (l->started < l->n && l->started - l->ready - l->failed < window) {
         bsub *b = &l->subs[l->started++];
@@ -212,8 +221,7 @@ static void pump(lane *l)
         if (rc == -EMFILE) /* a publisher without a descriptor would fail them all */
             sub_failed(b, "no file descriptor left for it (RLIMIT_NOFILE; raise ulimit -n)");
         else if (rc == -EADDRNOTAVAIL)
-            sub_failed(b, "no source address has a free port left (ports in use counted from "
-                          "/proc/net/tcp, TIME_WAIT included)");
+            sub_failed(b, plan_why_none(r, why, sizeof why));
         else if (rc)
             sub_failed(b, strerror(-rc));
     }

@@ -5,12 +5,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "clock.h"
 #include "meta.h"
 #include "scenario_internal.h"
 
 /* The bench's meta of a delivered message: pushlab's (its text from a
- * lean SSE or WebSocket subscription, the parsed object from a polling
- * page), or the one inside a foreign server's body, which is our publish
+ * lean subscription, the parsed object when the scan could not read a
+ * message and the full parse did), or the one inside a foreign server's body, which is our publish
  * JSON verbatim. Returns 0 or -EINVAL. */
 static int meta_of(const run *r, const pl_client_msg *m, pl_meta *out)
 {
@@ -97,9 +98,14 @@ static void command(void *ud, int cmd)
         pl_bsubs_fail_unready(l);
         pl_bsubs_count_ready(l);
         break;
-    case CMD_BASE: counter_deltas(l, true); break;
+    case CMD_BASE:
+        counter_deltas(l, true);
+        l->cpu0_s = pl_clock_thread_cpu_s();
+        break;
     case CMD_FINISH:
         l->window_closed = true;
+        l->cpu_s = pl_clock_thread_cpu_s() - l->cpu0_s;
+        l->res.busiest_lane_cpu_s = l->cpu_s;
         pl_bradio_finish(l->radio, &l->res.radio);
         counter_deltas(l, false);
         break;

@@ -64,13 +64,14 @@ static int fetch_ws_url(const char *url, const pl_tls_opts *tls, char *out, size
 
 static void warn_saturation(const pl_bench_result *r)
 {
-    double share = r->window_s > 0 ? r->bench_cpu_s / r->window_s : 0;
+    double share = r->window_s > 0 ? r->busiest_lane_cpu_s / r->window_s : 0;
     /* Past ~80 % of a core the bench's own queueing shows in the latencies. */
     if (share > 0.8)
         fprintf(stderr,
-                "pushlab-bench: WARNING: the bench used %.0f%% of a core during %s: its latency "
-                "figures include its own queueing; lower --subscribers or --rate\n",
-                share * 100, pl_bench_transport_name(r->transport));
+                "pushlab-bench: WARNING: a subscriber thread of the bench used %.0f%% of a core "
+                "during %s: its latency figures include its own queueing; lower --subscribers "
+                "or --rate, or raise --threads (%d now) where there are cores for it\n",
+                share * 100, pl_bench_transport_name(r->transport), r->threads);
 }
 
 static int write_outputs(const pl_bench_opts *o, const pl_bench_result *res, int n)

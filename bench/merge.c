@@ -106,6 +106,7 @@ static int result_of(const json_t *j, pl_bench_result *r)
     r->publisher_max_behind_us = (int64_t)u64(j, "publisher_max_behind_us");
     r->bench_cpu_s = dbl(j, "bench_cpu_s");
     r->bench_cpu_sys_s = dbl(j, "bench_cpu_sys_s");
+    r->busiest_lane_cpu_s = dbl(j, "busiest_lane_cpu_s");
     r->window_s = dbl(j, "window_s");
     if (hist_of(json_object_get(j, "histogram"), &r->latency) ||
         hist_of(json_object_get(j, "histogram_intended"), &r->latency_intended))

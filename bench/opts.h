@@ -56,7 +56,7 @@ typedef struct pl_bench_opts {
     const char *server_bin; /* NULL: next to our build dir */
     pl_bench_target targets[PL_TARGET_COUNT]; /* --target, in order */
     int n_targets;
-    int threads;    /* subscriber loops, one thread each */
+    int threads;    /* subscriber loops, one thread each (default: CPUs online) */
     int server_pid; /* --server-pid: the server's process for /proc figures; 0: none */
     const char *nginx_bin, *nchan_module, *nchan_conf; /* NULL: the defaults (nginx.h) */
     int nginx_workers;                                 /* 0: auto */

@@ -36,6 +36,8 @@ void pl_bench_result_add(pl_bench_result *dst, const pl_bench_result *src)
     dst->subscribers_failed += src->subscribers_failed;
     dst->bench_cpu_s += src->bench_cpu_s;
     dst->bench_cpu_sys_s += src->bench_cpu_sys_s;
+    if (src->busiest_lane_cpu_s > dst->busiest_lane_cpu_s)
+        dst->busiest_lane_cpu_s = src->busiest_lane_cpu_s;
     if (src->window_s > dst->window_s)
         dst->window_s = src->window_s;
     if (src->publisher_max_behind_us > dst->publisher_max_behind_us)
@@ -268,8 +270,10 @@ json_t *pl_bench_result_json(const pl_bench_result *r)
         "histogram_intended", histogram_json(&r->latency_intended));
     if (more)
         json_object_update_new(
-            more, json_pack("{s:o, s:s, s:i}", "source_addresses", sources_json(r), "target",
-                            pl_bench_target_name(r->target), "threads", r->threads));
+            more, json_pack("{s:o, s:s, s:i, s:f, s:f}", "source_addresses", sources_json(r),
+                            "target", pl_bench_target_name(r->target), "threads", r->threads,
+                            "busiest_lane_cpu_s", r->busiest_lane_cpu_s, "busiest_lane_cpu_share",
+                            r->window_s > 0 ? r->busiest_lane_cpu_s / r->window_s : 0.0));
     if (!j || !more || json_object_update(j, more) != 0 ||
         json_object_update_new(j, server_json(r)) != 0 ||
         json_object_set_new(j, "radio", pl_bench_radio_json(&r->radio)) != 0) {

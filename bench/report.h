@@ -29,6 +29,9 @@ typedef struct pl_bench_result {
     double window_s;        /* measured window incl. drain, wall clock */
     double bench_cpu_s;     /* our user+sys CPU over the window */
     double bench_cpu_sys_s; /* its kernel part (socket receive, epoll) */
+    /* The busiest subscriber thread's CPU over the window: past most of
+     * a core, its own queueing is in the latencies. */
+    double busiest_lane_cpu_s;
     int64_t publisher_max_behind_us;
     /* Source addresses the subscriptions used (the first 16 of the plan
      * that took any or refused them). */

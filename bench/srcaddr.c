@@ -136,6 +136,7 @@ int pl_srcplan_init(pl_srcplan *p, const pl_bench_opts *o, const char *url)
 {
     int lo, hi, rc = 0;
     memset(p, 0, sizeof *p);
+    p->last_full = -1;
     port_range(&lo, &hi);
     p->port_range = hi - lo + 1;
     p->spread = o->source_addrs > 0 || o->source_list;
@@ -188,7 +189,19 @@ void pl_srcplan_full(pl_srcplan *p, int i, const char *why)
     if (i < 0 || i >= p->n || p->a[i].full)
         return;
     p->a[i].full = true;
+    p->last_full = i;
     snprintf(p->a[i].why, sizeof p->a[i].why, "%s", why);
+}
+
+void pl_srcplan_why_none(const pl_srcplan *p, char *out, size_t len)
+{
+    if (p->last_full >= 0)
+        snprintf(out, len, "no source address left (last: %s: %s)", p->a[p->last_full].addr,
+                 p->a[p->last_full].why);
+    else
+        snprintf(out, len,
+                 "no source address has a free port left (ports in use counted from "
+                 "/proc/net/tcp, TIME_WAIT included)");
 }
 
 const char *pl_srcplan_addr(const pl_srcplan *p, int i)

@@ -20,7 +20,7 @@ typedef struct pl_src {
     int capacity;   /* subscriptions it may take: free_ports less the reserve */
     int assigned;   /* subscriptions given to it */
     bool full;      /* the kernel refused a port on it: no more */
-    char why[96];   /* why it is full */
+    char why[128];  /* why it is full */
 } pl_src;
 
 typedef struct pl_srcplan {
@@ -29,6 +29,7 @@ typedef struct pl_srcplan {
     bool spread;    /* --source-addrs given: round robin, else fill in order */
     int next;       /* round-robin position */
     int port_range; /* size of net.ipv4.ip_local_port_range */
+    int last_full;  /* the candidate retired last, -1: none */
 } pl_srcplan;
 
 /* Ports kept free on every address for the publisher, stats requests and
@@ -55,6 +56,11 @@ void pl_srcplan_release(pl_srcplan *p, int i);
 
 /* Retires candidate `i` (the kernel refused it a port: `why`). */
 void pl_srcplan_full(pl_srcplan *p, int i, const char *why);
+/* Why no candidate has room, for a subscription that found none: "no
+ * source address left (last: ADDR: WHY)" once the kernel refused one,
+ * the words a subscription moved off it got, so that subscriptions of
+ * every thread give one reason; else that every free port is taken. */
+void pl_srcplan_why_none(const pl_srcplan *p, char *out, size_t len);
 
 /* What to bind for candidate `i`: its address, or NULL for the kernel's
  * choice. */

@@ -21,6 +21,13 @@ int64_t pl_clock_next_tick(int64_t epoch_us, int64_t period_us, int64_t now_us)
     return epoch_us + ((now_us - epoch_us) / period_us + 1) * period_us;
 }
 
+double pl_clock_thread_cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 pl_cpu pl_clock_cpu(void)
 {
     struct rusage u;

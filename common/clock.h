@@ -22,5 +22,7 @@ typedef struct pl_cpu {
     double user_s, sys_s;
 } pl_cpu;
 pl_cpu pl_clock_cpu(void);
+/* CPU the calling thread has used (user + kernel), in seconds. */
+double pl_clock_thread_cpu_s(void);
 
 #endif

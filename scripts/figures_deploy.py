@@ -2,7 +2,7 @@
 costs per message (docs/figures/tls.json, from scripts/tls_figures.py),
 rendered into docs/deploy.md and the cheat sheet."""
 
-TLS_ARGS = ["--subscribers", "100", "--rate", "20", "--duration", "5"]
+TLS_ARGS = ["--subscribers", "100", "--rate", "20", "--duration", "5", "--threads", "1"]
 NAMES = {"short_poll": "short polling", "long_poll": "long polling", "sse": "SSE", "ws": "WebSocket"}
 MODES = [("direct", "direct"), ("nginx-http", "nginx, HTTP"), ("nginx-https", "nginx, TLS")]
 

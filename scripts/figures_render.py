@@ -9,11 +9,14 @@ import figures_targets
 import figures_scale
 
 ROUNDS = 3  # rounds of the bench's own cost against the floor
-COST = ["--transports", "sse,ws", "--subscribers", "1000", "--rate", "50", "--duration", "5"]
+# One subscriber loop, as the floor has: the same shape on both sides.
+COST = ["--transports", "sse,ws", "--subscribers", "1000", "--rate", "50", "--duration", "5",
+        "--threads", "1"]
 FLOOR = ["floor", "--subscribers", "1000", "--rate", "50", "--duration", "5"]
 BENCH_RUNS = [
-    ("main", ["--subscribers", "100", "--rate", "50", "--duration", "5"]),
-    ("sp3000", ["--transports", "short-poll", "--poll-interval", "3000", "--duration", "10"]),
+    ("main", ["--subscribers", "100", "--rate", "50", "--duration", "5", "--threads", "1"]),
+    ("sp3000", ["--transports", "short-poll", "--poll-interval", "3000", "--duration", "10",
+                "--threads", "1"]),
 ]
 for _i in range(1, ROUNDS + 1):
     BENCH_RUNS += [("cost-%d" % _i, COST), ("floor-%d" % _i, FLOOR)]

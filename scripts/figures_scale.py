@@ -4,7 +4,8 @@ what Redis and several nodes cost per delivery and per publish
 model worked out from those measured costs."""
 import math
 
-SCALE_ARGS = ["--transports", "sse,ws", "--subscribers", "300", "--rate", "50", "--duration", "5"]
+SCALE_ARGS = ["--transports", "sse,ws", "--subscribers", "300", "--rate", "50", "--duration", "5",
+              "--threads", "1"]
 NAMES = {"sse": "SSE", "ws": "WebSocket"}
 LABELS = {"memory-1": "1 node, memory store", "redis-1": "1 node, Redis",
           "redis-3": "3 nodes, one Redis (subscribers on all three)",

@@ -192,6 +192,20 @@ TEST(bench_cpu_is_reported_with_its_kernel_part)
     }
 }
 
+/* The saturation warning reads the busiest subscriber thread: with one
+ * lane it did work in the window and is no more than the process. */
+TEST(busiest_subscriber_thread_cpu_is_reported_within_the_process_cpu)
+{
+    const char *names[] = {"short_poll", "long_poll", "sse", "ws"};
+    for (int i = 0; i < 4; i++) {
+        json_t *r = result_for(names[i]);
+        CHECK(json_is_number(json_object_get(r, "busiest_lane_cpu_s")));
+        CHECK(num(r, "busiest_lane_cpu_s") > 0);
+        CHECK(num(r, "busiest_lane_cpu_s") <= num(r, "bench_cpu_s"));
+        CHECK(num(r, "busiest_lane_cpu_share") <= num(r, "bench_cpu_share"));
+    }
+}
+
 static int commas(const char *s)
 {
     int n = 0;
@@ -542,6 +556,7 @@ int main(int argc, char **argv)
     RUN(long_poll_server_cpu_per_request_is_reported);
     RUN(server_bytes_out_per_message_matches_what_subscribers_received);
     RUN(bench_cpu_is_reported_with_its_kernel_part);
+    RUN(busiest_subscriber_thread_cpu_is_reported_within_the_process_cpu);
     RUN(csv_has_a_header_and_one_line_per_transport);
     RUN(every_transport_reports_its_sampled_subscribers_as_phones);
     RUN(radio_runs_a_quiet_window_and_client_ping_sets_the_websocket_pings);

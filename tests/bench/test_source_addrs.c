@@ -116,6 +116,24 @@ TEST(automatic_plan_fills_addresses_in_order_and_skips_full_ones)
     CHECK(!pl_srcaddr_exhausted(-ECONNREFUSED));
 }
 
+/* Subscriptions of every thread that find no address give one reason:
+ * the address the kernel refused last and its words. */
+TEST(no_address_left_names_the_one_refused_last)
+{
+    pl_srcplan p;
+    pl_bench_opts o = {0};
+    char why[256];
+    CHECK_EQ_INT(pl_srcplan_init(&p, &o, "http://127.0.0.1:8080"), 0);
+    pl_srcplan_why_none(&p, why, sizeof why);
+    CHECK(strstr(why, "no source address has a free port left") == why);
+    pl_srcplan_full(&p, 0, "bind failed");
+    pl_srcplan_full(&p, 1, "connect failed: Cannot assign requested address");
+    pl_srcplan_full(&p, 0, "again"); /* already retired: changes nothing */
+    pl_srcplan_why_none(&p, why, sizeof why);
+    CHECK_EQ_STR(why, "no source address left (last: 127.0.0.2: connect failed: Cannot assign "
+                      "requested address)");
+}
+
 /* ---------------------------------------------------------- end to end */
 
 /* What a test reads of one transport's result (plain values, so a
@@ -380,6 +398,7 @@ int main(int argc, char **argv)
     RUN(ports_held_in_every_state_count_against_their_address_and_range);
     RUN(time_wait_on_an_address_leaves_it_fewer_free_ports);
     RUN(automatic_plan_fills_addresses_in_order_and_skips_full_ones);
+    RUN(no_address_left_names_the_one_refused_last);
     RUN(subscriptions_move_off_a_source_address_the_kernel_refuses);
     RUN(subscriptions_that_cannot_open_are_counted_failed_with_a_reason_not_lost);
     RUN(refused_subscriptions_are_failed_with_a_reason_not_hidden_in_lost);

@@ -2,7 +2,7 @@
 // slides read their figures from here, the docs from the same data.
 export const FIGURES = {
   "bench": {
-    "command": "pushlab-bench --subscribers 100 --rate 50 --duration 5",
+    "command": "pushlab-bench --subscribers 100 --rate 50 --duration 5 --threads 1",
     "short_poll_3000": {
       "bytes_in_per_msg": 266.3,
       "p50_ms": 1384.4
