@@ -43,8 +43,9 @@ def vs_nchan_table(f):
         p = f.data[run]["json"]["params"]
         env = f.data[run]["json"]["env"]
         lines += ["%s subscribers per transport in one room, %g messages per second, %g s measured "
-                  "(%s, %d CPUs):" % (load, p["rate"], p["duration_s"], env["time_utc"][:10],
-                                      env["cpus"]),
+                  "(%s, %d CPUs, %d subscriber threads):" % (
+                      load, p["rate"], p["duration_s"], env["time_utc"][:10], env["cpus"],
+                      p["threads"]),
                   "",
                   "```sh",
                   "pushlab-bench " + " ".join(ARGS[run]),
