@@ -6,7 +6,7 @@ set -euo pipefail
 want=(gcc meson ninja-build pkg-config libmicrohttpd-dev libwebsockets-dev
       libcurl4-openssl-dev libssl-dev libjansson-dev libev-dev libhiredis-dev)
 if [ "${1:-build}" = test ]; then
-  want+=(curl jq chromium python3 clang-format clang libclang-rt-14-dev nginx libnginx-mod-nchan openssl
+  want+=(curl jq tcpdump chromium python3 clang-format clang libclang-rt-14-dev nginx libnginx-mod-nchan openssl
         libnss3-tools prometheus redis-server wrk)
   command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 fi
