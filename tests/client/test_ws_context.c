@@ -1,6 +1,7 @@
 /* Specification of the WebSocket client contexts of several loops in one
- * process (client/ws_context.c), as the bench's subscriber threads make
- * them: each loop's context and its TLS state go with the loop. */
+ * process (client/ws_context.c): each loop's context and its TLS state go
+ * with the loop, whichever order the loops (the bench's subscriber threads,
+ * say) make and free them in. */
 #include <libwebsockets.h>
 #include <malloc.h>
 #include "check.h"
