@@ -43,6 +43,8 @@ static void usage(FILE *out)
             "  --trust-proxy          take X-Forwarded-Proto/-Host from the proxy in front\n"
             "                         for the same purpose (only behind one you run)\n"
             "  --http-threads N       HTTP event-loop threads (default 2)\n"
+            "  --ws-threads N         WebSocket service threads, each with its own listener\n"
+            "                         on the port (default: one per CPU, at most 16)\n"
             "  --no-poll-front        long polls through libmicrohttpd too, not the front\n"
             "                         thread that answers plain ones itself (memory store)\n"
             "  --header-timeout S     a request head (or body) unfinished this long is cut\n"
@@ -72,7 +74,12 @@ static long number(const char *name, const char *v, long min, long max)
     return n;
 }
 
-enum { OPT_HEADER_TIMEOUT = 256, OPT_MAX_LAG, OPT_NO_POLL_FRONT }; /* long-only flags */
+enum {
+    OPT_HEADER_TIMEOUT = 256,
+    OPT_MAX_LAG,
+    OPT_NO_POLL_FRONT,
+    OPT_WS_THREADS
+}; /* long-only flags */
 
 /* --store and --redis-prefix, checked before anything starts. */
 static void check_store(const pl_server_config *cfg)
@@ -108,6 +115,7 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
                                          {"max-heartbeat", 1, 0, 'M'},
                                          {"allow-origin", 1, 0, 'o'},
                                          {"http-threads", 1, 0, 't'},
+                                         {"ws-threads", 1, 0, OPT_WS_THREADS},
                                          {"header-timeout", 1, 0, OPT_HEADER_TIMEOUT},
                                          {"no-poll-front", 0, 0, OPT_NO_POLL_FRONT},
                                          {"max-lag", 1, 0, OPT_MAX_LAG},
@@ -137,6 +145,7 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
         case 'm': cfg->min_heartbeat_s = (int)number("min-heartbeat", optarg, 1, 3600); break;
         case 'M': cfg->max_heartbeat_s = (int)number("max-heartbeat", optarg, 1, 3600); break;
         case 't': cfg->http_threads = (int)number("http-threads", optarg, 1, 64); break;
+        case OPT_WS_THREADS: cfg->ws_threads = (int)number("ws-threads", optarg, 1, 16); break;
         case OPT_HEADER_TIMEOUT:
             cfg->header_timeout_s = (int)number("header-timeout", optarg, 1, 3600);
             break;
@@ -338,7 +347,8 @@ static int start(pl_server *srv)
                        .max_heartbeat_s = srv->cfg.max_heartbeat_s,
                        .max_connections = srv->cfg.max_connections,
                        .max_lag = srv->cfg.max_lag,
-                       .origin = &srv->origin};
+                       .origin = &srv->origin,
+                       .threads = srv->cfg.ws_threads};
     if (pl_ws_start(&srv->ws, &wc, srv->backend, &srv->stats) != 0) {
         listen_failed(srv->cfg.bind, srv->cfg.ws_port);
         return -1;

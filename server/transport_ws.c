@@ -27,7 +27,7 @@
 void pl_ws_on_publish(void *ud, pl_room *room, const pl_msg *m)
 {
     (void)m;
-    pl_ws *ws = ud;
+    pl_ws_svc *ws = ud;
     if (pl_ws_fanout_mark(ws->fanout, room))
         lws_cancel_service(ws->ctx);
 }
@@ -35,12 +35,12 @@ void pl_ws_on_publish(void *ud, pl_room *room, const pl_msg *m)
 /* A drain's walk: members of one room come together, so the room's
  * newest id is read once per room. */
 typedef struct wake_pass {
-    pl_ws *ws;
+    pl_ws_svc *ws;
     pl_room *room;
     uint64_t last_id;
 } wake_pass;
 
-static int write_next_message(pl_ws *ws, struct conn *c);
+static int write_next_message(pl_ws_svc *ws, struct conn *c);
 
 /* Nothing but messages to send, and the socket took all lws gave it: the
  * frame can go now instead of after a POLLOUT round (one poll() pass over
@@ -56,7 +56,7 @@ static bool only_messages_due(const struct conn *c)
  * so one peer's backlog does not hold up the others' wake-up. */
 #define WRITE_BURST 8
 
-static void write_now(pl_ws *ws, struct conn *c, uint64_t last_id)
+static void write_now(pl_ws_svc *ws, struct conn *c, uint64_t last_id)
 {
     for (int i = 0; i < WRITE_BURST && c->cursor < last_id; i++) {
         uint64_t before = c->cursor;
@@ -88,7 +88,7 @@ static void wake_member(pl_ws_fanout_member *m, void *ud)
 }
 
 /* The service thread's side: the peers of rooms with news are writable. */
-static void wake_dirty_rooms(pl_ws *ws)
+static void wake_dirty_rooms(pl_ws_svc *ws)
 {
     wake_pass p = {.ws = ws};
     if (!pl_ws_fanout_drain(ws->fanout, wake_member, &p))
@@ -97,7 +97,7 @@ static void wake_dirty_rooms(pl_ws *ws)
 
 /* Refuses an upgrade with a real HTTP status, so browsers' devtools, curl
  * and websocat show why. Returns what the lws callback must return. */
-static int refuse(pl_ws *ws, struct lws *wsi, int status)
+static int refuse(pl_ws_svc *ws, struct lws *wsi, int status)
 {
     pl_ws_handshake_answered(ws, wsi);
     pl_stats_count_status_at(ws->st, PL_SEP_WS, status);
@@ -114,7 +114,7 @@ static uint64_t wire_out(struct lws *wsi)
     return w.out;
 }
 
-static void count_bytes(pl_ws *ws, struct conn *c, uint64_t n)
+static void count_bytes(pl_ws_svc *ws, struct conn *c, uint64_t n)
 {
     c->bytes_counted += n;
     pl_stat_add(&ws->st->ws.bytes_out, n);
@@ -122,7 +122,7 @@ static void count_bytes(pl_ws *ws, struct conn *c, uint64_t n)
 
 /* At close, adds what lws wrote on its own (RFC 6455 pings, pongs, the
  * close frame) so the total is exact. */
-static void count_control_bytes(pl_ws *ws, struct conn *c)
+static void count_control_bytes(pl_ws_svc *ws, struct conn *c)
 {
     uint64_t sent = wire_out(c->wsi);
     if (sent > c->bytes_counted)
@@ -139,7 +139,7 @@ static size_t frame_header_len(size_t payload)
 
 /* One text frame from `buf` (which has LWS_PRE bytes before it). Returns 0
  * or -1 to close. */
-static int write_text(pl_ws *ws, struct conn *c, unsigned char *buf, size_t len)
+static int write_text(pl_ws_svc *ws, struct conn *c, unsigned char *buf, size_t len)
 {
     if (lws_write(c->wsi, buf, len, LWS_WRITE_TEXT) < (int)len)
         return -1;
@@ -147,7 +147,7 @@ static int write_text(pl_ws *ws, struct conn *c, unsigned char *buf, size_t len)
     return 0;
 }
 
-static int write_reply(pl_ws *ws, struct conn *c)
+static int write_reply(pl_ws_svc *ws, struct conn *c)
 {
     struct reply *r = c->replies[c->rq_head];
     c->replies[c->rq_head] = NULL;
@@ -159,7 +159,7 @@ static int write_reply(pl_ws *ws, struct conn *c)
 }
 
 /* Sends the message after the cursor, if any. Returns 0 or -1 to close. */
-static int write_next_message(pl_ws *ws, struct conn *c)
+static int write_next_message(pl_ws_svc *ws, struct conn *c)
 {
     bool gap;
     pl_msg *m = pl_room_next(c->room, c->cursor, &gap);
@@ -186,7 +186,7 @@ static int write_next_message(pl_ws *ws, struct conn *c)
 }
 
 /* One lws_write per writable callback: replies first, then one message. */
-static int on_writable(pl_ws *ws, struct conn *c)
+static int on_writable(pl_ws_svc *ws, struct conn *c)
 {
     if (c->closing) {
         lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
@@ -250,7 +250,7 @@ static int queue_text(struct conn *c, const char *text, size_t len)
     return 0;
 }
 
-static pl_ws *ws_of(const struct conn *c) { return lws_context_user(lws_get_context(c->wsi)); }
+static pl_ws_svc *ws_of(const struct conn *c) { return lws_context_user(lws_get_context(c->wsi)); }
 
 /* The store answered a publish (service thread): ack it, or say why not. */
 static void publish_answered(void *owner, const pl_ws_call *call)
@@ -266,7 +266,7 @@ static void publish_answered(void *owner, const pl_ws_call *call)
 
 /* Hands a publish to the store; the ack goes out once it answers. A peer
  * with INFLIGHT_MAX unanswered is not read until one is answered. */
-static int publish(pl_ws *ws, struct conn *c, const pl_publish *pub)
+static int publish(pl_ws_svc *ws, struct conn *c, const pl_publish *pub)
 {
     char text[PL_WS_ANSWER_MAX];
     pl_ws_call *call = pl_ws_call_new(ws->calls, c, &c->calls, publish_answered);
@@ -282,7 +282,7 @@ static int publish(pl_ws *ws, struct conn *c, const pl_publish *pub)
 
 /* One complete client message (ws_message.c): answered now, or a publish
  * handed to the store. Returns 0, or -1 to close. */
-static int handle_message(pl_ws *ws, struct conn *c, const char *in, size_t len)
+static int handle_message(pl_ws_svc *ws, struct conn *c, const char *in, size_t len)
 {
     char text[PL_WS_ANSWER_MAX];
     pl_publish pub;
@@ -296,7 +296,7 @@ static int handle_message(pl_ws *ws, struct conn *c, const char *in, size_t len)
     return n < 0 ? -1 : queue_text(c, text, (size_t)n);
 }
 
-static int refuse_message(pl_ws *ws, struct conn *c, const pl_err *err)
+static int refuse_message(pl_ws_svc *ws, struct conn *c, const pl_err *err)
 {
     char text[PL_WS_ANSWER_MAX];
     int n = pl_ws_message_error(ws->st, err, text);
@@ -305,7 +305,7 @@ static int refuse_message(pl_ws *ws, struct conn *c, const pl_err *err)
 
 /* Reassembles fragments up to PL_BODY_MAX; past it the rest is counted but
  * dropped and the message answered with payload_too_large. */
-static int on_receive(pl_ws *ws, struct conn *c, const char *in, size_t len)
+static int on_receive(pl_ws_svc *ws, struct conn *c, const char *in, size_t len)
 {
     bool first = lws_is_first_fragment(c->wsi), final = lws_is_final_fragment(c->wsi);
     pl_err err;
@@ -361,7 +361,7 @@ static void room_opened(void *owner, const pl_ws_call *call) { room_ready(owner,
 
 /* Makes the room hold what the store had when the peer came (a shared
  * store may need a round trip), before anything is sent. */
-static int open_room(pl_ws *ws, struct conn *c)
+static int open_room(pl_ws_svc *ws, struct conn *c)
 {
     pl_room *room;
     pl_ws_call *call = pl_ws_call_new(ws->calls, c, &c->calls, room_opened);
@@ -377,7 +377,7 @@ static int open_room(pl_ws *ws, struct conn *c)
     return 0;
 }
 
-static int on_established(pl_ws *ws, struct conn *c, struct lws *wsi)
+static int on_established(pl_ws_svc *ws, struct conn *c, struct lws *wsi)
 {
     pl_ws_handshake_answered(ws, wsi);
     c->wsi = wsi;
@@ -408,7 +408,7 @@ static bool abnormal_close(const struct conn *c)
 }
 
 /* Frees everything a connection owns; runs once per accepted handshake. */
-static void on_closed(pl_ws *ws, struct conn *c)
+static void on_closed(pl_ws_svc *ws, struct conn *c)
 {
     if (abnormal_close(c))
         pl_stat_add(&ws->st->errors[PL_ERR_WS_ABNORMAL], 1);
@@ -430,7 +430,7 @@ static void on_closed(pl_ws *ws, struct conn *c)
 int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
-    pl_ws *ws = lws_context_user(lws_get_context(wsi));
+    pl_ws_svc *ws = lws_context_user(lws_get_context(wsi));
     struct conn *c = user;
     int status;
     switch (reason) {

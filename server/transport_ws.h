@@ -1,7 +1,9 @@
-/* WebSocket transport (libwebsockets): its own listener and service thread.
- * Each connection keeps a cursor into its room's history and writes what is
- * after it whenever lws says it is writable; a publish from any thread wakes
- * the service thread with lws_cancel_service().
+/* WebSocket transport (libwebsockets): its own port, served by one or more
+ * service threads, each with its own listener on that port (SO_REUSEPORT:
+ * the kernel deals out the connections). Each connection keeps a cursor
+ * into its room's history and writes what is after it whenever lws says
+ * it is writable; a publish from any thread wakes every service thread
+ * with lws_cancel_service().
  *
  * Refused handshakes get an HTTP status instead of the 101 and are counted
  * with pl_stats_count_status: a foreign Origin (403), a path other than
@@ -44,11 +46,13 @@ typedef struct pl_ws_config {
     /* Which browser Origins may connect (origin.h); borrowed, it must
      * outlive the pl_ws. NULL: none (clients sending no Origin still may). */
     const pl_origin_policy *origin;
+    /* Service threads: 0 = one per online CPU; at most 16. */
+    int threads;
 } pl_ws_config;
 
 typedef struct pl_ws pl_ws;
 
-/* Creates the listener and starts its service thread. Borrows `backend`
+/* Creates the listeners and starts their service threads. Borrows `backend`
  * (its store is what connections read; publishes and opens go through
  * it) and `stats` (they must outlive the pl_ws) and copies what it needs
  * of `cfg`. Stop the backend before pl_ws_stop(): its answers must have
@@ -57,11 +61,16 @@ typedef struct pl_ws pl_ws;
  * The store cannot unregister hooks, so once pl_ws_stop() ran nobody may
  * publish into that store any more (stop the publishers first).
  * Returns 0 and *out, or a negative errno-style code (-EADDRINUSE when the
- * listener could not be created). */
+ * port is taken, by a sharing listener too, or a listener could not be
+ * created). */
 int pl_ws_start(pl_ws **out, const pl_ws_config *cfg, pl_backend *backend, pl_stats *st);
 /* The port actually bound (useful with port 0). */
 int pl_ws_port(const pl_ws *ws);
-/* Closes every connection, joins the service thread and frees the pl_ws.
+/* How many service threads serve it, and how many open WebSockets thread
+ * `i` (below that count) serves now. Any thread. */
+size_t pl_ws_threads(const pl_ws *ws);
+size_t pl_ws_thread_connections(const pl_ws *ws, size_t i);
+/* Closes every connection, joins the service threads and frees the pl_ws.
  * NULL is a no-op. */
 void pl_ws_stop(pl_ws *ws);
 

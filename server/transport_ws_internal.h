@@ -1,8 +1,9 @@
-/* What the WebSocket transport's files share and nothing else sees: the
- * listener (pl_ws) and one peer (struct conn). transport_ws.c owns the
- * peers and their frames, ws_listener.c the lws context, its service
- * thread and start/stop, ws_handshake.c the decision on an upgrade,
- * ws_sweep.c the idle sweep and the --max-lag cut. Every field is the
+/* What the WebSocket transport's files share and nothing else sees: one
+ * service thread's listener (pl_ws_svc) and one peer (struct conn).
+ * ws_threads.c owns the service threads of a pl_ws, ws_listener.c one
+ * thread's lws context, its loop and start/stop, transport_ws.c the peers
+ * and their frames, ws_handshake.c the decision on an upgrade, ws_sweep.c
+ * the idle sweep and the --max-lag cut. Every field of a pl_ws_svc is its
  * service thread's unless noted. */
 #ifndef PL_TRANSPORT_WS_INTERNAL_H
 #define PL_TRANSPORT_WS_INTERNAL_H
@@ -26,6 +27,7 @@
 #define INFLIGHT_MAX      16 /* publishes waiting for the store per peer: then it is not read */
 
 struct conn;
+typedef struct pl_ws_svc pl_ws_svc;
 /* The peer a fan-out member is embedded in. */
 #define CONN(m) pl_list_entry(m, struct conn, member)
 
@@ -66,7 +68,7 @@ struct conn {
     uint64_t generation; /* the room's when it opened; another: it restarted */
 };
 
-struct pl_ws {
+struct pl_ws_svc {
     struct lws_context *ctx;
     struct ev_loop *loop; /* lws's, on epoll: a wake-up costs no pass over
                            * every socket, as poll() did (12 % of the CPU
@@ -78,12 +80,15 @@ struct pl_ws {
     pl_store *store;      /* the backend's local rooms, which peers read */
     pl_ws_calls *calls;   /* the backend's answers, queued to this thread */
     pl_stats *st;
-    int port;
-    char bind[64];
+    ev_io accept_io;                /* its listening socket (ws_threads.c made it) */
+    ev_timer accept_rest;           /* out of descriptors: accept_io stopped a while */
     const pl_origin_policy *origin; /* borrowed from the config */
+    /* Open WebSockets of every service thread (st->ws.connections) are
+     * held under this: a soft cap, as two threads may each admit the
+     * last one. */
     size_t max_connections;
-    size_t max_lag; /* cut a peer further behind its room (0: never) */
-    size_t n_conns; /* handshakes accepted and not closed (service thread) */
+    size_t max_lag;        /* cut a peer further behind its room (0: never) */
+    atomic_size_t n_conns; /* this thread's open WebSockets (read by any thread) */
     /* By fd: an accepted socket that has neither completed a handshake nor
      * been answered by us yet (ws_handshake.c). */
     unsigned char *handshaking;
@@ -105,6 +110,17 @@ struct pl_ws {
     unsigned char *frame_buf; /* LWS_PRE + FRAME_BUF_DEFAULT */
 };
 
+/* ws_listener.c, for ws_threads.c: one service thread accepting from
+ * `listen_fd`, a listening socket it owns from now on, even when it
+ * fails. Returns 0 and *out, or a negative errno-style code. The stop
+ * comes in two halves, so that several threads say goodbye at once:
+ * begin tells the thread to stop, end joins it, closes what is left and
+ * frees it. */
+int pl_ws_svc_start(pl_ws_svc **out, const pl_ws_config *cfg, int listen_fd, pl_backend *backend,
+                    pl_stats *st);
+void pl_ws_svc_stop_begin(pl_ws_svc *ws);
+void pl_ws_svc_stop_end(pl_ws_svc *ws);
+
 /* transport_ws.c, for ws_listener.c: the protocol's lws callback, the
  * store's publish hook. */
 int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -114,22 +130,22 @@ void pl_ws_on_publish(void *ud, pl_room *room, const pl_msg *m);
 /* ws_handshake.c, for transport_ws.c: decides on an upgrade request; with
  * `c`, fills the peer's room, cursor and heartbeat. Returns 0 or the HTTP
  * status to refuse it with. */
-int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c);
+int pl_ws_handshake_check(pl_ws_svc *ws, struct lws *wsi, struct conn *c);
 /* ws_handshake.c: bytes on an accepted socket that lws refused or dropped
  * on its own (garbage, TLS, no key, a head too big or too slow) never
  * reach a callback that decides; these tell them from handshakes we
  * answered. Accepted: it is watched. Answered (refused or upgraded): it is
  * not. Closed while watched, having sent bytes: counted in
  * errors[PL_ERR_WS_BAD_HANDSHAKE]. */
-void pl_ws_handshake_accepted(pl_ws *ws, struct lws *wsi);
-void pl_ws_handshake_answered(pl_ws *ws, struct lws *wsi);
-void pl_ws_handshake_closed(pl_ws *ws, struct lws *wsi);
+void pl_ws_handshake_accepted(pl_ws_svc *ws, struct lws *wsi);
+void pl_ws_handshake_answered(pl_ws_svc *ws, struct lws *wsi);
+void pl_ws_handshake_closed(pl_ws_svc *ws, struct lws *wsi);
 
 /* ws_sweep.c, for transport_ws.c: cuts `c` when it is more than max_lag
  * behind `last_id`, its room's newest, and says so; makes the idle sweep
  * run by `at`. */
-bool pl_ws_too_slow(pl_ws *ws, struct conn *c, uint64_t last_id);
-void pl_ws_sweep_plan(pl_ws *ws, int64_t at);
+bool pl_ws_too_slow(pl_ws_svc *ws, struct conn *c, uint64_t last_id);
+void pl_ws_sweep_plan(pl_ws_svc *ws, int64_t at);
 /* The sweep itself: ws->sweep_timer's callback (ws_listener.c sets it). */
 void pl_ws_sweep(struct ev_loop *loop, ev_timer *t, int revents);
 

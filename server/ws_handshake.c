@@ -20,7 +20,7 @@ static const char *header(struct lws *wsi, int token, const char *name, char *bu
     return n > 0 ? buf : NULL;
 }
 
-static bool origin_allowed(const pl_ws *ws, struct lws *wsi)
+static bool origin_allowed(const pl_ws_svc *ws, struct lws *wsi)
 {
     char origin[PL_ORIGIN_MAX], host[PL_ORIGIN_MAX], proto[16], fhost[PL_ORIGIN_MAX];
     if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
@@ -69,7 +69,7 @@ static int parse_arg(struct lws *wsi, const char *key, uint64_t *v, bool *given)
     return 0;
 }
 
-int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c)
+int pl_ws_handshake_check(pl_ws_svc *ws, struct lws *wsi, struct conn *c)
 {
     char uri[128], name[PL_ROOM_MAX + 1];
     uint64_t since = 0, beat = 0;
@@ -85,7 +85,7 @@ int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c)
         parse_arg(wsi, "heartbeat", &beat, &beat_given) != 0 || !subprotocol_ok(wsi) ||
         !version_ok(wsi))
         return 400;
-    if (ws->n_conns >= ws->max_connections)
+    if ((size_t)atomic_load(&ws->st->ws.connections) >= ws->max_connections)
         return 503;
     if (pl_store_room(ws->store, name, true, &room) != 0)
         return 503;
@@ -104,27 +104,27 @@ int pl_ws_handshake_check(pl_ws *ws, struct lws *wsi, struct conn *c)
 }
 
 /* The socket's slot in ws->handshaking, or NULL past the table. */
-static unsigned char *slot(pl_ws *ws, struct lws *wsi)
+static unsigned char *slot(pl_ws_svc *ws, struct lws *wsi)
 {
     int fd = lws_get_socket_fd(wsi);
     return fd >= 0 && (size_t)fd < ws->handshaking_len ? &ws->handshaking[fd] : NULL;
 }
 
-void pl_ws_handshake_accepted(pl_ws *ws, struct lws *wsi)
+void pl_ws_handshake_accepted(pl_ws_svc *ws, struct lws *wsi)
 {
     unsigned char *s = ws ? slot(ws, wsi) : NULL;
     if (s)
         *s = 1;
 }
 
-void pl_ws_handshake_answered(pl_ws *ws, struct lws *wsi)
+void pl_ws_handshake_answered(pl_ws_svc *ws, struct lws *wsi)
 {
     unsigned char *s = slot(ws, wsi);
     if (s)
         *s = 0;
 }
 
-void pl_ws_handshake_closed(pl_ws *ws, struct lws *wsi)
+void pl_ws_handshake_closed(pl_ws_svc *ws, struct lws *wsi)
 {
     unsigned char *s = slot(ws, wsi);
     pl_wire w;

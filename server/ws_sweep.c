@@ -22,7 +22,7 @@ static void drop(struct conn *c)
  * part of one, the socket buffers are full), so its cursor falls behind
  * its room's newest id; past max_lag it is cut and counted. A peer whose
  * room is still opening has no cursor yet. */
-bool pl_ws_too_slow(pl_ws *ws, struct conn *c, uint64_t last_id)
+bool pl_ws_too_slow(pl_ws_svc *ws, struct conn *c, uint64_t last_id)
 {
     if (!ws->max_lag || c->self_closed || c->opening || last_id <= c->cursor ||
         last_id - c->cursor <= ws->max_lag)
@@ -40,7 +40,7 @@ bool pl_ws_too_slow(pl_ws *ws, struct conn *c, uint64_t last_id)
  * server whose peers all use the default sweeps once per heartbeat. A
  * check pings a peer silent for its heartbeat and drops one silent for
  * 2 x heartbeat + 5 s. */
-void pl_ws_sweep_plan(pl_ws *ws, int64_t at)
+void pl_ws_sweep_plan(pl_ws_svc *ws, int64_t at)
 {
     if (at >= ws->sweep_at)
         return;
@@ -83,7 +83,7 @@ static bool check_idle(struct conn *c, int64_t now)
 }
 
 typedef struct sweep_pass {
-    pl_ws *ws;
+    pl_ws_svc *ws;
     int64_t epoch_us, now, next;
     bool killed; /* a peer was cut */
 } sweep_pass;
@@ -104,7 +104,7 @@ static void sweep_one(pl_ws_fanout_member *m, void *ud)
 
 void pl_ws_sweep(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    pl_ws *ws = (pl_ws *)(void *)((char *)t - offsetof(pl_ws, sweep_timer));
+    pl_ws_svc *ws = (pl_ws_svc *)(void *)((char *)t - offsetof(pl_ws_svc, sweep_timer));
     sweep_pass p = {
         .ws = ws, .epoch_us = ws->epoch_us, .now = pl_clock_mono_us(), .next = INT64_MAX};
     (void)loop, (void)revents;

@@ -1,9 +1,14 @@
 /* The WebSocket transport (server/transport_ws.c), in process: a store, a
  * pl_ws on a free port, and raw sockets (ws_raw.h) that check the exact
  * bytes on the wire and send what a well-behaved client never would. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include "check.h"
 #include "stats.h"
 #include "store.h"
@@ -11,7 +16,7 @@
 #include "ws_raw.h"
 
 #define WAIT_MS     5000 /* generous: only reached when something is broken */
-#define MAX_CLIENTS 8
+#define MAX_CLIENTS 32
 
 static const char *const own_origin[] = {"http://127.0.0.1:8080"};
 
@@ -24,6 +29,7 @@ static ws_raw *clients[MAX_CLIENTS];
 static int n_clients;
 
 static int heartbeat_s = 15, max_heartbeat_s = 300;
+static int threads = 2; /* service threads: more than one, as on any 2-core machine */
 
 static int start_with(const char *const *origins, size_t n, size_t max_conns, size_t history)
 {
@@ -34,7 +40,8 @@ static int start_with(const char *const *origins, size_t n, size_t max_conns, si
                         .heartbeat_s = heartbeat_s,
                         .max_heartbeat_s = max_heartbeat_s,
                         .max_connections = max_conns,
-                        .origin = &origin};
+                        .origin = &origin,
+                        .threads = threads};
     memset(&st, 0, sizeof st);
     store = pl_store_new(history, 16);
     backend = store ? pl_backend_memory_new(store) : NULL;
@@ -90,7 +97,7 @@ static ws_raw *open_client(const char *path, const char *origin, const char *pro
 /* A client whose handshake succeeded, or NULL. */
 static ws_raw *subscribe(const char *path)
 {
-    int status;
+    int status = 0;
     ws_raw *c = open_client(path, NULL, NULL, &status);
     return status == 101 ? c : NULL;
 }
@@ -736,6 +743,87 @@ WS_TEST(stop_closes_open_connections_with_1001)
     CHECK_EQ_INT(atomic_load(&st.ws.connections), 0);
 }
 
+/* ---- service threads ---- */
+
+#define SPREAD 24 /* connections: each of 2 threads gets none 1 time in 8 million */
+
+WS_TEST(connections_are_spread_over_every_thread_and_all_get_each_message)
+{
+    ws_raw *c[SPREAD];
+    char want[512], got[512];
+    for (int i = 0; i < SPREAD; i++)
+        CHECK((c[i] = subscribe("/ws/lobby")));
+    CHECK_EQ_INT((int)pl_ws_threads(ws), 2);
+    CHECK(wait_counter(&st.ws.connections, true, SPREAD) == SPREAD);
+    CHECK_EQ_INT((int)(pl_ws_thread_connections(ws, 0) + pl_ws_thread_connections(ws, 1)), SPREAD);
+    CHECK(pl_ws_thread_connections(ws, 0) > 0 && pl_ws_thread_connections(ws, 1) > 0);
+    CHECK(publish_frame("lobby", "to all", want, sizeof want));
+    for (int i = 0; i < SPREAD; i++) {
+        CHECK_EQ_INT(ws_raw_recv_text(c[i], WAIT_MS, got, sizeof got), 0);
+        CHECK_EQ_STR(got, want);
+    }
+}
+
+/* Listening socket on 127.0.0.1:`port` (0: any) with SO_REUSEPORT; -errno
+ * when the bind fails. */
+static int sharing_listener(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 8) != 0) {
+        int rc = -errno;
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+/* SO_REUSEPORT would let the second server of one user share the port
+ * and take half its connections: a fixed port already listened on is
+ * refused, as an unshared listener would be. */
+TEST(a_fixed_port_another_sharing_listener_holds_is_refused)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    int fd = sharing_listener(0);
+    CHECK(fd >= 0);
+    CHECK(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+    pl_store *s = pl_store_new(10, 4);
+    pl_backend *b = s ? pl_backend_memory_new(s) : NULL;
+    pl_stats st2 = {0};
+    pl_ws_config cfg = {.bind = "127.0.0.1", .port = ntohs(sa.sin_port), .threads = 2};
+    pl_ws *w = NULL;
+    int rc = b ? pl_ws_start(&w, &cfg, b, &st2) : -ENOMEM;
+    pl_ws_stop(w);
+    pl_backend_free(b);
+    pl_store_free(s);
+    close(fd);
+    CHECK_EQ_INT(rc, -EADDRINUSE);
+}
+
+/* With one thread the port is not shared: nobody can join it. */
+WS_TEST(one_thread_serves_every_connection_on_a_port_it_shares_with_nobody)
+{
+    char want[512], got[512];
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT((int)pl_ws_threads(ws), 1);
+    CHECK(wait_counter(&st.ws.connections, true, 1) == 1);
+    CHECK_EQ_INT((int)pl_ws_thread_connections(ws, 0), 1);
+    CHECK(publish_frame("lobby", "one", want, sizeof want));
+    CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+    CHECK_EQ_STR(got, want);
+    int fd = sharing_listener(port);
+    if (fd >= 0)
+        close(fd);
+    CHECK_EQ_INT(fd, -EADDRINUSE);
+}
+
 int main(void)
 {
     json_object_seed(0);
@@ -787,5 +875,9 @@ int main(void)
     RUN(bytes_out_includes_control_frames_once_closed);
     RUN(publishes_received_are_counted_as_messages_in);
     RUN(stop_closes_open_connections_with_1001);
+    RUN(connections_are_spread_over_every_thread_and_all_get_each_message);
+    RUN(a_fixed_port_another_sharing_listener_holds_is_refused);
+    threads = 1;
+    RUN(one_thread_serves_every_connection_on_a_port_it_shares_with_nobody);
     return CHECK_DONE();
 }
