@@ -20,19 +20,26 @@ SPIN_CPU_S = 0.5  # a listener polled in a loop burns about WAIT_S of CPU
 ROOM = "fdlimit"
 
 
-def answered(sock, timeout):
-    """True when the handshake's 101 came within `timeout` seconds."""
+def read_until(sock, marker, timeout):
+    """What arrived up to and including `marker`, or None when the peer
+    closed or `timeout` seconds passed first."""
     sock.settimeout(timeout)
-    head = b""
+    got = b""
     try:
-        while b"\r\n\r\n" not in head:
+        while marker not in got:
             chunk = sock.recv(4096)
             if not chunk:
-                return False
-            head += chunk
+                return None
+            got += chunk
     except socket.timeout:
-        return False
-    return head.startswith(b"HTTP/1.1 101")
+        return None
+    return got
+
+
+def answered(sock, timeout):
+    """True when the handshake's 101 came within `timeout` seconds."""
+    head = read_until(sock, b"\r\n\r\n", timeout)
+    return head is not None and head.startswith(b"HTTP/1.1 101")
 
 
 def dial(port):
@@ -43,17 +50,7 @@ def dial(port):
 
 def received(sock, text, timeout=5):
     """True when a frame carrying `text` arrived within `timeout` seconds."""
-    sock.settimeout(timeout)
-    got = b""
-    try:
-        while text.encode() not in got:
-            chunk = sock.recv(4096)
-            if not chunk:
-                return False
-            got += chunk
-    except socket.timeout:
-        return False
-    return True
+    return read_until(sock, text.encode(), timeout) is not None
 
 
 def main():
