@@ -41,8 +41,9 @@ static const pl_sse_parser_callbacks parser_cb = {.on_event = on_event};
 static bool sse_data(pl_xfer *h, const char *p, size_t n)
 {
     pl_sub *s = h->ud;
-    long status = 0;
-    curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+    long status = h->status; /* set while streaming (xfer_stream.c), else ask libcurl */
+    if (!status)
+        curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200)
         return pl_xfer_collect(h, p, n) == 0;
     pl_sub_enter(s);
@@ -92,17 +93,17 @@ static int sse_start(pl_sub *s)
         snprintf(hdr, sizeof hdr, "Last-Event-ID: %llu", (unsigned long long)s->cursor);
     if ((foreign ? s->resume_tag[0] != '\0' : s->cursor != 0) && s->http.headers)
         curl_slist_append(s->http.headers, hdr);
-    curl_easy_setopt(s->http.easy, CURLOPT_URL, url);
     curl_easy_setopt(s->http.easy, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(s->http.easy, CURLOPT_HTTPHEADER, s->http.headers);
     curl_easy_setopt(s->http.easy, CURLOPT_TIMEOUT_MS, 0L);
-    free(url);
     pl_sse_parser_free(&s->sse);
     pl_sse_parser_init(&s->sse, PL_WS_FRAME_MAX, &parser_cb, s);
     s->http.data = sse_data;
     s->http.done = sse_done;
     pl_sub_watchdog_arm(s);
-    return pl_xfer_start(&s->http);
+    int rc = pl_xfer_stream(&s->http, url); /* the stream itself, or libcurl's */
+    free(url);
+    return rc;
 }
 
 const pl_transport_ops pl_sse_ops = {

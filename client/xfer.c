@@ -32,7 +32,8 @@ struct pl_xfer_pool {
     pl_loop *loop;
     shard **shards;
     int n_shards;
-    int in_curl; /* inside curl_multi_socket_action: no handle removal */
+    int in_curl;       /* inside curl_multi_socket_action: no handle removal */
+    pl_xfer *deferred; /* taken-over transfers to remove once it returns */
 };
 
 /* One libcurl socket's watcher, stored with curl_multi_assign. */
@@ -41,10 +42,22 @@ typedef struct curl_sock {
     shard *shard;
 } curl_sock;
 
+/* Removes what pl_xfer_abort could not while libcurl ran a callback. */
+static void remove_deferred(struct pl_xfer_pool *p)
+{
+    pl_xfer *h;
+    while (!p->in_curl && (h = p->deferred)) {
+        p->deferred = h->deferred_next;
+        h->deferred_next = NULL;
+        pl_xfer_abort(h);
+    }
+}
+
 static void curl_check_done(shard *sh)
 {
     CURLMsg *m;
     int left;
+    remove_deferred(sh->loop->xfer);
     while ((m = curl_multi_info_read(sh->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
@@ -55,6 +68,11 @@ static void curl_check_done(shard *sh)
         curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         bool cancelled = h->cancel;
         h->cancel = false;
+        if (h->connect_only && rc == CURLE_OK && !cancelled) {
+            h->taken = true; /* stays on the multi: removing it would close it */
+            h->takeover->connected(h);
+            continue;
+        }
         pl_xfer_abort(h);
         h->status = status;
         if (!cancelled)
@@ -310,10 +328,13 @@ int pl_xfer_init_on(pl_xfer *h, pl_loop *l, pl_sub_counters *ctr, const char *so
     return 0;
 }
 
-int pl_xfer_start(pl_xfer *h)
+static int start_run(pl_xfer *h, bool connect_only)
 {
     pl_loop *l = h->loop;
     pl_xfer_abort(h);
+    h->connect_only = connect_only;
+    h->taken = false;
+    curl_easy_setopt(h->easy, CURLOPT_CONNECT_ONLY, connect_only ? 1L : 0L);
     h->cancel = false;
     h->connected = false;
     h->sock_errno = 0;
@@ -327,6 +348,39 @@ int pl_xfer_start(pl_xfer *h)
     return 0;
 }
 
+int pl_xfer_start(pl_xfer *h) { return start_run(h, false); }
+
+int pl_xfer_start_connect_only(pl_xfer *h, const pl_xfer_takeover *ops, void *state)
+{
+    h->takeover = ops;
+    h->takeover_state = state;
+    return start_run(h, true);
+}
+
+/* A taken-over transfer aborted inside a libcurl callback: it stops
+ * reading now and leaves the multi once libcurl returns. */
+static void defer_removal(pl_xfer *h)
+{
+    struct pl_xfer_pool *p = h->loop->xfer;
+    h->takeover->stop(h);
+    for (pl_xfer *d = p->deferred; d; d = d->deferred_next)
+        if (d == h)
+            return;
+    h->deferred_next = p->deferred;
+    p->deferred = h;
+}
+
+static void undefer(pl_xfer *h)
+{
+    struct pl_xfer_pool *p = h->loop->xfer;
+    for (pl_xfer **d = p ? &p->deferred : NULL; d && *d; d = &(*d)->deferred_next)
+        if (*d == h) {
+            *d = h->deferred_next;
+            h->deferred_next = NULL;
+            return;
+        }
+}
+
 void pl_xfer_abort(pl_xfer *h)
 {
     if (!h->running)
@@ -334,8 +388,13 @@ void pl_xfer_abort(pl_xfer *h)
     pl_loop *l = h->loop;
     if (pl_xfer_busy(l)) { /* libcurl forbids removing a handle from its callbacks */
         h->cancel = true;
+        if (h->taken) /* libcurl is done with it: nothing else would remove it */
+            defer_removal(h);
         return;
     }
+    if (h->taken)
+        h->takeover->stop(h);
+    h->taken = false;
     if (h->fd >= 0)
         pl_acct_take(l, h->fd, h->ctr);
     curl_multi_remove_handle(h->shard->multi, h->easy);
@@ -346,6 +405,10 @@ void pl_xfer_abort(pl_xfer *h)
 void pl_xfer_cleanup(pl_xfer *h)
 {
     pl_xfer_abort(h);
+    undefer(h);
+    if (h->takeover && h->takeover->free)
+        h->takeover->free(h);
+    h->takeover = NULL;
     if (h->fd >= 0)
         pl_acct_disown(h->loop, h->fd, h->ctr);
     if (h->easy)

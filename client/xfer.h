@@ -22,6 +22,15 @@ typedef void (*pl_xfer_done_fn)(pl_xfer *h, CURLcode rc, long status);
 /* Streaming body sink (SSE); return false to abort the transfer. */
 typedef bool (*pl_xfer_data_fn)(pl_xfer *h, const char *p, size_t n);
 
+/* What takes a connect-only transfer over once libcurl has connected it
+ * (xfer_stream.c): xfer.c keeps the handle on its multi, since removing a
+ * connect-only handle closes its connection, and calls these. */
+typedef struct pl_xfer_takeover {
+    void (*connected)(pl_xfer *h); /* read and write it now (curl_easy_recv/send) */
+    void (*stop)(pl_xfer *h);      /* the handle is leaving the multi: its socket closes */
+    void (*free)(pl_xfer *h);      /* pl_xfer_cleanup: release h->takeover_state */
+} pl_xfer_takeover;
+
 struct pl_xfer {
     pl_loop *loop;
     struct pl_shard *shard;
@@ -36,9 +45,14 @@ struct pl_xfer {
     pl_sub_counters *ctr; /* charged with bytes/connections, or NULL */
     int fd;               /* socket of the running transfer, -1 if none */
     bool running;
-    bool cancel;    /* aborted from a libcurl callback: ignore its end */
-    bool connected; /* this transfer got a connection (new or reused) */
-    int sock_errno; /* socket() failed with this (EMFILE...), else 0 */
+    bool cancel;       /* aborted from a libcurl callback: ignore its end */
+    bool connected;    /* this transfer got a connection (new or reused) */
+    int sock_errno;    /* socket() failed with this (EMFILE...), else 0 */
+    bool connect_only; /* this run: libcurl connects, `takeover` does the rest */
+    bool taken;        /* ... and it has: libcurl reported it done */
+    const pl_xfer_takeover *takeover;
+    void *takeover_state;
+    pl_xfer *deferred_next; /* aborted during a libcurl callback, connected */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -53,6 +67,10 @@ int pl_xfer_init_on(pl_xfer *h, pl_loop *l, pl_sub_counters *ctr, const char *so
 /* Starts the transfer (options set on h->easy beforehand). Returns 0 or
  * a negative code. */
 int pl_xfer_start(pl_xfer *h);
+/* Starts a connect-only run: libcurl connects to the URL set on h->easy,
+ * then `ops` take the connection over (their state in `state`, kept until
+ * pl_xfer_cleanup). Returns 0 or a negative code. */
+int pl_xfer_start_connect_only(pl_xfer *h, const pl_xfer_takeover *ops, void *state);
 /* Starts a GET of `url` (malloc'ed; always freed here) that ends in
  * `done` after at most `timeout_ms`. Returns pl_xfer_start's result, or
  * -ENOMEM for a NULL url. */
@@ -65,6 +83,11 @@ int pl_xfer_collect(pl_xfer *h, const char *p, size_t len);
 void pl_xfer_abort(pl_xfer *h);
 /* Aborts and releases everything `h` owns (not `h` itself). */
 void pl_xfer_cleanup(pl_xfer *h);
+/* A streamed GET of `url` (SSE) read off the socket libcurl connected: the
+ * request in h->headers, each body byte to h->data, then h->done once,
+ * as for pl_xfer_start; over TLS or a proxy it is pl_xfer_start itself
+ * (xfer_stream.c). Returns 0 or a negative code. */
+int pl_xfer_stream(pl_xfer *h, const char *url);
 /* Fills `err` from a finished transfer: curl failure, or the server's
  * {"error":{...}} body for a status >= 400. */
 void pl_xfer_error(const pl_xfer *h, CURLcode rc, long status, pl_client_err *err);

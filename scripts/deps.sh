@@ -4,7 +4,8 @@
 #   scripts/deps.sh test    - the above plus curl, jq, tcpdump, wrk, chromium and Node.js for the tests
 set -euo pipefail
 want=(gcc meson ninja-build pkg-config libmicrohttpd-dev libwebsockets-dev
-      libcurl4-openssl-dev libssl-dev libjansson-dev libev-dev libhiredis-dev)
+      libcurl4-openssl-dev libssl-dev libjansson-dev libev-dev libhiredis-dev
+      libhttp-parser-dev)
 if [ "${1:-build}" = test ]; then
   want+=(curl jq tcpdump chromium python3 clang-format clang libclang-rt-14-dev nginx libnginx-mod-nchan openssl
         libnss3-tools prometheus redis-server wrk)

@@ -122,11 +122,13 @@ TEST(sse_listen_gets_what_send_publishes) { listen_gets_what_send_publishes("sse
 TEST(ws_listen_gets_what_send_publishes) { listen_gets_what_send_publishes("ws"); }
 
 /* A shell with $http_proxy set: libcurl goes direct to hosts $no_proxy
- * names, and the WebSocket transport must too (lws alone ignores it). */
-static int ws_listen_behind_proxy(const char *room, const char *no_proxy, proc *l)
+ * names, and the WebSocket transport must too (lws alone ignores it), as
+ * must SSE, which reads its stream off its own socket when direct. */
+static int listen_behind_proxy(const char *transport, const char *room, const char *no_proxy,
+                               proc *l)
 {
-    const char *largs[] = {"--room", room,      "--transport", "ws", "--since", "0", "--count",
-                           "1",      "--quiet", "--max-fails", "1",  "listen",  NULL};
+    const char *largs[] = {"--room", room,      "--transport", transport, "--since", "0", "--count",
+                           "1",      "--quiet", "--max-fails", "1",       "listen",  NULL};
     const char *sargs[] = {"--room", room, "send", "hello", NULL};
     proc s;
     setenv("http_proxy", "http://127.0.0.1:9", 1); /* nothing listens there */
@@ -142,19 +144,39 @@ static int ws_listen_behind_proxy(const char *room, const char *no_proxy, proc *
     return proc_finish(l, 5000);
 }
 
-TEST(ws_listen_goes_direct_to_a_host_no_proxy_names)
+static void goes_direct_to_a_host_no_proxy_names(const char *transport, const char *room)
 {
     proc l;
-    CHECK_EQ_INT(ws_listen_behind_proxy("cli-noproxy", "localhost,127.0.0.1", &l), 0);
+    CHECK_EQ_INT(listen_behind_proxy(transport, room, "localhost,127.0.0.1", &l), 0);
     CHECK_EQ_STR(l.obuf, "[1] anon: hello\n");
+}
+
+static void uses_http_proxy_for_other_hosts(const char *transport, const char *room)
+{
+    proc l;
+    CHECK_EQ_INT(listen_behind_proxy(transport, room, "example.org", &l), 1);
+    CHECK_EQ_STR(l.obuf, "");
+    CHECK(strstr(l.ebuf, "127.0.0.1 port 9") != NULL); /* it went to the proxy */
+}
+
+TEST(ws_listen_goes_direct_to_a_host_no_proxy_names)
+{
+    goes_direct_to_a_host_no_proxy_names("ws", "cli-noproxy");
 }
 
 TEST(ws_listen_uses_http_proxy_for_other_hosts_as_curl_does)
 {
-    proc l;
-    CHECK_EQ_INT(ws_listen_behind_proxy("cli-proxied", "example.org", &l), 1);
-    CHECK_EQ_STR(l.obuf, "");
-    CHECK(strstr(l.ebuf, "127.0.0.1 port 9") != NULL); /* it went to the proxy */
+    uses_http_proxy_for_other_hosts("ws", "cli-proxied");
+}
+
+TEST(sse_listen_goes_direct_to_a_host_no_proxy_names)
+{
+    goes_direct_to_a_host_no_proxy_names("sse", "cli-sse-noproxy");
+}
+
+TEST(sse_listen_uses_http_proxy_for_other_hosts)
+{
+    uses_http_proxy_for_other_hosts("sse", "cli-sse-proxied");
 }
 
 TEST(send_over_ws_prints_acked_ids_and_json_listen_shows_them)
@@ -438,6 +460,8 @@ int main(int argc, char **argv)
     RUN(ws_listen_gets_what_send_publishes);
     RUN(ws_listen_goes_direct_to_a_host_no_proxy_names);
     RUN(ws_listen_uses_http_proxy_for_other_hosts_as_curl_does);
+    RUN(sse_listen_goes_direct_to_a_host_no_proxy_names);
+    RUN(sse_listen_uses_http_proxy_for_other_hosts);
     RUN(send_over_ws_prints_acked_ids_and_json_listen_shows_them);
     RUN(json_listen_prints_the_meta_object_a_message_carries);
     RUN(repeated_cid_prints_the_same_id_marked_duplicate);
