@@ -323,6 +323,8 @@ static int start(pl_server *srv)
     pl_req_list_init(&srv->long_polls, pl_long_poll_handler.tick);
     pl_req_list_init(&srv->sse_streams, pl_sse_handler.tick);
     pl_sse_ready_init(&srv->sse_ready);
+    if (pl_sse_ready_start(&srv->sse_ready) != 0)
+        return -1;
     srv->page_cache = pl_page_cache_new(); /* NULL: every page is built */
     pl_conn_list_init(&srv->conns, srv->cfg.header_timeout_s);
     if (srv->cfg.max_lag == 0)
@@ -409,6 +411,7 @@ int main(int argc, char **argv)
     pl_conn_list_destroy(&srv.conns); /* MHD, which used it, has stopped */
     pl_ws_stop(srv.ws);
     pl_info("websocket stopped");
+    pl_sse_ready_stop(&srv.sse_ready); /* no publish can come now */
     pl_hangup_stop(srv.hangup);
     pl_backend_free(srv.backend);
     pl_page_cache_free(srv.page_cache); /* MHD, whose answers used it, has stopped */

@@ -10,19 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "clock.h"
 #include "server.h"
 
 /* One send's worth: a batch of events due at once (a backlog, a burst). */
 #define DIRECT_MAX 16384
+/* Streams taken off the ready queue at once: one lock per batch. */
+#define BATCH 32
+/* Queued streams that make a publish wake the helper: below, the walk is
+ * short and a wake-up would cost more than it saves. */
+#define HELPER_MIN 256
 
 static const char preamble[] = "retry: 2000\n\n";
 static const char ping[] = ": ping\n\n";
 
 void pl_sse_ready_init(pl_sse_ready *r)
 {
+    memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->lock, NULL);
-    r->head = r->tail = NULL;
+    pthread_cond_init(&r->work, NULL);
+    pthread_cond_init(&r->idle, NULL);
 }
 
 void pl_sse_ready_push(pl_sse_ready *r, pl_req *q)
@@ -34,24 +42,91 @@ void pl_sse_ready_push(pl_sse_ready *r, pl_req *q)
     else
         r->head = q;
     r->tail = q;
+    r->len++;
     pthread_mutex_unlock(&r->lock);
 }
 
-static pl_req *ready_pop(pl_sse_ready *r)
+/* Up to BATCH streams off the queue, as a list; lock held. */
+static pl_req *take_batch(pl_sse_ready *r)
+{
+    pl_req *first = r->head, *last = first;
+    if (!first)
+        return NULL;
+    for (int n = 1; n < BATCH && last->u.sse.ready_next; n++)
+        last = last->u.sse.ready_next;
+    if (!(r->head = last->u.sse.ready_next))
+        r->tail = NULL;
+    last->u.sse.ready_next = NULL;
+    for (pl_req *q = first; q; q = q->u.sse.ready_next)
+        r->len--;
+    r->busy++;
+    return first;
+}
+
+/* Writes a batch with the lock let go; the writes may queue more. */
+static void write_batch(pl_sse_ready *r, pl_req *q)
+{
+    pthread_mutex_unlock(&r->lock);
+    while (q) {
+        pl_req *next = q->u.sse.ready_next; /* q may be queued again */
+        pl_sse_direct_write(q);
+        q = next;
+    }
+    pthread_mutex_lock(&r->lock);
+    if (--r->busy == 0 && !r->head)
+        pthread_cond_broadcast(&r->idle);
+}
+
+static void *helper_main(void *ud)
+{
+    pl_sse_ready *r = ud;
+    pthread_mutex_lock(&r->lock);
+    while (!r->quit) {
+        pl_req *q = take_batch(r);
+        if (q)
+            write_batch(r, q);
+        else
+            pthread_cond_wait(&r->work, &r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+int pl_sse_ready_start(pl_sse_ready *r)
+{
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        return 0;
+    int rc = pthread_create(&r->helper, NULL, helper_main, r);
+    if (rc != 0)
+        return -rc;
+    r->helper_on = true;
+    return 0;
+}
+
+void pl_sse_ready_stop(pl_sse_ready *r)
 {
     pthread_mutex_lock(&r->lock);
-    pl_req *q = r->head;
-    if (q && !(r->head = q->u.sse.ready_next))
-        r->tail = NULL;
+    bool on = r->helper_on;
+    r->quit = true;
+    r->helper_on = false;
+    pthread_cond_signal(&r->work);
     pthread_mutex_unlock(&r->lock);
-    return q;
+    if (on)
+        pthread_join(r->helper, NULL);
 }
 
 void pl_sse_ready_drain(pl_sse_ready *r)
 {
     pl_req *q;
-    while ((q = ready_pop(r)))
-        pl_sse_direct_write(q);
+    pthread_mutex_lock(&r->lock);
+    if (r->helper_on && r->len >= HELPER_MIN)
+        pthread_cond_signal(&r->work);
+    while ((q = take_batch(r)))
+        write_batch(r, q);
+    /* What the helper took is part of this publish: done when we return. */
+    while (r->busy)
+        pthread_cond_wait(&r->idle, &r->lock);
+    pthread_mutex_unlock(&r->lock);
 }
 
 /* Copies as much of the current message as fits; true when it is done. */

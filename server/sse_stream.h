@@ -10,22 +10,37 @@
 #ifndef PL_SSE_STREAM_H
 #define PL_SSE_STREAM_H
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct pl_req pl_req;
 
-/* Streams a publish unlinked, waiting for its thread to write them. In
- * pl_server; one lock, taken under a room's lock and nothing under it. */
+/* Streams a publish unlinked, waiting to be written: by the publishing
+ * thread, and for a large fan-out also by a helper thread, each taking
+ * batches, so that a publish to 10,000 streams is not one thread's walk.
+ * In pl_server; one lock, taken under a room's lock and nothing under it. */
 typedef struct pl_sse_ready {
     pthread_mutex_t lock;
+    pthread_cond_t work; /* the helper waits here for a large fan-out */
+    pthread_cond_t idle; /* a publisher waits here for the helper's batch */
     pl_req *head, *tail; /* through u.sse.ready_next */
+    size_t len;          /* queued */
+    int busy;            /* batches being written */
+    bool helper_on, quit;
+    pthread_t helper;
 } pl_sse_ready;
 
 void pl_sse_ready_init(pl_sse_ready *r);
+/* Starts the helper thread where there is a second CPU (none otherwise).
+ * Returns 0 or a negative errno-style code. */
+int pl_sse_ready_start(pl_sse_ready *r);
+/* Stops and joins the helper; publishes after it drain alone. */
+void pl_sse_ready_stop(pl_sse_ready *r);
 /* Queues `q`, whose waiter a publish just unlinked; any thread, may hold
  * the room's lock. */
 void pl_sse_ready_push(pl_sse_ready *r, pl_req *q);
-/* Writes every queued stream (pl_sse_direct_write). Holding no store
+/* Writes every queued stream (pl_sse_direct_write), with the helper when
+ * many are queued, and returns once all are written. Holding no store
  * lock; the publish hook calls it. */
 void pl_sse_ready_drain(pl_sse_ready *r);
 

@@ -1,7 +1,8 @@
 /* Integration tests of the SSE stream's framing and its direct path (the
  * publisher writing a caught-up stream's socket itself): the answer is
- * close-delimited, a reader that stalls loses nothing, and a stream the
- * server ends says so. Each test runs its own server; argv[1] is it. */
+ * close-delimited, a reader that stalls loses nothing, a stream the
+ * server ends says so, and a large fan-out (two writing threads) loses
+ * and repeats nothing. Each test runs its own server; argv[1] is it. */
 #include <signal.h>
 #include <stdlib.h>
 #include "check.h"
@@ -128,6 +129,41 @@ TEST(sse_stream_the_server_ends_closes_with_the_end_comment)
     CHECK(len > 6 && strcmp(buf + len - 6, ": end\n") == 0);
 }
 
+/* 600 streams: past the fan-out that wakes the helper thread, in many
+ * batches, so two threads write this publish's streams. */
+#define MANY 600
+
+TEST(a_publish_to_many_streams_reaches_each_once_in_order)
+{
+    const char *args[] = {"--heartbeat", "30", NULL};
+    static int fds[MANY];
+    static char buf[4096];
+    size_t len;
+    int opened = 0, complete = 0;
+    CHECK(start(args) == 0);
+    for (int i = 0; i < MANY; i++)
+        if ((fds[i] = sse_open("/api/rooms/many/events", 0, buf, sizeof buf, &len)) >= 0)
+            opened++;
+    for (int m = 1; m <= 3; m++) {
+        char body[64];
+        snprintf(body, sizeof body, "{\"user\":\"ann\",\"text\":\"m%d\"}", m);
+        post("many", body);
+    }
+    for (int i = 0; i < MANY; i++) {
+        buf[0] = '\n'; /* what came before the first id (events_in_order) */
+        len = 1;
+        if (fds[i] >= 0 && raw_read_until(fds[i], buf, sizeof buf, &len, "\"text\":\"m3\"", 3000) &&
+            events_in_order(buf) == 3)
+            complete++;
+        if (fds[i] >= 0)
+            close(fds[i]);
+    }
+    int rc = pl_test_server_stop(&srv, SIGTERM);
+    CHECK_EQ_INT(opened, MANY);
+    CHECK_EQ_INT(complete, MANY);
+    CHECK_EQ_INT(rc, 0); /* the helper thread stopped with the server */
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -139,5 +175,6 @@ int main(int argc, char **argv)
     RUN(sse_answer_is_close_delimited_with_the_events_as_its_body);
     RUN(sse_reader_that_stalls_gets_every_message_in_order_when_it_reads_again);
     RUN(sse_stream_the_server_ends_closes_with_the_end_comment);
+    RUN(a_publish_to_many_streams_reaches_each_once_in_order);
     return CHECK_DONE();
 }
