@@ -50,15 +50,15 @@ void pl_sse_ready_push(pl_sse_ready *r, pl_req *q)
 static pl_req *take_batch(pl_sse_ready *r)
 {
     pl_req *first = r->head, *last = first;
+    size_t n = 1;
     if (!first)
         return NULL;
-    for (int n = 1; n < BATCH && last->u.sse.ready_next; n++)
+    for (; n < BATCH && last->u.sse.ready_next; n++)
         last = last->u.sse.ready_next;
     if (!(r->head = last->u.sse.ready_next))
         r->tail = NULL;
     last->u.sse.ready_next = NULL;
-    for (pl_req *q = first; q; q = q->u.sse.ready_next)
-        r->len--;
+    r->len -= n;
     r->busy++;
     return first;
 }

@@ -134,6 +134,18 @@ static int subscribe(canned *c, int want, int64_t since, seen *v)
     return 0;
 }
 
+/* The canned server answers `parts` to one subscription from `since`
+ * (subscribe's terms); `c` keeps what it read. */
+static int serve_one(canned *c, const char *const *parts, bool hold, int want, int64_t since,
+                     seen *v)
+{
+    if (canned_start(c, parts, hold) != 0)
+        return -1;
+    int rc = subscribe(c, want, since, v);
+    canned_stop(c);
+    return rc;
+}
+
 #define HEAD "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
 
 TEST(the_request_asks_for_the_room_stream_from_its_start)
@@ -141,9 +153,7 @@ TEST(the_request_asks_for_the_room_stream_from_its_start)
     static const char *const parts[] = {HEAD "Connection: close\r\n\r\n", EV2, NULL};
     canned c;
     seen v;
-    CHECK_EQ_INT(canned_start(&c, parts, true), 0);
-    CHECK_EQ_INT(subscribe(&c, 1, 0, &v), 0);
-    canned_stop(&c);
+    CHECK_EQ_INT(serve_one(&c, parts, true, 1, 0, &v), 0);
     char host[64];
     snprintf(host, sizeof host, "\r\nHost: 127.0.0.1:%d\r\n", c.port);
     CHECK(strncmp(c.request, "GET /api/rooms/r/events?since=0", 31) == 0);
@@ -162,9 +172,7 @@ TEST(a_close_delimited_stream_cut_anywhere_delivers_each_event_once)
         "\"text\":\"one\",\"ts\":1}\n\n" EV2, NULL};
     canned c;
     seen v;
-    CHECK_EQ_INT(canned_start(&c, parts, true), 0);
-    CHECK_EQ_INT(subscribe(&c, 2, 0, &v), 0);
-    canned_stop(&c);
+    CHECK_EQ_INT(serve_one(&c, parts, true, 2, 0, &v), 0);
     CHECK_EQ_STR(v.texts, "one;two;");
 }
 
@@ -178,9 +186,7 @@ TEST(a_chunked_stream_cut_inside_chunks_and_sizes_delivers_each_event_once)
     const char *const parts[] = {HEAD "Transfer-Encoding: chunked\r\n\r\n3", a, b, NULL};
     canned c;
     seen v;
-    CHECK_EQ_INT(canned_start(&c, parts, true), 0);
-    CHECK_EQ_INT(subscribe(&c, 2, 0, &v), 0);
-    canned_stop(&c);
+    CHECK_EQ_INT(serve_one(&c, parts, true, 2, 0, &v), 0);
     CHECK_EQ_STR(v.texts, "one;two;");
 }
 
@@ -195,9 +201,7 @@ TEST(an_error_status_reports_the_servers_json_error)
     const char *const parts[] = {head, NULL};
     canned c;
     seen v;
-    CHECK_EQ_INT(canned_start(&c, parts, false), 0);
-    CHECK_EQ_INT(subscribe(&c, 0, 0, &v), 0);
-    canned_stop(&c);
+    CHECK_EQ_INT(serve_one(&c, parts, false, 0, 0, &v), 0);
     CHECK_EQ_STR(v.error, "404 not_found: no room");
     CHECK_EQ_INT(v.messages, 0);
 }
@@ -207,9 +211,7 @@ TEST(an_answer_that_is_not_http_is_a_clear_error)
     static const char *const parts[] = {"SSH-2.0-OpenSSH_9.2\r\n", NULL};
     canned c;
     seen v;
-    CHECK_EQ_INT(canned_start(&c, parts, false), 0);
-    CHECK_EQ_INT(subscribe(&c, 0, 0, &v), 0);
-    canned_stop(&c);
+    CHECK_EQ_INT(serve_one(&c, parts, false, 0, 0, &v), 0);
     CHECK(strstr(v.error, "bad HTTP answer") != NULL);
 }
 
@@ -218,9 +220,7 @@ TEST(a_connection_closed_before_any_answer_says_so)
     static const char *const parts[] = {NULL};
     canned c;
     seen v;
-    CHECK_EQ_INT(canned_start(&c, parts, false), 0);
-    CHECK_EQ_INT(subscribe(&c, 0, 0, &v), 0);
-    canned_stop(&c);
+    CHECK_EQ_INT(serve_one(&c, parts, false, 0, 0, &v), 0);
     CHECK(strstr(v.error, "closed the connection before answering") != NULL);
 }
 
