@@ -132,6 +132,20 @@ char *pl_msg_join(const char *room, uint64_t id, int64_t ts, const pl_msg_parts 
     return s;
 }
 
+#define WS_HEAD_MAX 10
+
+/* Writes the header of a final, unmasked text frame of `len` bytes so that
+ * it ends at `end`; returns where it begins. */
+static unsigned char *ws_head_before(unsigned char *end, size_t len)
+{
+    int n = len < 126 ? 0 : len <= 0xffff ? 2 : 8;
+    for (int i = 1; i <= n; i++)
+        end[-i] = (unsigned char)(len >> (8 * (i - 1)));
+    end[-n - 1] = (unsigned char)(len < 126 ? len : n == 2 ? 126 : 127);
+    end[-n - 2] = 0x81; /* FIN, text */
+    return end - n - 2;
+}
+
 /* The three encodings around `json` (taken), in one allocation. */
 static pl_msg *wrap(char *json, uint64_t id, int64_t ts, const char *cid, size_t cid_len)
 {
@@ -143,7 +157,8 @@ static pl_msg *wrap(char *json, uint64_t id, int64_t ts, const char *cid, size_t
     size_t sse_len = 4 + (size_t)idlen + (sizeof sse_mid - 1) + jlen + 2;
     size_t ws_len = (sizeof ws_head - 1) + jlen - 1;
     size_t cid_size = cid ? cid_len + 1 : 0;
-    pl_msg *m = malloc(sizeof *m + (jlen + 1) + (sse_len + 1) + (ws_len + 1) + cid_size);
+    pl_msg *m =
+        malloc(sizeof *m + (jlen + 1) + (sse_len + 1) + WS_HEAD_MAX + (ws_len + 1) + cid_size);
     if (!m) {
         free(json);
         return NULL;
@@ -159,6 +174,9 @@ static pl_msg *wrap(char *json, uint64_t id, int64_t ts, const char *cid, size_t
     m->sse = p;
     m->sse_len = sse_len;
     p += sprintf(p, "id: %s%s%s\n\n", idbuf, sse_mid, json) + 1;
+    p += WS_HEAD_MAX;
+    m->ws_frame = ws_head_before((unsigned char *)p, ws_len);
+    m->ws_frame_len = (size_t)((unsigned char *)p - m->ws_frame) + ws_len;
     m->ws = p;
     m->ws_len = ws_len;
     memcpy(p, ws_head, sizeof ws_head - 1);

@@ -35,8 +35,12 @@ typedef struct pl_msg {
     size_t json_len;
     const char *sse; /* "id: N\nevent: message\ndata: <json>\n\n" */
     size_t sse_len;
-    const char *ws; /* {"type":"message","id":..,...}: the WebSocket frame */
+    const char *ws; /* {"type":"message","id":..,...}: the WebSocket frame's payload */
     size_t ws_len;
+    /* The whole unmasked text frame a server sends (RFC 6455 5.2): its
+     * 2, 4 or 10 header bytes, then `ws`, which it ends with. */
+    const unsigned char *ws_frame;
+    size_t ws_frame_len;
 } pl_msg;
 
 /* Parses a request body into a JSON object. Returns 0 and a new reference

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "backend.h"
 #include "clock.h"
 #include "message.h"
@@ -158,6 +159,29 @@ static int write_reply(pl_ws_svc *ws, struct conn *c)
     return rc;
 }
 
+/* A message's frame, built once in the message, goes to the socket as it
+ * is: lws_write would copy it behind a header of its own per peer, and
+ * reach into the wsi's role and vhost (cache misses, one peer after
+ * another). Only when lws holds back nothing of its own, so no frame is
+ * split; what the socket does not take is lws's, as raw bytes, and goes
+ * out before anything else. No TLS and no extension is ever negotiated
+ * here (ws_listener.c), so the bytes on the wire are the frame's.
+ * Returns 0, 1 when it must wait for writable, or -1 to close. */
+static int write_frame(pl_ws_svc *ws, struct conn *c, const pl_msg *m)
+{
+    if (lws_partial_buffered(c->wsi))
+        return 1;
+    ssize_t n = send(c->fd, m->ws_frame, m->ws_frame_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+        return -1;
+    size_t sent = n > 0 ? (size_t)n : 0, rest = m->ws_frame_len - sent;
+    if (rest &&
+        lws_write(c->wsi, (unsigned char *)m->ws_frame + sent, rest, LWS_WRITE_RAW) < (int)rest)
+        return -1;
+    count_bytes(ws, c, m->ws_frame_len);
+    return 0;
+}
+
 /* Sends the message after the cursor, if any. Returns 0 or -1 to close. */
 static int write_next_message(pl_ws_svc *ws, struct conn *c)
 {
@@ -165,15 +189,12 @@ static int write_next_message(pl_ws_svc *ws, struct conn *c)
     pl_msg *m = pl_room_next(c->room, c->cursor, &gap);
     if (!m)
         return 0;
-    unsigned char *buf = ws->frame_buf;
-    if (m->ws_len > FRAME_BUF_DEFAULT && !(buf = malloc(LWS_PRE + m->ws_len))) {
+    int rc = write_frame(ws, c, m);
+    if (rc == 1) {
         pl_msg_unref(m);
-        return -1;
+        lws_callback_on_writable(c->wsi);
+        return 0;
     }
-    memcpy(buf + LWS_PRE, m->ws, m->ws_len);
-    int rc = write_text(ws, c, buf + LWS_PRE, m->ws_len);
-    if (buf != ws->frame_buf)
-        free(buf);
     c->cursor = m->id;
     if (rc == 0) {
         pl_stat_add(&ws->st->ws.messages_out, 1);
@@ -381,6 +402,7 @@ static int on_established(pl_ws_svc *ws, struct conn *c, struct lws *wsi)
 {
     pl_ws_handshake_answered(ws, wsi);
     c->wsi = wsi;
+    c->fd = lws_get_socket_fd(wsi);
     pl_list_init(&c->calls);
     pl_buf_init(&c->rx, 4096, PL_BODY_MAX);
     c->last_rx_us = c->rx_wire_us = pl_clock_mono_us();

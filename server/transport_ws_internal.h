@@ -23,7 +23,6 @@
 #define REPLY_QUEUE_MAX   64 /* pending ack/pong/error per connection */
 #define REPLY_MAX         PL_WS_ANSWER_MAX
 #define HEADERS_MAX       4096 /* request head; browsers on localhost carry cookies */
-#define FRAME_BUF_DEFAULT 65536
 #define INFLIGHT_MAX      16 /* publishes waiting for the store per peer: then it is not read */
 
 struct conn;
@@ -40,6 +39,7 @@ struct reply {
 /* One WebSocket peer: lws per-session data, zeroed by lws. */
 struct conn {
     struct lws *wsi;
+    int fd; /* wsi's socket: message frames are sent on it directly */
     pl_room *room;
     pl_ws_fanout_member member; /* in its room of ws->fanout */
     uint64_t cursor;            /* last message id sent */
@@ -107,7 +107,6 @@ struct pl_ws_svc {
     int64_t epoch_us;     /* origin of the checks' grid */
     int heartbeat_s, min_heartbeat_s, max_heartbeat_s;
     bool goodbye_over;
-    unsigned char *frame_buf; /* LWS_PRE + FRAME_BUF_DEFAULT */
 };
 
 /* ws_listener.c, for ws_threads.c: one service thread accepting from

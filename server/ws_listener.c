@@ -106,7 +106,6 @@ static void destroy_context(pl_ws_svc *ws)
 static void free_ws(pl_ws_svc *ws)
 {
     pl_ws_calls_free(ws->calls);
-    free(ws->frame_buf);
     free(ws->handshaking);
     pl_ws_fanout_free(ws->fanout);
     if (ws->accept_io.fd >= 0)
@@ -183,7 +182,6 @@ int pl_ws_svc_start(pl_ws_svc **out, const pl_ws_config *cfg, int listen_fd, pl_
         getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1u << 22 ? rl.rlim_cur : 65536;
     ws->origin = cfg->origin;
     if (!(ws->handshaking = calloc(ws->handshaking_len, 1)) ||
-        !(ws->frame_buf = malloc(LWS_PRE + FRAME_BUF_DEFAULT)) ||
         !(ws->loop = ev_loop_new(EVBACKEND_EPOLL)) || pl_ws_fanout_new(&ws->fanout) != 0)
         goto fail;
     ev_init(&ws->sweep_timer, pl_ws_sweep);

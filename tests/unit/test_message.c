@@ -131,6 +131,30 @@ TEST(websocket_frame_is_the_message_with_type_first)
     pl_msg_unref(m);
 }
 
+TEST(websocket_frame_is_a_final_text_frame_with_a_7_bit_length_under_126)
+{
+    pl_msg *m = make("{\"user\":\"ann\",\"text\":\"hi\"}");
+    CHECK(m != NULL);
+    CHECK(m->ws_len < 126);
+    CHECK_EQ_INT(m->ws_frame_len, 2 + m->ws_len);
+    CHECK_EQ_INT(m->ws_frame[0], 0x81);
+    CHECK_EQ_INT(m->ws_frame[1], m->ws_len); /* no mask bit: a server's frame */
+    CHECK(memcmp(m->ws_frame + 2, m->ws, m->ws_len) == 0);
+    pl_msg_unref(m);
+}
+
+TEST(websocket_frame_of_126_bytes_or_more_has_a_16_bit_length)
+{
+    pl_msg *m = make(repeat('x', 4000, "{\"user\":\"ann\",\"text\":\"", "\"}"));
+    CHECK(m != NULL);
+    CHECK_EQ_INT(m->ws_frame_len, 4 + m->ws_len);
+    CHECK_EQ_INT(m->ws_frame[0], 0x81);
+    CHECK_EQ_INT(m->ws_frame[1], 126);
+    CHECK_EQ_INT((size_t)m->ws_frame[2] << 8 | m->ws_frame[3], m->ws_len);
+    CHECK(memcmp(m->ws_frame + 4, m->ws, m->ws_len) == 0);
+    pl_msg_unref(m);
+}
+
 TEST(fragments_joined_give_the_bytes_of_a_stored_message)
 {
     const char *body =
@@ -173,6 +197,8 @@ TEST(message_rebuilt_from_its_json_is_the_same_message)
     CHECK_EQ_STR(r->json, m->json);
     CHECK_EQ_STR(r->sse, m->sse);
     CHECK_EQ_STR(r->ws, m->ws);
+    CHECK(r->ws_frame_len == m->ws_frame_len &&
+          memcmp(r->ws_frame, m->ws_frame, m->ws_frame_len) == 0);
     CHECK_EQ_STR(r->cid, "c-9");
     CHECK(r->cid_hash == m->cid_hash);
     pl_msg_unref(r);
@@ -198,6 +224,8 @@ int main(void)
     RUN(cid_and_meta_are_carried_through);
     RUN(sse_event_is_id_event_data_and_a_blank_line);
     RUN(websocket_frame_is_the_message_with_type_first);
+    RUN(websocket_frame_is_a_final_text_frame_with_a_7_bit_length_under_126);
+    RUN(websocket_frame_of_126_bytes_or_more_has_a_16_bit_length);
     RUN(fragments_joined_give_the_bytes_of_a_stored_message);
     RUN(fragments_without_cid_or_meta_have_an_empty_tail);
     RUN(message_rebuilt_from_its_json_is_the_same_message);

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -368,6 +369,48 @@ WS_TEST_WITH(a_burst_arrives_complete_and_in_order, own_origin, 1, 0, 1000)
         CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
         snprintf(prefix, sizeof prefix, "{\"type\":\"message\",\"id\":%d,", i);
         CHECK_EQ_STR(strncmp(got, prefix, strlen(prefix)) == 0 ? prefix : got, prefix);
+    }
+}
+
+/* Bytes waiting in `fd`'s receive queue once they stop growing: the
+ * sender can put no more on the wire. */
+static int settled_backlog(int fd)
+{
+    int before = -1, now = 0;
+    for (int i = 0; i < WAIT_MS / 50 && now != before; i++) {
+        before = now;
+        usleep(50 * 1000);
+        if (ioctl(fd, FIONREAD, &now) != 0)
+            return -1;
+    }
+    return now;
+}
+
+/* More than both sockets hold (5 MB; Linux's send buffer grows to 4 MB
+ * by default), so the server's sends are cut short and the rest of a
+ * frame waits for the socket: each must still arrive whole. */
+WS_TEST_WITH(a_reader_that_lets_its_socket_fill_gets_every_frame_whole, own_origin, 1, 0, 2000)
+{
+    enum { N = 1200, TEXT = 4000 };
+    static char text[TEXT + 1], got[TEXT + 512];
+    char prefix[64];
+    memset(text, 'x', TEXT);
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    size_t frame_len = 0;
+    for (int i = 0; i < N; i++) {
+        pl_msg *m = publish("lobby", text);
+        CHECK(m);
+        frame_len = m->ws_frame_len;
+        pl_msg_unref(m);
+    }
+    int queued = settled_backlog(c->fd);
+    CHECK(queued > 0 && (size_t)queued < N * frame_len); /* the rest is the server's */
+    for (int i = 1; i <= N; i++) {
+        CHECK_EQ_INT(ws_raw_recv_text(c, WAIT_MS, got, sizeof got), 0);
+        snprintf(prefix, sizeof prefix, "{\"type\":\"message\",\"id\":%d,", i);
+        CHECK_EQ_STR(strncmp(got, prefix, strlen(prefix)) == 0 ? prefix : got, prefix);
+        CHECK(strstr(got, text) != NULL);
     }
 }
 
@@ -846,6 +889,7 @@ int main(void)
     RUN(without_since_only_new_messages_arrive);
     RUN(cursor_behind_trimmed_history_continues_from_oldest_held);
     RUN(a_burst_arrives_complete_and_in_order);
+    RUN(a_reader_that_lets_its_socket_fill_gets_every_frame_whole);
     RUN(publish_is_acked_with_id_and_cid_then_delivered);
     RUN(publish_without_cid_is_acked_without_cid);
     RUN(repeated_cid_is_acked_with_the_same_id_and_stored_once);
