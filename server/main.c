@@ -45,6 +45,9 @@ static void usage(FILE *out)
             "  --http-threads N       HTTP event-loop threads (default 2)\n"
             "  --ws-threads N         WebSocket service threads, each with its own listener\n"
             "                         on the port (default: one per CPU, at most 16)\n"
+            "  --ws-write-delay MS    wait this long after a publish before writing to its\n"
+            "                         WebSockets, so what comes meanwhile shares a write:\n"
+            "                         less CPU, later delivery (default 0: at once)\n"
             "  --no-poll-front        long polls through libmicrohttpd too, not the front\n"
             "                         thread that answers plain ones itself (memory store)\n"
             "  --header-timeout S     a request head (or body) unfinished this long is cut\n"
@@ -78,7 +81,8 @@ enum {
     OPT_HEADER_TIMEOUT = 256,
     OPT_MAX_LAG,
     OPT_NO_POLL_FRONT,
-    OPT_WS_THREADS
+    OPT_WS_THREADS,
+    OPT_WS_WRITE_DELAY
 }; /* long-only flags */
 
 /* --store and --redis-prefix, checked before anything starts. */
@@ -116,6 +120,7 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
                                          {"allow-origin", 1, 0, 'o'},
                                          {"http-threads", 1, 0, 't'},
                                          {"ws-threads", 1, 0, OPT_WS_THREADS},
+                                         {"ws-write-delay", 1, 0, OPT_WS_WRITE_DELAY},
                                          {"header-timeout", 1, 0, OPT_HEADER_TIMEOUT},
                                          {"no-poll-front", 0, 0, OPT_NO_POLL_FRONT},
                                          {"max-lag", 1, 0, OPT_MAX_LAG},
@@ -146,6 +151,9 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
         case 'M': cfg->max_heartbeat_s = (int)number("max-heartbeat", optarg, 1, 3600); break;
         case 't': cfg->http_threads = (int)number("http-threads", optarg, 1, 64); break;
         case OPT_WS_THREADS: cfg->ws_threads = (int)number("ws-threads", optarg, 1, 16); break;
+        case OPT_WS_WRITE_DELAY:
+            cfg->ws_write_delay_ms = (int)number("ws-write-delay", optarg, 0, 1000);
+            break;
         case OPT_HEADER_TIMEOUT:
             cfg->header_timeout_s = (int)number("header-timeout", optarg, 1, 3600);
             break;
@@ -350,7 +358,8 @@ static int start(pl_server *srv)
                        .max_connections = srv->cfg.max_connections,
                        .max_lag = srv->cfg.max_lag,
                        .origin = &srv->origin,
-                       .threads = srv->cfg.ws_threads};
+                       .threads = srv->cfg.ws_threads,
+                       .write_delay_ms = srv->cfg.ws_write_delay_ms};
     if (pl_ws_start(&srv->ws, &wc, srv->backend, &srv->stats) != 0) {
         listen_failed(srv->cfg.bind, srv->cfg.ws_port);
         return -1;

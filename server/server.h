@@ -30,9 +30,10 @@ typedef struct pl_server_config {
     int heartbeat_s;                      /* for clients that do not ask */
     int min_heartbeat_s, max_heartbeat_s; /* bounds of a client's heartbeat= */
     int http_threads;
-    int ws_threads;       /* 0: one per CPU */
-    int header_timeout_s; /* a request head or body must be in within this */
-    size_t max_lag;       /* an SSE or WebSocket subscriber further behind is cut */
+    int ws_threads;        /* 0: one per CPU */
+    int ws_write_delay_ms; /* 0: write to WebSockets at once */
+    int header_timeout_s;  /* a request head or body must be in within this */
+    size_t max_lag;        /* an SSE or WebSocket subscriber further behind is cut */
     const char *origins[PL_MAX_ORIGINS];
     size_t n_origins;
     char public_origin[PL_ORIGIN_MAX]; /* --public-url's origin, or "" */

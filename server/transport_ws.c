@@ -9,9 +9,9 @@
  * Service thread, except pl_ws_on_publish (any publishing thread). */
 #include "transport_ws_internal.h"
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include "backend.h"
 #include "clock.h"
 #include "message.h"
@@ -41,8 +41,6 @@ typedef struct wake_pass {
     uint64_t last_id;
 } wake_pass;
 
-static int write_next_message(pl_ws_svc *ws, struct conn *c);
-
 /* Nothing but messages to send, and the socket took all lws gave it: the
  * frame can go now instead of after a POLLOUT round (one poll() pass over
  * every socket, and each socket's POLLOUT set and cleared). */
@@ -53,20 +51,13 @@ static bool only_messages_due(const struct conn *c)
            pl_room_generation(c->room) == c->generation && !lws_partial_buffered(c->wsi);
 }
 
-/* Up to WRITE_BURST messages at once; the rest after a writable callback,
- * so one peer's backlog does not hold up the others' wake-up. */
-#define WRITE_BURST 8
-
+/* One write of what is due; the rest after a writable callback, so one
+ * peer's backlog does not hold up the others' wake-up. */
 static void write_now(pl_ws_svc *ws, struct conn *c, uint64_t last_id)
 {
-    for (int i = 0; i < WRITE_BURST && c->cursor < last_id; i++) {
-        uint64_t before = c->cursor;
-        if (write_next_message(ws, c) != 0) {
-            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
-            return;
-        }
-        if (c->cursor == before || lws_partial_buffered(c->wsi))
-            break;
+    if (pl_ws_write_messages(ws, c) != 0) {
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
+        return;
     }
     if (c->cursor < last_id)
         lws_callback_on_writable(c->wsi);
@@ -96,6 +87,26 @@ static void wake_dirty_rooms(pl_ws_svc *ws)
         lws_callback_on_writable_all_protocol(ws->ctx, &ws->protocols[0]);
 }
 
+void pl_ws_delayed_wake(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop, (void)revents;
+    wake_dirty_rooms((pl_ws_svc *)(void *)((char *)t - offsetof(pl_ws_svc, delay_timer)));
+}
+
+/* With --ws-write-delay, what is published within the delay reaches each
+ * peer in one write: CPU for latency, the trade that Nagle's algorithm
+ * makes on nginx's sockets without a bound (Centrifugo PRO's
+ * client.write_delay). Without it, at once. */
+static void wake_soon(pl_ws_svc *ws)
+{
+    if (!ws->write_delay_us) {
+        wake_dirty_rooms(ws);
+    } else if (!ev_is_active(&ws->delay_timer)) {
+        ev_timer_set(&ws->delay_timer, (double)ws->write_delay_us / 1e6, 0.);
+        ev_timer_start(ws->loop, &ws->delay_timer);
+    }
+}
+
 /* Refuses an upgrade with a real HTTP status, so browsers' devtools, curl
  * and websocat show why. Returns what the lws callback must return. */
 static int refuse(pl_ws_svc *ws, struct lws *wsi, int status)
@@ -107,106 +118,7 @@ static int refuse(pl_ws_svc *ws, struct lws *wsi, int status)
     return 1;
 }
 
-/* Bytes handed to this socket so far (common/wire.h), 0 if unknown. */
-static uint64_t wire_out(struct lws *wsi)
-{
-    pl_wire w;
-    pl_wire_read(lws_get_socket_fd(wsi), &w);
-    return w.out;
-}
-
-static void count_bytes(pl_ws_svc *ws, struct conn *c, uint64_t n)
-{
-    c->bytes_counted += n;
-    pl_stat_add(&ws->st->ws.bytes_out, n);
-}
-
-/* At close, adds what lws wrote on its own (RFC 6455 pings, pongs, the
- * close frame) so the total is exact. */
-static void count_control_bytes(pl_ws_svc *ws, struct conn *c)
-{
-    uint64_t sent = wire_out(c->wsi);
-    if (sent > c->bytes_counted)
-        count_bytes(ws, c, sent - c->bytes_counted);
-}
-
-/* ---- writing ---- */
-
-/* Server frames are unmasked: 2, 4 or 10 header bytes. */
-static size_t frame_header_len(size_t payload)
-{
-    return payload < 126 ? 2 : payload <= 0xffff ? 4 : 10;
-}
-
-/* One text frame from `buf` (which has LWS_PRE bytes before it). Returns 0
- * or -1 to close. */
-static int write_text(pl_ws_svc *ws, struct conn *c, unsigned char *buf, size_t len)
-{
-    if (lws_write(c->wsi, buf, len, LWS_WRITE_TEXT) < (int)len)
-        return -1;
-    count_bytes(ws, c, frame_header_len(len) + len);
-    return 0;
-}
-
-static int write_reply(pl_ws_svc *ws, struct conn *c)
-{
-    struct reply *r = c->replies[c->rq_head];
-    c->replies[c->rq_head] = NULL;
-    c->rq_head = (c->rq_head + 1) % REPLY_QUEUE_MAX;
-    c->rq_len--;
-    int rc = write_text(ws, c, r->buf + LWS_PRE, r->len);
-    free(r);
-    return rc;
-}
-
-/* A message's frame, built once in the message, goes to the socket as it
- * is: lws_write would copy it behind a header of its own per peer, and
- * reach into the wsi's role and vhost (cache misses, one peer after
- * another). Only when lws holds back nothing of its own, so no frame is
- * split; what the socket does not take is lws's, as raw bytes, and goes
- * out before anything else. No TLS and no extension is ever negotiated
- * here (ws_listener.c), so the bytes on the wire are the frame's.
- * Returns 0, 1 when it must wait for writable, or -1 to close. */
-static int write_frame(pl_ws_svc *ws, struct conn *c, const pl_msg *m)
-{
-    if (lws_partial_buffered(c->wsi))
-        return 1;
-    ssize_t n = send(c->fd, m->ws_frame, m->ws_frame_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && errno != EAGAIN && errno != EINTR)
-        return -1;
-    size_t sent = n > 0 ? (size_t)n : 0, rest = m->ws_frame_len - sent;
-    if (rest &&
-        lws_write(c->wsi, (unsigned char *)m->ws_frame + sent, rest, LWS_WRITE_RAW) < (int)rest)
-        return -1;
-    count_bytes(ws, c, m->ws_frame_len);
-    return 0;
-}
-
-/* Sends the message after the cursor, if any. Returns 0 or -1 to close. */
-static int write_next_message(pl_ws_svc *ws, struct conn *c)
-{
-    bool gap;
-    pl_msg *m = pl_room_next(c->room, c->cursor, &gap);
-    if (!m)
-        return 0;
-    int rc = write_frame(ws, c, m);
-    if (rc == 1) {
-        pl_msg_unref(m);
-        lws_callback_on_writable(c->wsi);
-        return 0;
-    }
-    c->cursor = m->id;
-    if (rc == 0) {
-        pl_stat_add(&ws->st->ws.messages_out, 1);
-        pl_stats_delivered(&ws->st->ws, m->ts, pl_clock_real_us());
-        if (gap)
-            pl_stat_add(&ws->st->ws.gaps, 1);
-    }
-    pl_msg_unref(m);
-    return rc;
-}
-
-/* One lws_write per writable callback: replies first, then one message. */
+/* One write per writable callback: a reply first, else what is due. */
 static int on_writable(pl_ws_svc *ws, struct conn *c)
 {
     if (c->closing) {
@@ -236,9 +148,9 @@ static int on_writable(pl_ws_svc *ws, struct conn *c)
         unsigned char ping[LWS_PRE];
         c->ping_due = false;
         rc = lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0 ? -1 : 0;
-        count_bytes(ws, c, 2);
+        pl_ws_count_bytes(ws, c, 2);
     } else {
-        rc = c->rq_len ? write_reply(ws, c) : c->opening ? 0 : write_next_message(ws, c);
+        rc = c->rq_len ? pl_ws_write_reply(ws, c) : c->opening ? 0 : pl_ws_write_messages(ws, c);
     }
     if (rc != 0)
         return rc;
@@ -415,7 +327,7 @@ static int on_established(pl_ws_svc *ws, struct conn *c, struct lws *wsi)
     c->established = true;
     ws->n_conns++;
     atomic_fetch_add(&ws->st->ws.connections, 1);
-    count_bytes(ws, c, wire_out(wsi)); /* so far, exactly the 101 response */
+    pl_ws_count_wire(ws, c); /* so far, exactly the 101 response */
     return open_room(ws, c);
 }
 
@@ -434,7 +346,7 @@ static void on_closed(pl_ws_svc *ws, struct conn *c)
 {
     if (abnormal_close(c))
         pl_stat_add(&ws->st->errors[PL_ERR_WS_ABNORMAL], 1);
-    count_control_bytes(ws, c);
+    pl_ws_count_wire(ws, c); /* and what lws wrote on its own */
     pl_ws_calls_orphan(&c->calls);
     pl_ws_fanout_leave(ws->fanout, &c->member);
     atomic_fetch_sub(&ws->st->ws.connections, 1);
@@ -493,7 +405,7 @@ int pl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         if (ws && ws->calls)
             pl_ws_calls_drain(ws->calls);
         if (ws && !atomic_load(&ws->stopping))
-            wake_dirty_rooms(ws);
+            wake_soon(ws);
         else if (ws)
             ev_break(ws->loop, EVBREAK_ALL); /* back to service_main */
         return 0;

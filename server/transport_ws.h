@@ -48,6 +48,10 @@ typedef struct pl_ws_config {
     const pl_origin_policy *origin;
     /* Service threads: 0 = one per online CPU; at most 16. */
     int threads;
+    /* Waits this long after a publish before writing to its room's peers,
+     * so what comes meanwhile goes in the same write: less CPU, later
+     * delivery. 0 = at once. */
+    int write_delay_ms;
 } pl_ws_config;
 
 typedef struct pl_ws pl_ws;

@@ -2,9 +2,9 @@
  * service thread's listener (pl_ws_svc) and one peer (struct conn).
  * ws_threads.c owns the service threads of a pl_ws, ws_listener.c one
  * thread's lws context, its loop and start/stop, transport_ws.c the peers
- * and their frames, ws_handshake.c the decision on an upgrade, ws_sweep.c
- * the idle sweep and the --max-lag cut. Every field of a pl_ws_svc is its
- * service thread's unless noted. */
+ * and their frames, ws_write.c the writes, ws_handshake.c the decision on
+ * an upgrade, ws_sweep.c the idle sweep and the --max-lag cut. Every field
+ * of a pl_ws_svc is its service thread's unless noted. */
 #ifndef PL_TRANSPORT_WS_INTERNAL_H
 #define PL_TRANSPORT_WS_INTERNAL_H
 #include <ev.h>
@@ -19,11 +19,11 @@
 #include "ws_fanout.h"
 #include "ws_message.h"
 
-#define PL_WS_PROTOCOL    "pushlab.v1"
-#define REPLY_QUEUE_MAX   64 /* pending ack/pong/error per connection */
-#define REPLY_MAX         PL_WS_ANSWER_MAX
-#define HEADERS_MAX       4096 /* request head; browsers on localhost carry cookies */
-#define INFLIGHT_MAX      16 /* publishes waiting for the store per peer: then it is not read */
+#define PL_WS_PROTOCOL  "pushlab.v1"
+#define REPLY_QUEUE_MAX 64 /* pending ack/pong/error per connection */
+#define REPLY_MAX       PL_WS_ANSWER_MAX
+#define HEADERS_MAX     4096 /* request head; browsers on localhost carry cookies */
+#define INFLIGHT_MAX    16   /* publishes waiting for the store per peer: then it is not read */
 
 struct conn;
 typedef struct pl_ws_svc pl_ws_svc;
@@ -103,8 +103,10 @@ struct pl_ws_svc {
      * handshake timeout). */
     ev_timer goodbye_timer;
     ev_timer sweep_timer; /* the idle sweep, when a check is due */
-    int64_t sweep_at;     /* when it is scheduled; INT64_MAX: not */
-    int64_t epoch_us;     /* origin of the checks' grid */
+    ev_timer delay_timer; /* --ws-write-delay: the drain after a wake-up */
+    int64_t write_delay_us;
+    int64_t sweep_at; /* when it is scheduled; INT64_MAX: not */
+    int64_t epoch_us; /* origin of the checks' grid */
     int heartbeat_s, min_heartbeat_s, max_heartbeat_s;
     bool goodbye_over;
 };
@@ -140,11 +142,25 @@ void pl_ws_handshake_accepted(pl_ws_svc *ws, struct lws *wsi);
 void pl_ws_handshake_answered(pl_ws_svc *ws, struct lws *wsi);
 void pl_ws_handshake_closed(pl_ws_svc *ws, struct lws *wsi);
 
+/* ws_write.c, for transport_ws.c. Each returns 0, or -1 to close.
+ * write_messages: up to 16 messages after the cursor, in one write, when
+ * lws holds back nothing of its own (else it asks for writable); a frame
+ * the socket cuts short is finished by lws. write_reply: the oldest queued
+ * reply. count_bytes: n more bytes put on c's socket; count_wire: what its
+ * socket carried beyond that (the 101, lws's own control frames). */
+int pl_ws_write_messages(pl_ws_svc *ws, struct conn *c);
+int pl_ws_write_reply(pl_ws_svc *ws, struct conn *c);
+void pl_ws_count_bytes(pl_ws_svc *ws, struct conn *c, uint64_t n);
+void pl_ws_count_wire(pl_ws_svc *ws, struct conn *c);
+
 /* ws_sweep.c, for transport_ws.c: cuts `c` when it is more than max_lag
  * behind `last_id`, its room's newest, and says so; makes the idle sweep
  * run by `at`. */
 bool pl_ws_too_slow(pl_ws_svc *ws, struct conn *c, uint64_t last_id);
 void pl_ws_sweep_plan(pl_ws_svc *ws, int64_t at);
+/* transport_ws.c: ws->delay_timer's callback (ws_listener.c sets it). */
+void pl_ws_delayed_wake(struct ev_loop *loop, ev_timer *t, int revents);
+
 /* The sweep itself: ws->sweep_timer's callback (ws_listener.c sets it). */
 void pl_ws_sweep(struct ev_loop *loop, ev_timer *t, int revents);
 

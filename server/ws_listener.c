@@ -72,6 +72,7 @@ static void say_goodbye(pl_ws_svc *ws)
     ev_timer_stop(ws->loop, &ws->accept_rest);
     pl_ws_fanout_each(ws->fanout, going_away, NULL);
     ev_timer_stop(ws->loop, &ws->sweep_timer);
+    ev_timer_stop(ws->loop, &ws->delay_timer);
     ws->sweep_at = INT64_MIN; /* no more sweeps */
     ev_timer_set(&ws->goodbye_timer, 1., 0.);
     ev_timer_start(ws->loop, &ws->goodbye_timer);
@@ -177,6 +178,7 @@ int pl_ws_svc_start(pl_ws_svc **out, const pl_ws_config *cfg, int listen_fd, pl_
     ws->st = st;
     ws->max_connections = cfg->max_connections ? cfg->max_connections : 10000;
     ws->max_lag = cfg->max_lag;
+    ws->write_delay_us = (int64_t)cfg->write_delay_ms * 1000;
     struct rlimit rl; /* one byte per possible fd (pl_ws_handshake_accepted) */
     ws->handshaking_len =
         getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1u << 22 ? rl.rlim_cur : 65536;
@@ -185,6 +187,7 @@ int pl_ws_svc_start(pl_ws_svc **out, const pl_ws_config *cfg, int listen_fd, pl_
         !(ws->loop = ev_loop_new(EVBACKEND_EPOLL)) || pl_ws_fanout_new(&ws->fanout) != 0)
         goto fail;
     ev_init(&ws->sweep_timer, pl_ws_sweep);
+    ev_init(&ws->delay_timer, pl_ws_delayed_wake);
     ev_init(&ws->goodbye_timer, goodbye_timeout);
     if ((rc = create_context(ws, cfg)) != 0)
         goto fail;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "segs_in.h"
 #include "stats.h"
 #include "store.h"
 #include "transport_ws.h"
@@ -30,7 +31,8 @@ static ws_raw *clients[MAX_CLIENTS];
 static int n_clients;
 
 static int heartbeat_s = 15, max_heartbeat_s = 300;
-static int threads = 2; /* service threads: more than one, as on any 2-core machine */
+static int threads = 2;    /* service threads: more than one, as on any 2-core machine */
+static int write_delay_ms; /* --ws-write-delay */
 
 static int start_with(const char *const *origins, size_t n, size_t max_conns, size_t history)
 {
@@ -42,7 +44,8 @@ static int start_with(const char *const *origins, size_t n, size_t max_conns, si
                         .max_heartbeat_s = max_heartbeat_s,
                         .max_connections = max_conns,
                         .origin = &origin,
-                        .threads = threads};
+                        .threads = threads,
+                        .write_delay_ms = write_delay_ms};
     memset(&st, 0, sizeof st);
     store = pl_store_new(history, 16);
     backend = store ? pl_backend_memory_new(store) : NULL;
@@ -412,6 +415,49 @@ WS_TEST_WITH(a_reader_that_lets_its_socket_fill_gets_every_frame_whole, own_orig
         CHECK_EQ_STR(strncmp(got, prefix, strlen(prefix)) == 0 ? prefix : got, prefix);
         CHECK(strstr(got, text) != NULL);
     }
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* --ws-write-delay: messages published within the delay come no sooner
+ * than it, and together, in one write of their frames. */
+TEST(with_a_write_delay_what_is_published_within_it_arrives_in_one_write)
+{
+    enum { N = 5, DELAY_MS = 300 };
+    write_delay_ms = DELAY_MS;
+    int up = start_with(own_origin, 1, 0, 100);
+    write_delay_ms = 0;
+    CHECK(up == 0);
+    ws_raw *c = up == 0 ? subscribe("/ws/lobby") : NULL;
+    CHECK(c);
+    if (c) {
+        size_t frames = 0;
+        uint32_t segs_before = 0, segs_after = 0;
+        CHECK_EQ_INT(segs_in_read(c->fd, &segs_before), 0);
+        int64_t t0 = now_ms();
+        for (int i = 0; i < N; i++) {
+            pl_msg *m = publish("lobby", "together");
+            CHECK(m);
+            frames += m ? m->ws_frame_len : 0;
+            pl_msg_unref(m);
+        }
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        CHECK_EQ_INT(poll(&p, 1, WAIT_MS), 1);
+        int64_t waited = now_ms() - t0;
+        CHECK(waited >= DELAY_MS * 8 / 10);
+        usleep(100 * 1000); /* anything sent later would be in by now, too */
+        unsigned char buf[4096];
+        CHECK_EQ_INT(recv(c->fd, buf, sizeof buf, MSG_DONTWAIT), frames);
+        CHECK_EQ_INT(buf[0], 0x81);
+        CHECK_EQ_INT(segs_in_read(c->fd, &segs_after), 0);
+        CHECK_EQ_INT(segs_after - segs_before, 1); /* one write: one segment on loopback */
+    }
+    stop();
 }
 
 /* ---- client frames ---- */
@@ -890,6 +936,7 @@ int main(void)
     RUN(cursor_behind_trimmed_history_continues_from_oldest_held);
     RUN(a_burst_arrives_complete_and_in_order);
     RUN(a_reader_that_lets_its_socket_fill_gets_every_frame_whole);
+    RUN(with_a_write_delay_what_is_published_within_it_arrives_in_one_write);
     RUN(publish_is_acked_with_id_and_cid_then_delivered);
     RUN(publish_without_cid_is_acked_without_cid);
     RUN(repeated_cid_is_acked_with_the_same_id_and_stored_once);
