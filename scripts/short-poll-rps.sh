@@ -8,14 +8,17 @@
 # GET (/proc, nginx's master and workers) and wrk's share of a core: where
 # wrk's one thread is the limit, GETs/s no longer tell the servers apart,
 # and CPU per GET still does. Needs wrk, nginx and libnginx-mod-nchan.
-#   scripts/short-poll-rps.sh [-c CONNECTIONS] [-d SECONDS] [-r ROUNDS] [-b BUILD_DIR]
-#                             [-s "SERVER FLAGS"]   e.g. -s "--http-threads 2"
+# wrk's threads (-t) default to 1, so that the other core is the server's;
+# -t 2 is wrk's own default, where wrk and the server share both cores and
+# the cheaper server gets more of them.
+#   scripts/short-poll-rps.sh [-c CONNECTIONS] [-t WRK_THREADS] [-d SECONDS] [-r ROUNDS]
+#                             [-b BUILD_DIR] [-s "SERVER FLAGS"]   e.g. -s "--http-threads 2"
 set -euo pipefail
-conns=50 secs=5 rounds=3 build=build flags=
-while getopts c:d:r:b:s: o; do
+conns=50 threads=1 secs=5 rounds=3 build=build flags=
+while getopts c:t:d:r:b:s: o; do
   case $o in
-  c) conns=$OPTARG ;; d) secs=$OPTARG ;; r) rounds=$OPTARG ;; b) build=$OPTARG ;; s) flags=$OPTARG ;;
-  *) echo "usage: $0 [-c CONNECTIONS] [-d SECONDS] [-r ROUNDS] [-b BUILD_DIR] [-s \"SERVER FLAGS\"]" >&2; exit 2 ;;
+  c) conns=$OPTARG ;; t) threads=$OPTARG ;; d) secs=$OPTARG ;; r) rounds=$OPTARG ;; b) build=$OPTARG ;; s) flags=$OPTARG ;;
+  *) echo "usage: $0 [-c CONNECTIONS] [-t WRK_THREADS] [-d SECONDS] [-r ROUNDS] [-b BUILD_DIR] [-s \"SERVER FLAGS\"]" >&2; exit 2 ;;
   esac
 done
 cd "$(dirname "$0")/.."
@@ -89,7 +92,7 @@ for r in $(seq "$rounds"); do
   for i in 0 1; do
     [ -t 2 ] && printf '\rshort-poll-rps: round %d/%d %-8s' "$r" "$rounds" "${names[$i]}" >&2
     t0=$(ticks "${server_pids[$i]}")
-    { time wrk -t1 -c"$conns" -d"${secs}s" --latency "${urls[$i]}" >"$dir/wrk.out"; } 2>"$dir/wrk.time"
+    { time wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "${urls[$i]}" >"$dir/wrk.out"; } 2>"$dir/wrk.time"
     t1=$(ticks "${server_pids[$i]}")
     out=$(cat "$dir/wrk.out")
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
@@ -107,8 +110,8 @@ done
 [ -t 2 ] && printf '\r%60s\r' '' >&2
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 p=$(median "${all[0]}") n=$(median "${all[1]}")
-printf 'median   pushlab %s GETs/s, nchan %s GETs/s: pushlab/nchan %.2f (wrk -t1 -c%s -d%ss, page of one message)\n' \
-  "$p" "$n" "$(awk -v a="$p" -v b="$n" 'BEGIN {print a / b}')" "$conns" "$secs"
+printf 'median   pushlab %s GETs/s, nchan %s GETs/s: pushlab/nchan %.2f (wrk -t%s -c%s -d%ss, page of one message)\n' \
+  "$p" "$n" "$(awk -v a="$p" -v b="$n" 'BEGIN {print a / b}')" "$threads" "$conns" "$secs"
 p=$(median "${cpu[0]}") n=$(median "${cpu[1]}")
 printf 'median   server CPU per GET: pushlab %s us, nchan %s us: GETs per CPU-second pushlab/nchan %.2f\n' \
   "$p" "$n" "$(awk -v a="$p" -v b="$n" 'BEGIN {print (a > 0 ? b / a : 0)}')"
