@@ -55,7 +55,7 @@ static bool only_messages_due(const struct conn *c)
  * peer's backlog does not hold up the others' wake-up. */
 static void write_now(pl_ws_svc *ws, struct conn *c, uint64_t last_id)
 {
-    if (pl_ws_write_messages(ws, c) != 0) {
+    if (pl_ws_write_messages(ws, c, last_id) != 0) {
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_REASON_BASE, LWS_TO_KILL_ASYNC);
         return;
     }
@@ -150,7 +150,9 @@ static int on_writable(pl_ws_svc *ws, struct conn *c)
         rc = lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0 ? -1 : 0;
         pl_ws_count_bytes(ws, c, 2);
     } else {
-        rc = c->rq_len ? pl_ws_write_reply(ws, c) : c->opening ? 0 : pl_ws_write_messages(ws, c);
+        rc = c->rq_len    ? pl_ws_write_reply(ws, c)
+             : c->opening ? 0
+                          : pl_ws_write_messages(ws, c, UINT64_MAX);
     }
     if (rc != 0)
         return rc;

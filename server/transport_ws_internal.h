@@ -143,12 +143,14 @@ void pl_ws_handshake_answered(pl_ws_svc *ws, struct lws *wsi);
 void pl_ws_handshake_closed(pl_ws_svc *ws, struct lws *wsi);
 
 /* ws_write.c, for transport_ws.c. Each returns 0, or -1 to close.
- * write_messages: up to 16 messages after the cursor, in one write, when
- * lws holds back nothing of its own (else it asks for writable); a frame
+ * write_messages: up to 16 messages after the cursor and up to last_id
+ * (the room's newest, when the caller read it; UINT64_MAX: all), in one
+ * write, when lws holds back nothing of its own (else it asks for
+ * writable); a frame
  * the socket cuts short is finished by lws. write_reply: the oldest queued
  * reply. count_bytes: n more bytes put on c's socket; count_wire: what its
  * socket carried beyond that (the 101, lws's own control frames). */
-int pl_ws_write_messages(pl_ws_svc *ws, struct conn *c);
+int pl_ws_write_messages(pl_ws_svc *ws, struct conn *c, uint64_t last_id);
 int pl_ws_write_reply(pl_ws_svc *ws, struct conn *c);
 void pl_ws_count_bytes(pl_ws_svc *ws, struct conn *c, uint64_t n);
 void pl_ws_count_wire(pl_ws_svc *ws, struct conn *c);

@@ -102,7 +102,7 @@ static int send_frames(pl_ws_svc *ws, struct conn *c, struct iovec *iov, size_t 
     return 0;
 }
 
-int pl_ws_write_messages(pl_ws_svc *ws, struct conn *c)
+int pl_ws_write_messages(pl_ws_svc *ws, struct conn *c, uint64_t last_id)
 {
     pl_msg *m[WRITE_BURST];
     struct iovec iov[WRITE_BURST];
@@ -112,7 +112,7 @@ int pl_ws_write_messages(pl_ws_svc *ws, struct conn *c)
         lws_callback_on_writable(c->wsi); /* lws's bytes go first */
         return 0;
     }
-    for (uint64_t at = c->cursor; k < WRITE_BURST; k++) {
+    for (uint64_t at = c->cursor; k < WRITE_BURST && at < last_id; k++) {
         if (!(m[k] = pl_room_next(c->room, at, k ? &later_gap : &gap)))
             break;
         iov[k] = (struct iovec){(void *)m[k]->ws_frame, m[k]->ws_frame_len};
