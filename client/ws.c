@@ -1,23 +1,26 @@
-/* WebSocket: one libwebsockets client connection per subscription to
+/* WebSocket: one connection per subscription to
  * ws://HOST:PORT/ws/{room}?since=CURSOR (the base from GET /api/config
- * unless given). Message frames go to the core; publish frames wait for
- * their ack in order; an application ping every ping_s (the heartbeat
- * unless set) keeps traffic flowing so the silence watchdog can tell a
- * dead peer. In a foreign dialect (nchan, a relay) the connection goes to
- * the endpoint as given, every text frame is a message verbatim, no ping
- * is sent and a publish is its text alone. */
+ * unless given), on one of two links (ws_link.h): ws_plain.c for ws://
+ * with no proxy, ws_lws.c (libwebsockets) for wss:// and proxies. Message
+ * frames go to the core; publish frames wait for their ack in order; an
+ * application ping every ping_s (the heartbeat unless set) keeps traffic
+ * flowing so the silence watchdog can tell a dead peer. In a foreign
+ * dialect (nchan, a relay) the connection goes to the endpoint as given,
+ * every text frame is a message verbatim, no ping is sent and a publish
+ * is its text alone. */
 #include <errno.h>
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "acct.h"
 #include "client_internal.h"
 #include "dialect.h"
-#include "ws_context.h"
+#include "proxy_internal.h"
 #include "url.h"
 #include "ws_frame.h"
+#include "ws_lws.h"
+#include "ws_plain.h"
 
 /* A queued publish frame; `sent` once written, then awaiting its ack
  * (a foreign server's frame is done once written: it acks nothing). */
@@ -29,16 +32,17 @@ typedef struct ws_pub {
     void *ud;
 } ws_pub;
 
-/* One connection. Outlives its subscription when detached (sub == NULL)
- * until lws destroys the wsi, which frees it. */
+/* One connection, owned by its subscription (s->ws) and freed when it
+ * stops, or as its last link event returns when it stops inside one. */
 struct pl_ws_conn {
     pl_sub *sub;
     pl_loop *loop;
-    struct lws *wsi;
+    pl_ws_lws *lws; /* the lws link, or NULL: ws_plain.c's, on s->http */
     pl_timer *ping;
-    int fd;
-    bool established, ping_due, in_connect, destroyed, closing;
-    bool untrusted;            /* TLS verification failed: the handshake error is final */
+    bool established, ping_due;
+    bool over;                 /* the link told its end: nothing to stop */
+    bool doomed;               /* stopped inside a link event: freed on leaving it */
+    int depth;                 /* link events on the stack */
     pl_ws_frame_rx rx;         /* a message arriving in fragments */
     pl_buf text;               /* a foreign message, NUL-ended for delivery */
     ws_pub q[PL_WS_QUEUE_MAX]; /* ring */
@@ -75,37 +79,57 @@ static void fail_pending(pl_ws_conn *c)
 }
 
 /* Leaves the connection: no more events reach the sub, pending publishes
- * fail, and lws closes the socket on its next service. */
+ * fail, and the link closes its socket. */
 static void ws_stop(pl_sub *s)
 {
     pl_ws_conn *c = s->ws;
     if (!c)
         return;
-    if (c->fd >= 0) {
-        pl_acct_take(s->loop, c->fd, &s->ctr);
-        /* lws closes this socket later; whoever gets its number next must
-         * not be charged to this subscription. */
-        pl_acct_disown(s->loop, c->fd, &s->ctr);
-    }
+    if (!c->lws)
+        pl_xfer_abort(&s->http); /* ws_plain.c's link */
+    else if (!c->over)
+        pl_ws_lws_stop(c->lws);
+    c->lws = NULL;
     s->ws = NULL;
     c->sub = NULL;
     pl_timer_stop(c->ping);
-    if (c->wsi && !c->closing)
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
     fail_pending(c);
+    if (c->depth)
+        c->doomed = true;
+    else
+        conn_free(c);
 }
 
 static void ws_account(pl_sub *s)
 {
-    if (s->ws && s->ws->fd >= 0)
-        pl_acct_take(s->loop, s->ws->fd, &s->ctr);
+    if (s->ws && s->ws->lws)
+        pl_ws_lws_account(s->ws->lws);
+    else if (s->ws)
+        pl_sub_http_account(s);
+}
+
+/* The link's "call me when a frame may go". */
+static void ask_writable(pl_ws_conn *c)
+{
+    if (c->lws)
+        pl_ws_lws_want_writable(c->lws);
+    else
+        pl_ws_plain_want_writable(&c->sub->http);
+}
+
+/* One text frame out (`p` has LWS_PRE bytes of headroom). Returns 0 or -1. */
+static int write_text(pl_ws_conn *c, unsigned char *p, size_t n)
+{
+    if (c->lws)
+        return pl_ws_lws_send_text(c->lws, p, n) ? -1 : 0;
+    return pl_ws_plain_send_text(&c->sub->http, (const char *)p, n) ? -1 : 0;
 }
 
 static void ping_cb(pl_timer *t, void *ud)
 {
     pl_ws_conn *c = ud;
     c->ping_due = true;
-    lws_callback_on_writable(c->wsi);
+    ask_writable(c);
     pl_timer_start(t, (int64_t)c->sub->o.ping_s * 1000000);
 }
 
@@ -122,7 +146,7 @@ static void on_raw_frame(pl_ws_conn *c, const char *p, size_t n)
         pl_sub_deliver_raw(c->sub, c->text.p, n);
 }
 
-/* One whole text message `p` of `n` bytes, borrowed from lws or c->rx. */
+/* One whole text message `p` of `n` bytes, borrowed from the link or c->rx. */
 static void on_frame(pl_ws_conn *c, const char *p, size_t n)
 {
     pl_sub *s = c->sub;
@@ -164,9 +188,8 @@ static void on_frame(pl_ws_conn *c, const char *p, size_t n)
     pl_ws_frame_free(&f);
 }
 
-static int on_receive(pl_ws_conn *c, const char *in, size_t len)
+static int on_receive(pl_ws_conn *c, const char *in, size_t len, bool whole)
 {
-    bool whole = lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi);
     const char *msg;
     size_t n;
     pl_sub_touch(c->sub);
@@ -193,14 +216,14 @@ static int on_writeable(pl_ws_conn *c)
         unsigned char buf[LWS_PRE + 16];
         memcpy(buf + LWS_PRE, "{\"type\":\"ping\"}", 15);
         c->ping_due = false;
-        if (lws_write(c->wsi, buf + LWS_PRE, 15, LWS_WRITE_TEXT) < 15)
+        if (write_text(c, buf + LWS_PRE, 15))
             return -1;
     } else {
         for (size_t i = 0; i < c->q_len; i++) {
             ws_pub *p = &c->q[(c->q_head + i) % PL_WS_QUEUE_MAX];
             if (p->sent)
                 continue;
-            if (lws_write(c->wsi, p->buf + LWS_PRE, p->len, LWS_WRITE_TEXT) < (int)p->len)
+            if (write_text(c, p->buf + LWS_PRE, p->len))
                 return -1;
             p->sent = true;
             if (p->raw) { /* written is all a foreign server will tell */
@@ -213,7 +236,7 @@ static int on_writeable(pl_ws_conn *c)
     }
     for (size_t i = 0; i < c->q_len; i++)
         if (!c->q[(c->q_head + i) % PL_WS_QUEUE_MAX].sent) {
-            lws_callback_on_writable(c->wsi);
+            ask_writable(c);
             break;
         }
     return 0;
@@ -237,158 +260,154 @@ int pl_sub_publish(pl_sub *s, const pl_pub_msg *m, pl_publish_fn fn, void *ud)
     } else if (!(p.buf = (unsigned char *)pl_proto_publish_text(m, "publish", LWS_PRE, &p.len)))
         return -EINVAL;
     c->q[(c->q_head + c->q_len++) % PL_WS_QUEUE_MAX] = p;
-    lws_callback_on_writable(c->wsi);
+    ask_writable(c);
     return 0;
 }
 
-/* ------------------------------------------------------ lws callbacks */
+/* ------------------------------------------------------- link events */
 
-static void conn_lost(pl_ws_conn *c, int rc, const char *what, const char *detail)
+static pl_sub *enter(pl_ws_conn *c)
 {
-    pl_client_err err;
-    c->closing = true;
-    if (!c->sub)
-        return;
-    pl_proto_err(&err, rc, 0, "transport", "%s%s%s", what, detail ? ": " : "",
-                 detail ? detail : "");
-    pl_sub_lost(c->sub, &err);
+    c->depth++;
+    pl_sub_enter(c->sub);
+    return c->sub;
 }
 
-/* The handshake failed. Before the TCP connection was up it is a refusal;
- * an answer other than 101 is the server's verdict (4xx but 429: final);
- * a connection cut before the answer is a lost one. */
-static void handshake_failed(pl_ws_conn *c, struct lws *wsi, const char *why, int os_errno)
+static void leave(pl_ws_conn *c, pl_sub *s)
 {
-    pl_client_err err;
-    unsigned status = c->fd >= 0 ? lws_http_client_http_response(wsi) : 0;
-    c->closing = true;
-    if (!c->sub)
-        return;
-    if (c->untrusted) { /* as for https: a setting to fix, not a fault */
-        pl_proto_err(&err, -EPROTO, 0, "tls", "the server's certificate is not trusted%s%s",
-                     why ? ": " : "", why ? why : "");
-        pl_sub_fatal(c->sub, &err);
-        return;
-    }
-    if (status) {
-        pl_proto_err(&err, -EPROTO, (int)status, "http", "WebSocket handshake answered HTTP %u",
-                     status);
-        if (status >= 400 && status < 500 && status != 429)
-            pl_sub_fatal(c->sub, &err);
-        else
-            pl_sub_refused(c->sub, &err);
-        return;
-    }
-    int e = c->fd >= 0 ? 0 : pl_proto_connect_errno(os_errno);
-    pl_proto_err(&err,
-                 c->fd >= 0 ? -ECONNRESET
-                 : e        ? -e
-                            : -ECONNREFUSED,
-                 0, "transport", "%s%s%s%s%s%s",
-                 c->fd >= 0 ? "WebSocket handshake cut" : "WebSocket connect failed",
-                 why ? ": " : "", why ? why : "", e ? " (" : "", e ? strerror(e) : "",
-                 e ? ")" : "");
-    if (c->fd >= 0)
-        pl_sub_lost(c->sub, &err);
-    else
-        pl_sub_refused(c->sub, &err);
+    pl_sub_leave(s);
+    if (--c->depth == 0 && c->doomed)
+        conn_free(c);
 }
 
-static void on_established(pl_ws_conn *c)
+static void on_opened(void *ud, int fd)
 {
-    pl_sub *s = c->sub;
+    pl_ws_conn *c = ud;
+    pl_sub *s = enter(c);
+    (void)fd;
     c->established = true;
-    if (c->fd < 0) {
-        c->fd = lws_get_socket_fd(c->wsi);
-        pl_acct_open(s->loop, c->fd, &s->ctr);
-        s->ctr.http_requests++;
-    }
     pl_sub_opened(s);
     pl_sub_watchdog_arm(s);
     if (s->o.ping_s > 0)
         pl_timer_start(c->ping, (int64_t)s->o.ping_s * 1000000);
+    leave(c, s);
 }
 
-static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                       size_t len)
+static void on_data(void *ud, const char *p, size_t n, bool whole)
 {
-    /* The TLS reasons pass OpenSSL objects in `user`, not our connection:
-     * lws and OpenSSL keep their own verdict when we stay out of it. */
-    int os_errno = errno; /* before anything here can change it */
-    bool not_ours = reason == LWS_CALLBACK_PROTOCOL_INIT ||
-                    reason == LWS_CALLBACK_PROTOCOL_DESTROY ||
-                    reason == LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION ||
-                    reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS;
-    pl_ws_conn *c = not_ours ? NULL : user;
-    int rc = 0;
-    if (reason == LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION && !len) {
-        /* OpenSSL's verdict stands (return 0); remember it for the error. */
-        pl_ws_conn *mine = lws_wsi_user(wsi);
-        if (mine)
-            mine->untrusted = true;
-    }
-    if (!c)
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
-    if (reason == LWS_CALLBACK_WSI_DESTROY) {
-        /* A connect() that failed at once (no port left, say) ends here
-         * without CONNECTION_ERROR: a refusal, not a lost connection. */
-        if (c->sub && c->fd < 0 && !c->closing)
-            handshake_failed(c, wsi, "Unable to connect", os_errno);
-        else if (c->sub)
-            conn_lost(c, -ECONNRESET, "WebSocket closed", NULL);
-        if (c->in_connect)
-            c->destroyed = true;
-        else
-            conn_free(c);
-        return 0;
-    }
-    if (!c->sub) /* detached: close at the first chance */
-        return reason == LWS_CALLBACK_CLIENT_RECEIVE || reason == LWS_CALLBACK_CLIENT_WRITEABLE ? -1
-                                                                                                : 0;
-    pl_sub *s = c->sub;
-    pl_sub_enter(s);
-    c->wsi = wsi;
-    switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-        c->fd = lws_get_socket_fd(wsi);
-        pl_acct_open(s->loop, c->fd, &s->ctr);
-        s->ctr.http_requests++;
-        break;
-    case LWS_CALLBACK_CLIENT_ESTABLISHED: on_established(c); break;
-    case LWS_CALLBACK_CLIENT_RECEIVE: rc = on_receive(c, in, len); break;
-    case LWS_CALLBACK_CLIENT_WRITEABLE: rc = on_writeable(c); break;
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: handshake_failed(c, wsi, in, os_errno); break;
-    case LWS_CALLBACK_CLIENT_CLOSED: conn_lost(c, -ECONNRESET, "WebSocket closed", NULL); break;
-    default: rc = lws_callback_http_dummy(wsi, reason, user, in, len); break;
-    }
-    if (!pl_sub_leave(s) || !c->sub)
-        rc = reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || reason == LWS_CALLBACK_CLIENT_CLOSED
-                 ? 0
-                 : -1;
-    return rc;
+    pl_ws_conn *c = ud;
+    pl_sub *s = enter(c);
+    on_receive(c, p, n, whole);
+    leave(c, s);
 }
 
-static const struct lws_protocols protocols[] = {
-    {"pushlab-client", ws_callback, 0, 16384, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
+static void on_writable(void *ud)
+{
+    pl_ws_conn *c = ud;
+    pl_sub *s = enter(c);
+    if (on_writeable(c) < 0) {
+        pl_client_err err;
+        pl_proto_err(&err, -EIO, 0, "transport", "WebSocket send failed");
+        pl_sub_lost(s, &err);
+    }
+    leave(c, s);
+}
+
+/* Before the TCP connection was up it is a refusal; a connection cut
+ * before the answer is a lost one. */
+static void connect_failed(pl_sub *s, const pl_ws_link_end *e)
+{
+    pl_client_err err;
+    bool connected = e->kind == PL_WS_LINK_CUT;
+    const char *why =
+        e->kind == PL_WS_LINK_NO_CONNECTION && e->os_errno ? "Unable to connect" : e->why;
+    int en = connected ? 0 : pl_proto_connect_errno(e->os_errno);
+    pl_proto_err(&err,
+                 connected ? -ECONNRESET
+                 : en      ? -en
+                           : -ECONNREFUSED,
+                 0, "transport", "%s%s%s%s%s%s",
+                 connected ? "WebSocket handshake cut" : "WebSocket connect failed",
+                 why ? ": " : "", why ? why : "", en ? " (" : "", en ? strerror(en) : "",
+                 en ? ")" : "");
+    if (connected)
+        pl_sub_lost(s, &err);
+    else
+        pl_sub_refused(s, &err);
+}
+
+/* An answer other than 101 is the server's verdict (4xx but 429: final);
+ * a certificate nobody trusts is a setting to fix, as for https. */
+static void handshake_refused(pl_sub *s, const pl_ws_link_end *e)
+{
+    pl_client_err err;
+    if (e->kind == PL_WS_LINK_UNTRUSTED) {
+        pl_proto_err(&err, -EPROTO, 0, "tls", "the server's certificate is not trusted%s%s",
+                     e->why ? ": " : "", e->why ? e->why : "");
+        pl_sub_fatal(s, &err);
+    } else if (e->kind == PL_WS_LINK_BAD_HANDSHAKE) {
+        pl_proto_err(&err, -EPROTO, 0, "protocol", "WebSocket handshake: %s", e->why);
+        pl_sub_refused(s, &err);
+    } else {
+        pl_proto_err(&err, -EPROTO, (int)e->status, "http", "WebSocket handshake answered HTTP %u",
+                     e->status);
+        if (e->status >= 400 && e->status < 500 && e->status != 429)
+            pl_sub_fatal(s, &err);
+        else
+            pl_sub_refused(s, &err);
+    }
+}
+
+static void conn_broken(pl_sub *s, const pl_ws_link_end *e)
+{
+    pl_client_err err;
+    char code[24];
+    if (e->kind == PL_WS_LINK_CLOSED) {
+        snprintf(code, sizeof code, "code %d", e->close_code);
+        const char *detail = e->close_code ? code : e->why;
+        pl_proto_err(&err, -ECONNRESET, 0, "transport", "WebSocket closed%s%s", detail ? ": " : "",
+                     detail ? detail : "");
+    } else if (e->kind == PL_WS_LINK_TOO_BIG) {
+        pl_proto_err(&err, -EMSGSIZE, 0, "protocol", "WebSocket frame over %u bytes",
+                     PL_WS_FRAME_MAX);
+    } else {
+        pl_proto_err(&err, -EPROTO, 0, "protocol", "bad WebSocket frame: %s", e->why);
+    }
+    pl_sub_lost(s, &err);
+}
+
+static void report_end(pl_sub *s, const pl_ws_link_end *e)
+{
+    switch (e->kind) {
+    case PL_WS_LINK_NO_CONNECTION:
+    case PL_WS_LINK_CUT: connect_failed(s, e); break;
+    case PL_WS_LINK_UNTRUSTED:
+    case PL_WS_LINK_ANSWERED:
+    case PL_WS_LINK_BAD_HANDSHAKE: handshake_refused(s, e); break;
+    default: conn_broken(s, e); break;
+    }
+}
+
+static void on_ended(void *ud, const pl_ws_link_end *e)
+{
+    pl_ws_conn *c = ud;
+    pl_sub *s = enter(c);
+    c->over = true;
+    report_end(s, e);
+    leave(c, s);
+}
+
+static const pl_ws_link_events link_events = {
+    .opened = on_opened,
+    .data = on_data,
+    .writable = on_writable,
+    .ended = on_ended,
 };
 
 /* ---------------------------------------------------------- connecting */
 
-/* All zero: no lws validity timer on our connections (without it a client
- * connection gets lws's default, 300 s). lws 4.1 keeps every timer of the
- * context in one sorted list and re-inserts a connection's validity timer,
- * always the latest, on each frame it receives, walking the whole list.
- * The silence watchdog (sub.c) and the application ping do that job here.
- * (Opening 18,000 subscribers at once, 92 % of the bench's CPU was
- * lws_dll2_add_sorted; what made them open was the bench's open window,
- * not this: see docs/architecture.md.) */
-static const lws_retry_bo_t no_validity_timers;
-
 static int ws_connect(pl_sub *s)
 {
-    struct lws_client_connect_info ci;
-    char hostport[300];
     pl_url_target t;
     if (pl_dialect_foreign(s->o.dialect)
             ? pl_url_ws_endpoint(s->endpoint, &t)
@@ -401,41 +420,24 @@ static int ws_connect(pl_sub *s)
     }
     c->sub = s;
     c->loop = s->loop;
-    c->fd = -1;
-    memset(&ci, 0, sizeof ci);
-    if (!(ci.context = pl_ws_context_of(s->loop, protocols, t.host, t.tls))) {
-        pl_timer_free(c->ping);
-        free(c);
-        return -ENOMEM;
-    }
-    ci.address = t.host;
-    ci.port = t.port;
-    ci.path = t.path;
-    snprintf(hostport, sizeof hostport, "%s:%d", t.host, t.port);
-    ci.host = hostport; /* the Host header */
-    ci.origin = NULL;   /* a non-browser client sends no Origin */
-    ci.local_protocol_name = "pushlab-client";
-    ci.userdata = c;
-    ci.iface = s->source_addr;
-    ci.retry_and_idle_policy = &no_validity_timers;
-    ci.ssl_connection = t.tls ? LCCSCF_USE_SSL : 0;
-    if (t.tls && s->loop->insecure)
-        ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                             LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
     s->ws = c;
-    c->in_connect = true;
-    struct lws *wsi = lws_client_connect_via_info(&ci);
-    c->in_connect = false;
-    if (c->destroyed || !wsi) {
-        /* lws may have reported the failure from inside the call already */
-        bool reported = c->closing;
-        if (s->ws == c)
+    if (!t.tls && !*pl_proxy_for(t.host, false)) {
+        int rc =
+            pl_ws_plain_open(&s->http, t.host, t.port, t.path, PL_WS_FRAME_MAX, &link_events, c);
+        if (rc) {
             s->ws = NULL;
-        conn_free(c);
-        return reported || s->closed ? 0 : -ECONNREFUSED;
+            conn_free(c);
+        }
+        return rc;
     }
-    if (!c->wsi)
-        c->wsi = wsi;
+    pl_ws_link_end early;
+    if (!(c->lws = pl_ws_lws_open(s->loop, &t, s->source_addr, &s->ctr, &link_events, c, &early))) {
+        s->ws = NULL;
+        conn_free(c);
+        if (early.kind == PL_WS_LINK_NO_CONNECTION && !early.why) /* lws said nothing */
+            return early.os_errno == ENOMEM ? -ENOMEM : -ECONNREFUSED;
+        report_end(s, &early); /* lws said why from inside the call */
+    }
     return 0;
 }
 

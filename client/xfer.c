@@ -357,6 +357,18 @@ int pl_xfer_start_connect_only(pl_xfer *h, const pl_xfer_takeover *ops, void *st
     return start_run(h, true);
 }
 
+void *pl_xfer_takeover_of(pl_xfer *h, const pl_xfer_takeover *ops)
+{
+    if (h->takeover == ops)
+        return h->takeover_state;
+    pl_xfer_abort(h);
+    if (h->takeover && h->takeover->free)
+        h->takeover->free(h);
+    h->takeover = NULL;
+    h->takeover_state = NULL;
+    return NULL;
+}
+
 /* A taken-over transfer aborted inside a libcurl callback: it stops
  * reading now and leaves the multi once libcurl returns. */
 static void defer_removal(pl_xfer *h)

@@ -78,6 +78,10 @@ int pl_xfer_get(pl_xfer *h, char *url, long timeout_ms, pl_xfer_done_fn done);
 /* Appends to h->body (bounded by PL_XFER_BODY_MAX). Returns 0 or
  * -EMSGSIZE / -ENOMEM. */
 int pl_xfer_collect(pl_xfer *h, const char *p, size_t len);
+/* The takeover state of `h` when `ops` took it over last, else NULL,
+ * after freeing another takeover's state (one handle may serve SSE, then
+ * WebSocket, when auto falls back). Call before a new run. */
+void *pl_xfer_takeover_of(pl_xfer *h, const pl_xfer_takeover *ops);
 /* Aborts a running transfer silently (no done callback). Inside a libcurl
  * callback it only marks it cancelled; the loop removes it afterwards. */
 void pl_xfer_abort(pl_xfer *h);

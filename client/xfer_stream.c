@@ -261,7 +261,7 @@ int pl_xfer_stream(pl_xfer *h, const char *url)
         rc = pl_xfer_start(h);
         goto out;
     }
-    stream *st = h->takeover_state;
+    stream *st = pl_xfer_takeover_of(h, &stream_ops);
     if (!st && (st = calloc(1, sizeof *st))) {
         st->h = h;
         pl_buf_init(&st->req, 512, 64 * 1024);

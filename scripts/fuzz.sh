@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-1800}
 jobs=${2:-2}
-targets=(fuzz_publish fuzz_store fuzz_route fuzz_sse_parser fuzz_ws_frame)
+targets=(fuzz_publish fuzz_store fuzz_route fuzz_sse_parser fuzz_ws_frame fuzz_ws_codec)
 out=build/fuzz-long
 
 [ -f build/build.ninja ] || meson setup build >/dev/null || exit 1

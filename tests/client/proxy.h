@@ -169,7 +169,7 @@ static void *proxy_run(void *arg)
 }
 
 /* Starts forwarding; `cut_min_ms`/`cut_max_ms` 0: no automatic cuts. */
-static int proxy_start(proxy *p, int http_port, int ws_port, int cut_min_ms, int cut_max_ms)
+static inline int proxy_start(proxy *p, int http_port, int ws_port, int cut_min_ms, int cut_max_ms)
 {
     memset(p, 0, sizeof *p);
     p->cut_min_ms = cut_min_ms;
@@ -184,7 +184,7 @@ static int proxy_start(proxy *p, int http_port, int ws_port, int cut_min_ms, int
     return pthread_create(&p->thread, NULL, proxy_run, p) == 0 ? 0 : -1;
 }
 
-static void proxy_stop(proxy *p)
+static inline void proxy_stop(proxy *p)
 {
     atomic_store(&p->stop, true);
     pthread_join(p->thread, NULL);
