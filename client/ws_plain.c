@@ -69,8 +69,7 @@ static void flush(plain *st)
 {
     while (st->out_off < st->out.len) {
         size_t n = 0;
-        CURLcode rc =
-            curl_easy_send(st->h->easy, st->out.p + st->out_off, st->out.len - st->out_off, &n);
+        CURLcode rc = pl_xfer_send(st->h, st->out.p + st->out_off, st->out.len - st->out_off, &n);
         if (rc == CURLE_AGAIN)
             break;
         if (rc != CURLE_OK) {
@@ -287,12 +286,11 @@ static bool feed_head(plain *st, const char *buf, size_t n)
 
 /* ------------------------------------------------------------ the link */
 
+/* EOF (rc CURLE_OK) or a failed recv(), whose errno is in h->errbuf. */
 static void on_read_end(plain *st, CURLcode rc)
 {
-    if (!st->open)
-        end_simple(st, PL_WS_LINK_CUT, rc == CURLE_OK ? NULL : curl_easy_strerror(rc));
-    else
-        end_simple(st, PL_WS_LINK_CLOSED, rc == CURLE_OK ? NULL : curl_easy_strerror(rc));
+    const char *why = rc == CURLE_OK ? NULL : st->h->errbuf;
+    end_simple(st, st->open ? PL_WS_LINK_CLOSED : PL_WS_LINK_CUT, why);
 }
 
 static void on_io(struct ev_loop *ev, ev_io *w, int revents)
@@ -314,7 +312,7 @@ static void on_io(struct ev_loop *ev, ev_io *w, int revents)
         return;
     for (;;) {
         size_t n = 0;
-        CURLcode rc = curl_easy_recv(st->h->easy, buf, sizeof buf, &n);
+        CURLcode rc = pl_xfer_recv(st->h, buf, sizeof buf, &n);
         if (rc == CURLE_AGAIN)
             return;
         if (rc != CURLE_OK || n == 0) {

@@ -3,7 +3,8 @@
  * of their CPU (perf), with a poll() per read (strace); so for plain
  * http:// libcurl connects (source address, timeouts as for any request)
  * and this file sends the request and reads the answer itself with
- * curl_easy_send/recv, the head and any chunking decoded by http-parser. */
+ * recv()/send() on that socket (pl_xfer_recv), the head and any chunking
+ * decoded by http-parser. */
 #include <errno.h>
 #include <http_parser.h>
 #include <stdio.h>
@@ -106,8 +107,7 @@ static bool send_rest(stream *st)
 {
     while (st->req_off < st->req.len) {
         size_t n = 0;
-        CURLcode rc =
-            curl_easy_send(st->h->easy, st->req.p + st->req_off, st->req.len - st->req_off, &n);
+        CURLcode rc = pl_xfer_send(st->h, st->req.p + st->req_off, st->req.len - st->req_off, &n);
         if (rc == CURLE_AGAIN)
             return true;
         if (rc != CURLE_OK) {
@@ -136,7 +136,7 @@ static void on_io(struct ev_loop *ev, ev_io *w, int revents)
         return;
     for (;;) {
         size_t n = 0;
-        CURLcode rc = curl_easy_recv(st->h->easy, buf, sizeof buf, &n);
+        CURLcode rc = pl_xfer_recv(st->h, buf, sizeof buf, &n);
         if (rc == CURLE_AGAIN)
             return;
         if (rc != CURLE_OK) {
