@@ -250,9 +250,10 @@ def own_cost_summary(f):
         "TCP segment received and its ACK sent per delivery, which on loopback also runs\n"
         "the server socket's ACK processing in the receiver's system call. The bench's\n"
         "subscribers spent %s, with about the same kernel part (%s); the rest, %s, is\n"
-        "libcurl's transfer machinery (SSE), libwebsockets' frame parser, which walks\n"
-        "every byte (WebSocket), and the bench's own scan of each message for its id\n"
-        "and send time (`common/jscan.c`; no JSON tree is built)."
+        "their reading of each stream (16 KB `recv()`s off the socket libcurl connected,\n"
+        "then the SSE parser or the client's own WebSocket frame reader,\n"
+        "`client/ws_plain.c`) and the bench's scan of each message for its id and send\n"
+        "time (`common/jscan.c`; no JSON tree is built)."
     ) % (fcpu, fsys, bcpu, span([r["bench_sys_us_per_delivery"] for r in c]), blib)
 
 
@@ -337,7 +338,7 @@ def lesson6_floor(f):
             "in the kernel (`sys_us/d`): one small TCP segment received, its ACK sent, one\n"
             "`epoll` wake-up shared by many sockets. The bench's own SSE and WebSocket\n"
             "subscribers spent %s, with about the same kernel part: the other\n"
-            "%s are the libraries (libcurl, libwebsockets, jansson). See the\n"
+            "%s are reading the streams and scanning each message. See the\n"
             "[cheat sheet](../cheatsheet.md#the-benchs-own-cost) for the runs.") % (
         (f.env["cpus"],) + floor_spans(f))
 
