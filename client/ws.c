@@ -422,8 +422,10 @@ static int ws_connect(pl_sub *s)
     c->loop = s->loop;
     s->ws = c;
     if (!t.tls && !*pl_proxy_for(t.host, false)) {
-        int rc =
-            pl_ws_plain_open(&s->http, t.host, t.port, t.path, PL_WS_FRAME_MAX, &link_events, c);
+        /* the 101 may take as long as an open connection may be silent */
+        int answer_ms = 2 * s->o.heartbeat_s * 1000;
+        int rc = pl_ws_plain_open(&s->http, t.host, t.port, t.path, PL_WS_FRAME_MAX, answer_ms,
+                                  &link_events, c);
         if (rc) {
             s->ws = NULL;
             conn_free(c);

@@ -5,6 +5,7 @@
  * close handshake itself. */
 #include "ws_plain.h"
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 
 typedef struct plain {
     ev_io io;
+    ev_timer answer_due; /* from the connect to the 101 */
+    int handshake_ms;
     pl_xfer *h;
     const pl_ws_link_events *ev;
     void *ud;
@@ -246,6 +249,7 @@ static bool check_head(plain *st, size_t len)
         return false;
     }
     st->open = true;
+    ev_timer_stop(st->h->loop->ev, &st->answer_due);
     unsigned run = st->run;
     st->ev->opened(st->ud, st->io.fd);
     return st->run == run;
@@ -347,6 +351,8 @@ static void connected(pl_xfer *h)
     ev_io_init(&st->io, on_io, fd, EV_READ);
     st->io_events = EV_READ;
     ev_io_start(h->loop->ev, &st->io);
+    ev_timer_set(&st->answer_due, st->handshake_ms / 1000.0, 0.);
+    ev_timer_start(h->loop->ev, &st->answer_due);
     flush(st); /* the upgrade request */
 }
 
@@ -366,12 +372,21 @@ static void connect_failed(pl_xfer *h, CURLcode rc, long status)
     st->ev->ended(st->ud, &e);
 }
 
+/* A server that took the connection and never answered the upgrade. */
+static void no_answer(struct ev_loop *ev, ev_timer *w, int revents)
+{
+    plain *st = (plain *)((char *)w - offsetof(plain, answer_due));
+    (void)ev, (void)revents;
+    end_simple(st, PL_WS_LINK_CUT, "no answer to the upgrade in time");
+}
+
 static void stop(pl_xfer *h)
 {
     plain *st = plain_of(h);
     st->run++;
     st->open = false;
     ev_io_stop(h->loop->ev, &st->io);
+    ev_timer_stop(h->loop->ev, &st->answer_due);
 }
 
 static void plain_free(pl_xfer *h)
@@ -412,7 +427,7 @@ static int build_upgrade(plain *st, const char *host, int port, const char *path
 }
 
 int pl_ws_plain_open(pl_xfer *h, const char *host, int port, const char *path, size_t max,
-                     const pl_ws_link_events *ev, void *ud)
+                     int handshake_ms, const pl_ws_link_events *ev, void *ud)
 {
     char url[300];
     bool v6 = strchr(host, ':') != NULL;
@@ -421,6 +436,7 @@ int pl_ws_plain_open(pl_xfer *h, const char *host, int port, const char *path, s
         if (!(st = calloc(1, sizeof *st)))
             return -ENOMEM;
         st->h = h;
+        ev_timer_init(&st->answer_due, no_answer, 0., 0.);
         pl_buf_init(&st->out, 1024, OUT_MAX);
         h->takeover = &plain_ops; /* plain_free releases it, even unused */
         h->takeover_state = st;
@@ -428,6 +444,7 @@ int pl_ws_plain_open(pl_xfer *h, const char *host, int port, const char *path, s
     st->ev = ev;
     st->ud = ud;
     st->max = max;
+    st->handshake_ms = handshake_ms;
     st->open = st->fragmented = st->close_sent = st->want_writable = false;
     pl_buf_free(&st->in);
     pl_buf_init(&st->in, 1024, HEAD_MAX + READ_CHUNK);

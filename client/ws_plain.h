@@ -12,11 +12,12 @@
 #include "xfer.h"
 
 /* Connects `h` to ws://host:port and sends the upgrade for `path` (with
- * its query), Host "host:port". Frames over `max` bytes end the link.
+ * its query), Host "host:port". Frames over `max` bytes end the link; no
+ * 101 within `handshake_ms` of the connect ends it as cut.
  * Replaces h->done and whatever took `h` over before. Returns 0 or a
  * negative code (then nothing is reported). */
 int pl_ws_plain_open(pl_xfer *h, const char *host, int port, const char *path, size_t max,
-                     const pl_ws_link_events *ev, void *ud);
+                     int handshake_ms, const pl_ws_link_events *ev, void *ud);
 
 /* Sends one text frame (masked, as a client must). Returns 0, -ENOTCONN
  * before opened or after the end, -EAGAIN when the bytes waiting for the

@@ -26,6 +26,8 @@ typedef struct fake {
     unsigned char script[80000];
     size_t script_len, sent;
     bool bytewise; /* one byte per millisecond */
+    bool silent;   /* never answers the upgrade */
+    int heartbeat_s;
     bool answered;
     pl_timer *drip;
     char req[4096];
@@ -119,7 +121,7 @@ static void on_client_bytes(pl_loop *l, int fd, int events, void *ud)
             f->got[f->got_len++] = (unsigned char)buf[i];
     }
     f->req[f->req_len] = '\0';
-    if (!f->answered && strstr(f->req, "\r\n\r\n"))
+    if (!f->answered && !f->silent && strstr(f->req, "\r\n\r\n"))
         answer(f);
 }
 
@@ -182,6 +184,7 @@ static int run_fake(fake *f, int ms, pl_sub **out)
                      .room = "t",
                      .backoff_min_ms = 20,
                      .backoff_max_ms = 50,
+                     .heartbeat_s = f->heartbeat_s,
                      .cb = {.on_message = on_message, .on_state = on_state},
                      .ud = f};
     int rc = pl_sub_open(f->loop, &o, &sub);
@@ -376,6 +379,19 @@ TEST(a_404_answer_is_the_servers_verdict_and_final)
     free(f);
 }
 
+TEST(a_server_that_never_answers_the_upgrade_is_left_after_twice_the_heartbeat)
+{
+    fake *f = fake_new();
+    f->silent = true;
+    f->heartbeat_s = 1;
+    f->stop_at_accepts = 2;
+    CHECK(run_fake(f, 5000, NULL) == 0);
+    fake_free(f);
+    CHECK_EQ_INT(f->accepts, 2);
+    CHECK(strstr(f->last_err, "WebSocket handshake cut: no answer to the upgrade in time") != NULL);
+    free(f);
+}
+
 static void on_published(void *ud, uint64_t id, bool dup, const pl_client_err *err)
 {
     fake *f = ud;
@@ -420,6 +436,7 @@ int main(void)
     RUN(a_frame_over_the_bound_ends_the_connection_before_its_payload);
     RUN(a_101_with_a_wrong_accept_is_refused);
     RUN(a_404_answer_is_the_servers_verdict_and_final);
+    RUN(a_server_that_never_answers_the_upgrade_is_left_after_twice_the_heartbeat);
     RUN(a_publish_goes_out_as_one_masked_text_frame);
     return CHECK_DONE();
 }
