@@ -10,8 +10,9 @@ BENCH_RUNS = [
     ("vs-nchan-10k", ["--target", "pushlab,nchan", "--subscribers", "10000", "--rate", "2",
                       "--duration", "5"]),
 ]
-# --threads at a load that saturates one subscriber thread: WebSocket, 1,000
-# subscribers, 60 messages per second (60,000 deliveries a second).
+# --threads at a load that saturated one subscriber thread while the client's
+# WebSocket side was lws: WebSocket, 1,000 subscribers, 60 messages per
+# second (60,000 deliveries a second).
 THREADS = [1, 2, 4]
 THREAD_LOAD = ["--transports", "ws", "--subscribers", "1000", "--rate", "60", "--duration", "5"]
 BENCH_RUNS += [("threads-%d" % n, THREAD_LOAD + ["--threads", str(n)]) for n in THREADS]
