@@ -36,7 +36,10 @@ typedef struct plain {
     unsigned io_events;
 } plain;
 
-static plain *plain_of(pl_xfer *h) { return h->takeover_state; }
+static const pl_xfer_takeover plain_ops;
+
+/* This link's state on `h`, NULL when another takeover has `h` (SSE). */
+static plain *plain_of(pl_xfer *h) { return h->takeover == &plain_ops ? h->takeover_state : NULL; }
 
 /* Stops the link, then says why; nothing of `st` is used after. */
 static void end(plain *st, const pl_ws_link_end *e)
@@ -119,7 +122,7 @@ static int queue_frame(plain *st, unsigned opcode, const void *p, size_t n)
 int pl_ws_plain_send_text(pl_xfer *h, const char *p, size_t n)
 {
     plain *st = plain_of(h);
-    if (!st || h->takeover == NULL || !st->open || st->close_sent || !h->taken)
+    if (!st || !st->open || st->close_sent || !h->taken)
         return -ENOTCONN;
     int rc = queue_frame(st, PL_WS_OP_TEXT, p, n);
     if (rc == 0)
