@@ -22,8 +22,9 @@ static void check_head(const uint8_t *p, size_t n)
         return;
     FUZZ_CHECK(h.head_len == 2 || h.head_len == 4 || h.head_len == 10);
     FUZZ_CHECK(h.head_len <= n);
-    FUZZ_CHECK(h.head_len == 2 ? h.len < 126 : h.head_len == 4 ? h.len >= 126 && h.len <= 0xffff
-                                                               : h.len > 0xffff);
+    FUZZ_CHECK(h.head_len == 2   ? h.len < 126
+               : h.head_len == 4 ? h.len >= 126 && h.len <= 0xffff
+                                 : h.len > 0xffff);
     FUZZ_CHECK(!(p[1] & 0x80) && !(p[0] & 0x70));
     FUZZ_CHECK(h.opcode < 8 || (h.fin && h.len <= 125));
     FUZZ_CHECK(pl_ws_codec_head_read(p, h.head_len, &again) == 1);
