@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include "acct.h"
 #include "buf.h"
 #include "ws_codec.h"
 
@@ -336,21 +335,11 @@ static void on_io(struct ev_loop *ev, ev_io *w, int revents)
 static void connected(pl_xfer *h)
 {
     plain *st = plain_of(h);
-    curl_socket_t fd = CURL_SOCKET_BAD;
-    if (curl_easy_getinfo(h->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
-        fd == CURL_SOCKET_BAD) {
+    int fd = pl_xfer_take_socket(h);
+    if (fd < 0) {
         end_simple(st, PL_WS_LINK_NO_CONNECTION, "no socket");
         return;
     }
-    if (h->fd != fd) { /* charge the socket's bytes to this subscription from now */
-        if (h->fd >= 0)
-            pl_acct_take(h->loop, h->fd, h->ctr);
-        h->fd = fd;
-        pl_acct_take(h->loop, fd, h->ctr);
-    }
-    if (!h->connected && h->ctr)
-        h->ctr->http_requests++;
-    h->connected = true;
     ev_io_init(&st->io, on_io, fd, EV_READ);
     st->io_events = EV_READ;
     ev_io_start(h->loop->ev, &st->io);

@@ -357,42 +357,6 @@ int pl_xfer_start_connect_only(pl_xfer *h, const pl_xfer_takeover *ops, void *st
     return start_run(h, true);
 }
 
-CURLcode pl_xfer_recv(pl_xfer *h, void *buf, size_t n, size_t *got)
-{
-    ssize_t r = recv(h->fd, buf, n, 0);
-    *got = r > 0 ? (size_t)r : 0;
-    if (r >= 0)
-        return CURLE_OK;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        return CURLE_AGAIN;
-    snprintf(h->errbuf, sizeof h->errbuf, "%s", strerror(errno));
-    return CURLE_RECV_ERROR;
-}
-
-CURLcode pl_xfer_send(pl_xfer *h, const void *buf, size_t n, size_t *sent)
-{
-    ssize_t r = send(h->fd, buf, n, MSG_NOSIGNAL);
-    *sent = r > 0 ? (size_t)r : 0;
-    if (r >= 0)
-        return CURLE_OK;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        return CURLE_AGAIN;
-    snprintf(h->errbuf, sizeof h->errbuf, "%s", strerror(errno));
-    return CURLE_SEND_ERROR;
-}
-
-void *pl_xfer_takeover_of(pl_xfer *h, const pl_xfer_takeover *ops)
-{
-    if (h->takeover == ops)
-        return h->takeover_state;
-    pl_xfer_abort(h);
-    if (h->takeover && h->takeover->free)
-        h->takeover->free(h);
-    h->takeover = NULL;
-    h->takeover_state = NULL;
-    return NULL;
-}
-
 /* A taken-over transfer aborted inside a libcurl callback: it stops
  * reading now and leaves the multi once libcurl returns. */
 static void defer_removal(pl_xfer *h)

@@ -78,6 +78,10 @@ int pl_xfer_get(pl_xfer *h, char *url, long timeout_ms, pl_xfer_done_fn done);
 /* Appends to h->body (bounded by PL_XFER_BODY_MAX). Returns 0 or
  * -EMSGSIZE / -ENOMEM. */
 int pl_xfer_collect(pl_xfer *h, const char *p, size_t len);
+/* The socket libcurl connected for a connect-only run, for its takeover's
+ * `connected`: its bytes are charged to h->ctr from now, and the run
+ * counts as one HTTP request. Returns the fd, or -1 when libcurl has none. */
+int pl_xfer_take_socket(pl_xfer *h);
 /* A taken-over run's own I/O on its socket: recv() and send() with
  * curl_easy_recv/send's results (CURLE_AGAIN, 0 bytes at EOF,
  * CURLE_RECV_ERROR / CURLE_SEND_ERROR with the errno in h->errbuf).

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "acct.h"
 #include "buf.h"
 #include "proxy_internal.h"
 #include "xfer.h"
@@ -154,21 +153,11 @@ static void on_io(struct ev_loop *ev, ev_io *w, int revents)
 static void connected(pl_xfer *h)
 {
     stream *st = stream_of(h);
-    curl_socket_t fd = CURL_SOCKET_BAD;
-    if (curl_easy_getinfo(h->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
-        fd == CURL_SOCKET_BAD) {
+    int fd = pl_xfer_take_socket(h);
+    if (fd < 0) {
         finish(h, CURLE_COULDNT_CONNECT);
         return;
     }
-    if (h->fd != fd) { /* charge the socket's bytes to this subscription from now */
-        if (h->fd >= 0)
-            pl_acct_take(h->loop, h->fd, h->ctr);
-        h->fd = fd;
-        pl_acct_take(h->loop, fd, h->ctr);
-    }
-    if (!h->connected && h->ctr) /* a connect-only run sends no request of libcurl's */
-        h->ctr->http_requests++;
-    h->connected = true;
     http_parser_init(&st->hp, HTTP_RESPONSE);
     st->hp.data = st;
     st->complete = st->refused = false;
