@@ -48,6 +48,10 @@ static void usage(FILE *out)
             "  --ws-write-delay MS    wait this long after a publish before writing to its\n"
             "                         WebSockets, so what comes meanwhile shares a write:\n"
             "                         less CPU, later delivery (default 0: at once)\n"
+            "  --no-coalesce          TCP_NODELAY on every SSE stream and WebSocket always;\n"
+            "                         by default a subscriber found behind (what it was\n"
+            "                         sent still unacknowledged) has its writes coalesced\n"
+            "                         by Nagle's algorithm until it catches up\n"
             "  --no-poll-front        long polls through libmicrohttpd too, not the front\n"
             "                         thread that answers plain ones itself (memory store)\n"
             "  --header-timeout S     a request head (or body) unfinished this long is cut\n"
@@ -81,6 +85,7 @@ enum {
     OPT_HEADER_TIMEOUT = 256,
     OPT_MAX_LAG,
     OPT_NO_POLL_FRONT,
+    OPT_NO_COALESCE,
     OPT_WS_THREADS,
     OPT_WS_WRITE_DELAY
 }; /* long-only flags */
@@ -123,6 +128,7 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
                                          {"ws-write-delay", 1, 0, OPT_WS_WRITE_DELAY},
                                          {"header-timeout", 1, 0, OPT_HEADER_TIMEOUT},
                                          {"no-poll-front", 0, 0, OPT_NO_POLL_FRONT},
+                                         {"no-coalesce", 0, 0, OPT_NO_COALESCE},
                                          {"max-lag", 1, 0, OPT_MAX_LAG},
                                          {"public-url", 1, 0, 'P'},
                                          {"trust-proxy", 0, 0, 'T'},
@@ -168,6 +174,7 @@ static void parse_args(int argc, char **argv, pl_server_config *cfg)
             break;
         case 'T': cfg->trust_proxy = true; break;
         case OPT_NO_POLL_FRONT: cfg->no_poll_front = true; break;
+        case OPT_NO_COALESCE: cfg->no_coalesce = true; break;
         case 'S': cfg->store_url = optarg; break;
         case 'X': cfg->redis_prefix = optarg; break;
         case 'O': cfg->redis_timeout_ms = (int)number("redis-timeout", optarg, 10, 600000); break;
@@ -359,7 +366,8 @@ static int start(pl_server *srv)
                        .max_lag = srv->cfg.max_lag,
                        .origin = &srv->origin,
                        .threads = srv->cfg.ws_threads,
-                       .write_delay_ms = srv->cfg.ws_write_delay_ms};
+                       .write_delay_ms = srv->cfg.ws_write_delay_ms,
+                       .coalesce = !srv->cfg.no_coalesce};
     if (pl_ws_start(&srv->ws, &wc, srv->backend, &srv->stats) != 0) {
         listen_failed(srv->cfg.bind, srv->cfg.ws_port);
         return -1;

@@ -63,6 +63,10 @@ static void transports(FILE *f, pl_stats *st)
     head(f, "pushlab_gaps_served_total", "counter",
          "Answers or deliveries that skipped ids trimmed from the history.");
     per_transport(f, st, "pushlab_gaps_served_total", offsetof(pl_transport_stats, gaps), ALL);
+    head(f, "pushlab_coalesced_total", "counter",
+         "Times a subscriber was found behind at a write, its next writes left to Nagle.");
+    per_transport(f, st, "pushlab_coalesced_total", offsetof(pl_transport_stats, coalesced),
+                  STREAMS);
 }
 
 static void errors(FILE *f, pl_stats *st)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
+#include "coalesce.h"
 #include "list.h"
 #include "stats.h"
 #include "store.h"
@@ -137,9 +138,10 @@ struct pl_req {
             atomic_bool dropped;    /* cut as a slow consumer (ticker) */
             /* The direct path (sse_stream.c), used by the stream's owner. */
             int fd;
-            bool direct;        /* it wrote to the socket itself at least once */
-            pl_req *ready_next; /* in srv->sse_ready (under its lock) */
-            char *pend;         /* unsent bytes of a direct write, for MHD */
+            bool direct;          /* it wrote to the socket itself at least once */
+            pl_coalesce coalesce; /* its Nagle state (sse_stream.c) */
+            pl_req *ready_next;   /* in srv->sse_ready (under its lock) */
+            char *pend;           /* unsent bytes of a direct write, for MHD */
             size_t pend_len, pend_off;
         } sse;
     } u;

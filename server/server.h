@@ -39,6 +39,7 @@ typedef struct pl_server_config {
     char public_origin[PL_ORIGIN_MAX]; /* --public-url's origin, or "" */
     bool trust_proxy;
     bool no_poll_front;       /* --no-poll-front */
+    bool no_coalesce;         /* --no-coalesce: TCP_NODELAY on SSE and WebSocket always */
     const char *store_url;    /* --store: "memory" or redis://HOST:PORT[/DB] */
     const char *redis_prefix; /* --redis-prefix */
     int redis_timeout_ms;     /* --redis-timeout */

@@ -240,6 +240,8 @@ static bool send_due(pl_req *q, const char *buf, size_t n)
         q->u.sse.direct = true;
         pl_sse_count_head(q);
     }
+    if (!q->srv->cfg.no_coalesce && pl_coalesce_before_write(q->u.sse.fd, &q->u.sse.coalesce) == 1)
+        pl_stat_add(&q->ts->coalesced, 1);
     ssize_t w = send(q->u.sse.fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         atomic_store(&q->gone, true);

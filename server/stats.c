@@ -101,6 +101,9 @@ static json_t *transport_json(pl_transport_stats *t, const char *shape)
             json_object_set_new(o, "slow_consumers_dropped",
                                 json_integer((json_int_t)t->slow_consumers_dropped));
             break;
+        case 'n':
+            json_object_set_new(o, "coalesced", json_integer((json_int_t)t->coalesced));
+            break;
         }
     }
     return o;
@@ -134,8 +137,8 @@ char *pl_stats_json(pl_stats *st, size_t rooms, uint64_t published, const char *
                   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "rss_bytes",
                   (json_int_t)pl_stats_rss_bytes(), "transports", "short_poll",
                   transport_json(&st->short_poll, "rmb"), "long_poll",
-                  transport_json(&st->long_poll, "rwmb"), "sse", transport_json(&st->sse, "crmbd"),
-                  "ws", transport_json(&st->ws, "cmbid"), "errors", errors);
+                  transport_json(&st->long_poll, "rwmb"), "sse", transport_json(&st->sse, "crmbdn"),
+                  "ws", transport_json(&st->ws, "cmbidn"), "errors", errors);
     if (o)
         json_object_set_new(o, "store", store_json(store, backend));
     if (!o)

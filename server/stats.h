@@ -29,6 +29,9 @@ typedef struct pl_transport_stats {
     /* SSE, WebSocket: subscribers cut for falling more than --max-lag
      * messages behind their room */
     atomic_uint_fast64_t slow_consumers_dropped;
+    /* SSE, WebSocket: times a subscriber was found behind at a write and
+     * its next ones left to Nagle (common/coalesce.h) */
+    atomic_uint_fast64_t coalesced;
 } pl_transport_stats;
 
 enum pl_err_kind {

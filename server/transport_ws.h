@@ -52,6 +52,10 @@ typedef struct pl_ws_config {
      * so what comes meanwhile goes in the same write: less CPU, later
      * delivery. 0 = at once. */
     int write_delay_ms;
+    /* Off: TCP_NODELAY always. On: a peer still holding bytes unacked when
+     * its next frames are due has them coalesced by Nagle until it catches
+     * up (common/coalesce.h), counted in ws.coalesced. */
+    bool coalesce;
 } pl_ws_config;
 
 typedef struct pl_ws pl_ws;

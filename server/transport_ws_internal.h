@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include "buf.h"
+#include "coalesce.h"
 #include "origin.h"
 #include "transport_ws.h"
 #include "ws_calls.h"
@@ -46,26 +47,27 @@ struct conn {
     uint64_t bytes_counted;     /* added to st->ws.bytes_out for this socket */
     struct reply *replies[REPLY_QUEUE_MAX];
     unsigned rq_head, rq_len;
-    pl_buf rx;           /* fragments of the message being received */
-    size_t rx_len;       /* bytes received so far (may exceed what rx holds) */
-    bool rx_binary;      /* the message being received is binary */
-    bool established;    /* counted in st->ws.connections */
-    bool closing;        /* flooded: input ignored, next writable closes */
-    bool going_away;     /* server stopping: next writable closes with 1001 */
-    bool ping_due;       /* silent past the heartbeat: next writable pings */
-    bool peer_closed;    /* the peer sent a close frame */
-    bool self_closed;    /* we chose to close it: too slow or silent */
-    int64_t last_rx_us;  /* monotonic time of the peer's last frame */
-    uint64_t rx_wire;    /* kernel bytes received at the last idle check */
-    int64_t rx_wire_us;  /* when the idle check last saw them grow */
-    int64_t beat_us;     /* this peer's heartbeat (?heartbeat= or the server's) */
-    int64_t check_us;    /* its next idle check, on the sweep's grid */
-    pl_list calls;       /* store calls not answered yet (ws_calls.h) */
-    unsigned inflight;   /* publishes among them */
-    bool opening;        /* the room is being opened: no message sent yet */
-    bool new_only;       /* no since=: begin at the room's end once open */
-    bool store_down;     /* the store failed the open: next writable closes */
-    uint64_t generation; /* the room's when it opened; another: it restarted */
+    pl_buf rx;            /* fragments of the message being received */
+    size_t rx_len;        /* bytes received so far (may exceed what rx holds) */
+    bool rx_binary;       /* the message being received is binary */
+    bool established;     /* counted in st->ws.connections */
+    bool closing;         /* flooded: input ignored, next writable closes */
+    bool going_away;      /* server stopping: next writable closes with 1001 */
+    bool ping_due;        /* silent past the heartbeat: next writable pings */
+    bool peer_closed;     /* the peer sent a close frame */
+    bool self_closed;     /* we chose to close it: too slow or silent */
+    int64_t last_rx_us;   /* monotonic time of the peer's last frame */
+    uint64_t rx_wire;     /* kernel bytes received at the last idle check */
+    int64_t rx_wire_us;   /* when the idle check last saw them grow */
+    int64_t beat_us;      /* this peer's heartbeat (?heartbeat= or the server's) */
+    int64_t check_us;     /* its next idle check, on the sweep's grid */
+    pl_list calls;        /* store calls not answered yet (ws_calls.h) */
+    unsigned inflight;    /* publishes among them */
+    bool opening;         /* the room is being opened: no message sent yet */
+    bool new_only;        /* no since=: begin at the room's end once open */
+    bool store_down;      /* the store failed the open: next writable closes */
+    uint64_t generation;  /* the room's when it opened; another: it restarted */
+    pl_coalesce coalesce; /* its Nagle state (ws_write.c) */
 };
 
 struct pl_ws_svc {
@@ -105,6 +107,7 @@ struct pl_ws_svc {
     ev_timer sweep_timer; /* the idle sweep, when a check is due */
     ev_timer delay_timer; /* --ws-write-delay: the drain after a wake-up */
     int64_t write_delay_us;
+    bool coalesce;    /* cfg->coalesce */
     int64_t sweep_at; /* when it is scheduled; INT64_MAX: not */
     int64_t epoch_us; /* origin of the checks' grid */
     int heartbeat_s, min_heartbeat_s, max_heartbeat_s;

@@ -179,6 +179,7 @@ int pl_ws_svc_start(pl_ws_svc **out, const pl_ws_config *cfg, int listen_fd, pl_
     ws->max_connections = cfg->max_connections ? cfg->max_connections : 10000;
     ws->max_lag = cfg->max_lag;
     ws->write_delay_us = (int64_t)cfg->write_delay_ms * 1000;
+    ws->coalesce = cfg->coalesce;
     struct rlimit rl; /* one byte per possible fd (pl_ws_handshake_accepted) */
     ws->handshaking_len =
         getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1u << 22 ? rl.rlim_cur : 65536;

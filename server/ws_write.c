@@ -55,6 +55,7 @@ int pl_ws_write_reply(pl_ws_svc *ws, struct conn *c)
     c->replies[c->rq_head] = NULL;
     c->rq_head = (c->rq_head + 1) % REPLY_QUEUE_MAX;
     c->rq_len--;
+    pl_coalesce_push(c->fd, &c->coalesce); /* the peer waits on it */
     int rc = write_text(ws, c, r->buf + LWS_PRE, r->len);
     free(r);
     return rc;
@@ -92,6 +93,8 @@ static int hand_rest_to_lws(struct conn *c, const struct iovec *iov, size_t k, s
 static int send_frames(pl_ws_svc *ws, struct conn *c, struct iovec *iov, size_t k, size_t total)
 {
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = k};
+    if (ws->coalesce && pl_coalesce_before_write(c->fd, &c->coalesce) == 1)
+        pl_stat_add(&ws->st->ws.coalesced, 1);
     ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno != EAGAIN && errno != EINTR)
         return -1;

@@ -1,6 +1,7 @@
 /* Integration tests of the SSE stream's framing and its direct path (the
  * publisher writing a caught-up stream's socket itself): the answer is
- * close-delimited, a reader that stalls loses nothing, a stream the
+ * close-delimited, a reader that stalls loses nothing, one that reads
+ * late has its writes coalesced (or not, with --no-coalesce), a stream the
  * server ends says so, and a large fan-out (two writing threads) loses
  * and repeats nothing. Each test runs its own server; argv[1] is it. */
 #include <signal.h>
@@ -112,6 +113,56 @@ TEST(sse_reader_that_stalls_gets_every_message_in_order_when_it_reads_again)
     CHECK_EQ_INT(events_in_order(all), STALL_MESSAGES);
 }
 
+/* sse.coalesced in GET /api/stats, or -1. */
+static long sse_coalesced(void)
+{
+    if (raw_request(srv.http_port, "GET", "/api/stats", "", NULL, resp, sizeof resp) != 200)
+        return -1;
+    const char *sse = strstr(resp, "\"sse\":{");
+    const char *n = sse ? strstr(sse, "\"coalesced\":") : NULL;
+    return n ? atol(n + 12) : -1;
+}
+
+/* A stream whose 4 KB window is full while 40 events of 1 KB come: its
+ * writes wait unacknowledged, so Nagle takes over (common/coalesce.h).
+ * Returns the events it then read, in order; *coalesced the count. */
+static long late_stream_reads(const char *const *args, long *coalesced)
+{
+    enum { N = 40 };
+    static char text[1001], body[1100], all[1 << 17];
+    size_t len = 0;
+    *coalesced = -1;
+    if (start(args) != 0)
+        return -1;
+    memset(text, 'y', sizeof text - 1);
+    snprintf(body, sizeof body, "{\"user\":\"ann\",\"text\":\"%s\"}", text);
+    int fd = sse_open("/api/rooms/late/events", 4096, all, sizeof all, &len);
+    for (int i = 0; i < N; i++)
+        post("late", body);
+    int got = raw_read_until(fd, all, sizeof all, &len, "\nid: 40\n", 5000);
+    raw_read_until(fd, all, sizeof all, &len, "\n\n\n", 300);
+    *coalesced = sse_coalesced();
+    close(fd);
+    pl_test_server_stop(&srv, SIGTERM);
+    return got ? events_in_order(all) : -1;
+}
+
+TEST(a_stream_that_reads_late_is_coalesced_and_gets_every_event)
+{
+    const char *args[] = {"--heartbeat", "30", NULL};
+    long coalesced;
+    CHECK_EQ_INT(late_stream_reads(args, &coalesced), 40);
+    CHECK(coalesced >= 1);
+}
+
+TEST(with_no_coalesce_a_stream_that_reads_late_is_never_coalesced)
+{
+    const char *args[] = {"--heartbeat", "30", "--no-coalesce", NULL};
+    long coalesced;
+    CHECK_EQ_INT(late_stream_reads(args, &coalesced), 40);
+    CHECK_EQ_INT(coalesced, 0);
+}
+
 TEST(sse_stream_the_server_ends_closes_with_the_end_comment)
 {
     const char *args[] = {"--heartbeat", "30", NULL};
@@ -174,6 +225,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     RUN(sse_answer_is_close_delimited_with_the_events_as_its_body);
     RUN(sse_reader_that_stalls_gets_every_message_in_order_when_it_reads_again);
+    RUN(a_stream_that_reads_late_is_coalesced_and_gets_every_event);
+    RUN(with_no_coalesce_a_stream_that_reads_late_is_never_coalesced);
     RUN(sse_stream_the_server_ends_closes_with_the_end_comment);
     RUN(a_publish_to_many_streams_reaches_each_once_in_order);
     return CHECK_DONE();

@@ -1,29 +1,10 @@
 /* Specification of common/wire: TCP_INFO's counts of a real loopback
  * connection, payload only: a FIN takes a sequence number the kernel
  * counts as received, which is not a byte of the peer's. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include "check.h"
+#include "tcp_pair.h"
 #include "wire.h"
-
-/* A connected pair of TCP sockets on 127.0.0.1: *a connected, *b accepted. */
-static int tcp_pair(int *a, int *b)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(l, 1) != 0 ||
-        getsockname(l, (struct sockaddr *)&sa, &len) != 0)
-        return -1;
-    *a = socket(AF_INET, SOCK_STREAM, 0);
-    if (*a < 0 || connect(*a, (struct sockaddr *)&sa, sizeof sa) != 0)
-        return -1;
-    *b = accept(l, NULL, NULL);
-    close(l);
-    return *b < 0 ? -1 : 0;
-}
 
 TEST(bytes_in_and_out_are_what_was_written)
 {

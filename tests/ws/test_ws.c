@@ -31,8 +31,9 @@ static ws_raw *clients[MAX_CLIENTS];
 static int n_clients;
 
 static int heartbeat_s = 15, max_heartbeat_s = 300;
-static int threads = 2;    /* service threads: more than one, as on any 2-core machine */
-static int write_delay_ms; /* --ws-write-delay */
+static int threads = 2;      /* service threads: more than one, as on any 2-core machine */
+static int write_delay_ms;   /* --ws-write-delay */
+static bool coalesce = true; /* the server's default; --no-coalesce clears it */
 
 static int start_with(const char *const *origins, size_t n, size_t max_conns, size_t history)
 {
@@ -45,7 +46,8 @@ static int start_with(const char *const *origins, size_t n, size_t max_conns, si
                         .max_connections = max_conns,
                         .origin = &origin,
                         .threads = threads,
-                        .write_delay_ms = write_delay_ms};
+                        .write_delay_ms = write_delay_ms,
+                        .coalesce = coalesce};
     memset(&st, 0, sizeof st);
     store = pl_store_new(history, 16);
     backend = store ? pl_backend_memory_new(store) : NULL;
@@ -415,6 +417,61 @@ WS_TEST_WITH(a_reader_that_lets_its_socket_fill_gets_every_frame_whole, own_orig
         CHECK_EQ_STR(strncmp(got, prefix, strlen(prefix)) == 0 ? prefix : got, prefix);
         CHECK(strstr(got, text) != NULL);
     }
+}
+
+/* A subscriber that does not read while 100 frames of 4 KB come (more
+ * than its window holds, so our bytes wait unacknowledged), then reads
+ * them all, then one more. Returns the messages it got in order. */
+static int late_reader_gets(ws_raw *c)
+{
+    enum { N = 100, TEXT = 4000 };
+    static char text[TEXT + 1], got[TEXT + 512];
+    char prefix[64];
+    memset(text, 'x', TEXT);
+    for (int i = 0; i < N; i++) {
+        pl_msg *m = publish("lobby", text);
+        if (!m)
+            return -1;
+        pl_msg_unref(m);
+        sleep_ms(1); /* one write each: no backlog batches them */
+    }
+    if (settled_backlog(c->fd) <= 0)
+        return -1;
+    pl_msg *m = publish("lobby", "caught up");
+    pl_msg_unref(m);
+    for (int i = 1; i <= N + 1; i++) {
+        snprintf(prefix, sizeof prefix, "{\"type\":\"message\",\"id\":%d,", i);
+        if (ws_raw_recv_text(c, WAIT_MS, got, sizeof got) != 0 ||
+            strncmp(got, prefix, strlen(prefix)) != 0)
+            return i - 1;
+    }
+    return N + 1;
+}
+
+/* Nagle's algorithm takes over from TCP_NODELAY while the peer leaves
+ * our bytes unacknowledged (common/coalesce.h); nothing is held for good
+ * once it reads. */
+WS_TEST_WITH(a_subscriber_that_reads_late_is_coalesced_and_gets_every_message, own_origin, 1, 0,
+             1000)
+{
+    ws_raw *c = subscribe("/ws/lobby");
+    CHECK(c);
+    CHECK_EQ_INT(late_reader_gets(c), 101);
+    CHECK(atomic_load(&st.ws.coalesced) >= 1);
+}
+
+TEST(with_no_coalesce_a_subscriber_that_reads_late_is_never_coalesced)
+{
+    coalesce = false;
+    int up = start_with(own_origin, 1, 0, 1000);
+    coalesce = true;
+    ws_raw *c = up == 0 ? subscribe("/ws/lobby") : NULL;
+    if (c) {
+        CHECK_EQ_INT(late_reader_gets(c), 101);
+        CHECK_EQ_INT(atomic_load(&st.ws.coalesced), 0);
+    }
+    stop();
+    CHECK(c);
 }
 
 static int64_t now_ms(void)
@@ -976,6 +1033,8 @@ int main(void)
     RUN(stop_closes_open_connections_with_1001);
     RUN(connections_are_spread_over_every_thread_and_all_get_each_message);
     RUN(a_fixed_port_another_sharing_listener_holds_is_refused);
+    RUN(a_subscriber_that_reads_late_is_coalesced_and_gets_every_message);
+    RUN(with_no_coalesce_a_subscriber_that_reads_late_is_never_coalesced);
     threads = 1;
     RUN(one_thread_serves_every_connection_on_a_port_it_shares_with_nobody);
     return CHECK_DONE();
