@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int tcp_pair_sized(int *a, int *b, int rcvbuf)
+static inline int tcp_pair_sized(int *a, int *b, int rcvbuf)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof sa;
@@ -26,6 +26,6 @@ static int tcp_pair_sized(int *a, int *b, int rcvbuf)
     return *b < 0 ? -1 : 0;
 }
 
-static int tcp_pair(int *a, int *b) { return tcp_pair_sized(a, b, 0); }
+static inline int tcp_pair(int *a, int *b) { return tcp_pair_sized(a, b, 0); }
 
 #endif

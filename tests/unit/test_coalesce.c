@@ -68,13 +68,26 @@ static size_t drain(int fd, size_t n)
     return got;
 }
 
+/* A pair whose connecting end `a` has TCP_NODELAY, as the server's have,
+ * and `b` a 4 KB window. Returns 0 or -1. */
+static int nodelay_pair(int *a, int *b)
+{
+    if (tcp_pair_sized(a, b, 4096) != 0)
+        return -1;
+    set_nodelay(*a);
+    return 0;
+}
+
+/* The same, with `b` not reading what fills its window: what was written
+ * (0 on failure). */
+static size_t behind_pair(int *a, int *b) { return nodelay_pair(a, b) == 0 ? fill(*a) : 0; }
+
 TEST(a_peer_that_has_read_everything_keeps_every_write_immediate)
 {
     int a, b;
     pl_coalesce c = {0};
     char buf[8];
-    CHECK(tcp_pair(&a, &b) == 0);
-    set_nodelay(a);
+    CHECK(nodelay_pair(&a, &b) == 0);
     CHECK_EQ_INT(write(a, "hello", 5), 5);
     CHECK_EQ_INT(read(b, buf, sizeof buf), 5);
     CHECK(all_acked(a));
@@ -89,9 +102,7 @@ TEST(a_peer_that_has_not_read_what_it_was_sent_gets_nagle)
 {
     int a, b;
     pl_coalesce c = {0};
-    CHECK(tcp_pair_sized(&a, &b, 4096) == 0);
-    set_nodelay(a);
-    CHECK(fill(a) > 0);
+    CHECK(behind_pair(&a, &b) > 0);
     CHECK_EQ_INT(pl_coalesce_before_write(a, &c), 1);
     CHECK(c.on);
     CHECK_EQ_INT(nodelay_of(a), 0);
@@ -106,8 +117,7 @@ TEST(the_socket_is_looked_at_once_every_few_writes)
 {
     int a, b;
     pl_coalesce c = {0};
-    CHECK(tcp_pair_sized(&a, &b, 4096) == 0);
-    set_nodelay(a);
+    CHECK(nodelay_pair(&a, &b) == 0);
     CHECK_EQ_INT(pl_coalesce_before_write(a, &c), 0); /* caught up: the first look */
     CHECK(fill(a) > 0);
     for (int i = 1; i < PL_COALESCE_EVERY; i++)
@@ -124,9 +134,7 @@ TEST(a_push_turns_nodelay_back_on_while_the_peer_is_behind)
 {
     int a, b;
     pl_coalesce c = {0};
-    CHECK(tcp_pair_sized(&a, &b, 4096) == 0);
-    set_nodelay(a);
-    CHECK(fill(a) > 0);
+    CHECK(behind_pair(&a, &b) > 0);
     CHECK_EQ_INT(pl_coalesce_before_write(a, &c), 1);
     CHECK_EQ_INT(pl_coalesce_push(a, &c), 0);
     CHECK(!c.on);
@@ -139,9 +147,7 @@ TEST(a_peer_that_catches_up_gets_nodelay_back)
 {
     int a, b;
     pl_coalesce c = {0};
-    CHECK(tcp_pair_sized(&a, &b, 4096) == 0);
-    set_nodelay(a);
-    size_t sent = fill(a);
+    size_t sent = behind_pair(&a, &b);
     CHECK(sent > 0);
     CHECK_EQ_INT(pl_coalesce_before_write(a, &c), 1);
     CHECK_EQ_INT(drain(b, sent), sent);
