@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "addr.h"
 #include "conn.h"
 #include "log.h"
 #include "reply.h"
@@ -191,10 +192,11 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 
 int pl_http_start(pl_server *srv)
 {
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(srv->cfg.http_port)};
-    if (inet_pton(AF_INET, srv->cfg.bind, &addr.sin_addr) != 1)
+    pl_addr addr;
+    if (pl_addr_parse(&addr, srv->cfg.bind, srv->cfg.http_port) != 0)
         return -EINVAL;
-    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, with
+    /* IPv6 as the kernel gives our own sockets: "::" takes IPv4 too.
+     * No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, with
      * which a second server binds this busy port and the kernel splits
      * clients between two stores. MHD's default, SO_REUSEADDR alone,
      * still lets a restart bind over the old connections' TIME_WAIT.
@@ -205,9 +207,10 @@ int pl_http_start(pl_server *srv)
         idle = 60;
     srv->mhd = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-            MHD_USE_TURBO | (srv->front ? MHD_USE_NO_LISTEN_SOCKET : 0),
+            MHD_USE_TURBO | (srv->front ? MHD_USE_NO_LISTEN_SOCKET : 0) |
+            (pl_addr_family(&addr) == AF_INET6 ? MHD_USE_DUAL_STACK : 0),
         0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr.ss, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)srv->cfg.max_connections, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_TIMEOUT, idle,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL, MHD_OPTION_NOTIFY_COMPLETED,

@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "addr.h"
 #include "clock.h"
 #include "log.h"
 #include "page.h"
@@ -341,8 +342,7 @@ static void *run(void *arg)
 
 int pl_front_listen(pl_server *srv, pl_front **out)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->cfg.http_port)};
-    socklen_t alen = sizeof a;
+    pl_addr a;
     int one = 1, rc = -ENOMEM;
     pl_front *f = calloc(1, sizeof *f);
     if (!f)
@@ -357,15 +357,15 @@ int pl_front_listen(pl_server *srv, pl_front **out)
     int idle = srv->cfg.heartbeat_s * 2 + 5;
     f->idle_us = (int64_t)(idle < 60 ? 60 : idle) * 1000000;
     rc = -EINVAL;
-    if (inet_pton(AF_INET, srv->cfg.bind, &a.sin_addr) != 1)
+    if (pl_addr_parse(&a, srv->cfg.bind, srv->cfg.http_port) != 0)
         goto fail;
     /* SO_REUSEADDR alone, as MHD would: no second server on this port. */
-    f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    f->lfd = socket(pl_addr_family(&a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (f->lfd < 0 || setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(f->lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(f->lfd, 4096) != 0 ||
-        getsockname(f->lfd, (struct sockaddr *)&a, &alen) != 0)
+        bind(f->lfd, (struct sockaddr *)&a.ss, a.len) != 0 || listen(f->lfd, 4096) != 0 ||
+        getsockname(f->lfd, (struct sockaddr *)&a.ss, &a.len) != 0)
         goto fail_errno;
-    srv->http_port = ntohs(a.sin_port);
+    srv->http_port = pl_addr_port(&a);
     *out = f;
     return 0;
 fail_errno:

@@ -17,6 +17,7 @@
 #include "hangup.h"
 #include "log.h"
 #include "lp_front.h"
+#include "addr.h"
 #include "backend_redis.h"
 #include "server.h"
 
@@ -25,7 +26,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: pushlab-server [options]\n"
             "One chat feed over short polling, long polling, SSE and WebSocket.\n\n"
-            "  --bind ADDR            listen address (default 127.0.0.1)\n"
+            "  --bind ADDR            listen address, IPv4 or IPv6 (default 127.0.0.1)\n"
             "  --http-port N          HTTP port, 0 = any free port (default 8080)\n"
             "  --ws-port N            WebSocket port, 0 = any free port (default 8081)\n"
             "  --web-root DIR         files for the demo page (default %s)\n"
@@ -223,11 +224,11 @@ static void set_origin_policy(pl_server *srv)
     if (!c->n_origins) {
         /* Listening on every address, the page's origin is whatever host
          * name the browser used, with our HTTP port. */
-        if (strcmp(c->bind, "0.0.0.0") == 0)
+        if (strcmp(c->bind, "0.0.0.0") == 0 || strcmp(c->bind, "::") == 0)
             p->same_host_http_port = srv->http_port;
-        snprintf(srv->default_origins[0], PL_ORIGIN_MAX, "http://%s:%d", c->bind, srv->http_port);
+        pl_addr_url(srv->default_origins[0], PL_ORIGIN_MAX, "http", c->bind, srv->http_port);
         c->origins[c->n_origins++] = srv->default_origins[0];
-        if (strncmp(c->bind, "127.", 4) == 0) {
+        if (strncmp(c->bind, "127.", 4) == 0 || strcmp(c->bind, "::1") == 0) {
             snprintf(srv->default_origins[1], PL_ORIGIN_MAX, "http://localhost:%d", srv->http_port);
             c->origins[c->n_origins++] = srv->default_origins[1];
         }
@@ -275,12 +276,12 @@ static void drain_http(pl_server *srv)
  * (SO_REUSEADDR, no SO_REUSEPORT). */
 static void listen_failed(const char *bind_addr, int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    int one = 1, err = EINVAL;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && inet_pton(AF_INET, bind_addr, &a.sin_addr) == 1) {
+    pl_addr a;
+    int one = 1, err = EINVAL, fd = -1;
+    if (pl_addr_parse(&a, bind_addr, port) == 0 &&
+        (fd = socket(pl_addr_family(&a), SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        err = bind(fd, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : errno;
+        err = bind(fd, (struct sockaddr *)&a.ss, a.len) == 0 ? 0 : errno;
     }
     if (fd >= 0)
         close(fd);
@@ -373,8 +374,8 @@ static int start(pl_server *srv)
         return -1;
     }
     srv->ws_port = pl_ws_port(srv->ws);
-    snprintf(srv->http_url, sizeof srv->http_url, "http://%s:%d", srv->cfg.bind, srv->http_port);
-    snprintf(srv->ws_url, sizeof srv->ws_url, "ws://%s:%d", srv->cfg.bind, srv->ws_port);
+    pl_addr_url(srv->http_url, sizeof srv->http_url, "http", srv->cfg.bind, srv->http_port);
+    pl_addr_url(srv->ws_url, sizeof srv->ws_url, "ws", srv->cfg.bind, srv->ws_port);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "addr.h"
 #include "transport_ws_internal.h"
 
 #define THREADS_MAX 16
@@ -35,31 +36,30 @@ static size_t thread_count(const pl_ws_config *cfg)
 /* A shared port is taken by anyone else who asks for sharing too (another
  * pushlab-server of this user, say), so a fixed one is first bound alone:
  * busy, it is refused as an unshared listener would be. */
-static int port_free(const struct sockaddr_in *sa)
+static int port_free(const pl_addr *sa)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    int fd = socket(pl_addr_family(sa), SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0)
         return -errno;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* TIME_WAIT is no use */
-    int rc = bind(fd, (const struct sockaddr *)sa, sizeof *sa) == 0 ? 0 : -errno;
+    int rc = bind(fd, (const struct sockaddr *)&sa->ss, sa->len) == 0 ? 0 : -errno;
     close(fd);
     return rc;
 }
 
 /* A listening socket on `sa`, with SO_REUSEPORT when `share`; fills in
  * the port when it was 0. Returns the fd or a negative errno-style code. */
-static int listen_on(struct sockaddr_in *sa, bool share)
+static int listen_on(pl_addr *sa, bool share)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+    int fd = socket(pl_addr_family(sa), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0)
         return -errno;
-    socklen_t len = sizeof *sa;
     /* Accepted sockets inherit TCP_NODELAY: a frame goes out at once. */
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         (share && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) ||
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
-        bind(fd, (struct sockaddr *)sa, sizeof *sa) != 0 || listen(fd, SOMAXCONN) != 0 ||
-        getsockname(fd, (struct sockaddr *)sa, &len) != 0) {
+        bind(fd, (struct sockaddr *)&sa->ss, sa->len) != 0 || listen(fd, SOMAXCONN) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa->ss, &sa->len) != 0) {
         int rc = -errno;
         close(fd);
         return rc;
@@ -70,10 +70,10 @@ static int listen_on(struct sockaddr_in *sa, bool share)
 static int start_threads(pl_ws *ws, const pl_ws_config *cfg, size_t want, pl_backend *backend,
                          pl_stats *st)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
+    pl_addr sa;
     bool share = want > 1;
     int rc;
-    if (inet_pton(AF_INET, cfg->bind ? cfg->bind : "127.0.0.1", &sa.sin_addr) != 1)
+    if (pl_addr_parse(&sa, cfg->bind ? cfg->bind : "127.0.0.1", cfg->port) != 0)
         return -EINVAL;
     if (share && cfg->port && (rc = port_free(&sa)) != 0)
         return rc;
@@ -84,7 +84,7 @@ static int start_threads(pl_ws *ws, const pl_ws_config *cfg, size_t want, pl_bac
         if ((rc = pl_ws_svc_start(&ws->svc[ws->n], cfg, fd, backend, st)) != 0)
             return rc;
     }
-    ws->port = ntohs(sa.sin_port);
+    ws->port = pl_addr_port(&sa);
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /* A port in use is an error at start: a second pushlab-server on the HTTP
  * or the WebSocket port of a running one exits non-zero with one clear
  * line, and the first keeps serving its own store. A restart on the same
- * ports right after a kill -9 still comes up. argv[1] is the server. */
+ * ports right after a kill -9 still comes up. --bind ::1 listens on IPv6.
+ * argv[1] is the server. */
 #include <signal.h>
 #include <stdlib.h>
 #include "check.h"
@@ -169,6 +170,69 @@ TEST(restart_on_the_same_ports_right_after_kill_9_comes_up)
     CHECK_EQ_INT(id, 1);
 }
 
+/* A connection to [::1]:port, or -1. */
+static int connect6(int port)
+{
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+                             .sin6_port = htons((uint16_t)port),
+                             .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Sends `req` on a new connection to [::1]:port; true when the answer's
+ * head contains `want`. */
+static bool ask6(int port, const char *req, const char *want)
+{
+    size_t len = 0;
+    int fd = connect6(port);
+    bool ok = fd >= 0 && raw_send(fd, req, strlen(req)) == 0 &&
+              raw_read_until(fd, resp, sizeof resp, &len, "\r\n\r\n", 5000) &&
+              strstr(resp, want) != NULL;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* The listening line and /api/config name it in brackets, and a browser
+ * on the server's own page (Origin http://[::1]:PORT) may open a
+ * WebSocket. */
+TEST(a_server_bound_to_ipv6_loopback_serves_there_and_names_itself_in_brackets)
+{
+    const char *args[] = {"--bind", "::1", NULL};
+    char http[64], ws[64], upgrade[512];
+    pl_test_server s;
+    CHECK(pl_test_server_start(&s, server_bin, args) == 0);
+    snprintf(http, sizeof http, "http://[::1]:%d", s.http_port);
+    snprintf(ws, sizeof ws, "ws://[::1]:%d", s.ws_port);
+    snprintf(upgrade, sizeof upgrade,
+             "GET /ws/lobby HTTP/1.1\r\nHost: [::1]:%d\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\nOrigin: %s\r\n\r\n",
+             s.ws_port, http);
+    bool healthy = ask6(s.http_port, "GET /healthz HTTP/1.1\r\nHost: [::1]\r\n\r\n", " 200 ");
+    bool upgraded = ask6(s.ws_port, upgrade, " 101 ");
+    pl_test_server_stop(&s, SIGTERM);
+    CHECK_EQ_STR(s.http, http);
+    CHECK_EQ_STR(s.ws, ws);
+    CHECK(healthy);
+    CHECK(upgraded);
+}
+
+static bool have_ipv6_loopback(void)
+{
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -180,5 +244,9 @@ int main(int argc, char **argv)
     RUN(second_server_on_a_busy_http_port_exits_and_the_first_keeps_its_ids);
     RUN(second_server_on_a_busy_ws_port_exits_and_the_first_keeps_its_ids);
     RUN(restart_on_the_same_ports_right_after_kill_9_comes_up);
+    if (have_ipv6_loopback())
+        RUN(a_server_bound_to_ipv6_loopback_serves_there_and_names_itself_in_brackets);
+    else
+        printf("# SKIP the IPv6 test: this machine has no ::1\n");
     return CHECK_DONE();
 }
